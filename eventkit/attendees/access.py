@@ -1,0 +1,52 @@
+"""Guest sessions from magic links, and loading the signed-in guest for a gathering."""
+from __future__ import annotations
+
+from flask import abort, session
+from sqlalchemy import select
+
+from eventkit.attendees.models import Attendee
+from eventkit.db import db
+from eventkit.events.models import Event
+from eventkit.security import hash_token
+
+SESSION_KEY = "guests"
+
+
+def attendee_for_token(token: str) -> Attendee | None:
+    """The guest whose current magic-link token this is, or None (also for a rotated one)."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalars(select(Attendee).where(Attendee.token_hash == hash_token(token))).first()
+
+
+def sign_in_guest(attendee: Attendee) -> None:
+    """Remember in the session that this browser is `attendee`, for their gathering only."""
+    guests = dict(session.get(SESSION_KEY, {}))
+    guests[str(attendee.event_id)] = [attendee.id, attendee.session_fingerprint]
+    session[SESSION_KEY] = guests
+    session.permanent = True
+
+
+def signed_in_guest(event: Event) -> Attendee | None:
+    """The guest signed in for `event` in this session, or None; a rotated token signs them out."""
+    entry = session.get(SESSION_KEY, {}).get(str(event.id))
+    if not entry:
+        return None
+    attendee = db.session.get(Attendee, entry[0])
+    if attendee is None or attendee.event_id != event.id or attendee.session_fingerprint != entry[1]:
+        return None
+    return attendee
+
+
+def load_guest_or_403(slug: str) -> tuple[Event, Attendee]:
+    """The gathering by slug and the guest signed in for it.
+
+    Raises 404 if there is no such gathering, 403 if this browser has no guest session for it.
+    """
+    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
+    if event is None:
+        abort(404)
+    attendee = signed_in_guest(event)
+    if attendee is None:
+        abort(403, "Open the personal link from your invitation email to see this page.")
+    return event, attendee

@@ -1,0 +1,124 @@
+"""People and their attendance at one gathering (the guest list)."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventkit.db import UTCDateTime, db, utcnow
+from eventkit.events.models import Event
+from eventkit.security import derive, hash_token, new_token
+
+
+class AttendeeStatus(StrEnum):
+    INVITED = "invited"
+    REGISTERED = "registered"
+    APPROVED = "approved"
+    WAITLISTED = "waitlisted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+#: statuses that take one of the gathering's places
+HOLDS_PLACE = frozenset({AttendeeStatus.INVITED, AttendeeStatus.REGISTERED, AttendeeStatus.APPROVED})
+#: statuses of guests expected at the door
+EXPECTED = frozenset({AttendeeStatus.REGISTERED, AttendeeStatus.APPROVED})
+
+
+class Person(db.Model):
+    """Everyone with the same email is one person, so history follows them across gatherings."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: stored lower-cased
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attendee(db.Model):
+    """One person at one gathering."""
+
+    __tablename__ = "attendee"
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),
+        Index("ix_attendee_event_id_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: stored lower-cased; the same as person.email
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(120), default="")
+    organisation: Mapped[str] = mapped_column(String(120), default="")
+    field: Mapped[str] = mapped_column(String(80), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    #: up to three http(s) URLs
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    #: "list me in the directory for this gathering"; nothing is shown to other guests without it
+    directory_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: dietary or access needs, for the organiser's run-sheet only
+    access_notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=AttendeeStatus.INVITED)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: SHA-256 of the magic-link token; the token itself is only ever in the guest's email
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: random seed of the check-in code; the code is derived from it with the app's key
+    checkin_seed: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the current check-in code, for lookup at the door
+    checkin_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: no reminder emails (tasks still show on the guest's page and count as overdue)
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    person: Mapped[Person] = relationship()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.token_hash:
+            self.rotate_token()
+        if not self.checkin_seed:
+            self.rotate_checkin_code()
+
+    def rotate_token(self) -> str:
+        """Issue a new magic-link token; the old link and signed-in sessions stop working."""
+        token = new_token()
+        self.token_hash = hash_token(token)
+        self.token_rotated_at = utcnow()
+        return token
+
+    def rotate_checkin_code(self) -> str:
+        """Issue a new check-in code (the QR changes); returns the new code."""
+        self.checkin_seed = new_token()
+        code = self.checkin_code
+        self.checkin_code_hash = hash_token(code)
+        return code
+
+    @property
+    def checkin_code(self) -> str:
+        """The code in this guest's QR; it only checks in and opens nothing private."""
+        return derive("checkin", self.checkin_seed)
+
+    @property
+    def session_fingerprint(self) -> str:
+        """Changes with every token rotation, so rotation signs out open sessions too."""
+        return self.token_hash[:16]
+
+    @property
+    def actor(self) -> str:
+        return f"guest:{self.id}"
+
+    @property
+    def holds_place(self) -> bool:
+        return self.status in HOLDS_PLACE
+
+    def __repr__(self) -> str:
+        return f"<Attendee {self.email} @event {self.event_id}>"

@@ -1,0 +1,1 @@
+"""CLI commands of the auth feature (registered on the `flask eventkit` group)."""

@@ -1,0 +1,6 @@
+"""The briefings feature."""
+from flask import Blueprint
+
+bp = Blueprint("briefings", __name__)
+
+from eventkit.briefings import commands, views  # noqa: E402,F401

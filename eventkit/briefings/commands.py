@@ -1,0 +1,1 @@
+"""CLI commands of the briefings feature (registered on the `flask eventkit` group)."""

@@ -1,0 +1,2 @@
+"""Views of the briefings feature."""
+from eventkit.briefings import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the checkin feature."""
+from eventkit.checkin import bp  # noqa: F401

@@ -1,0 +1,83 @@
+"""Domain errors, the one place that commits, and error pages that never show a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from eventkit.db import db
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal a user can understand: `message` is shown to them, `code` is machine-readable.
+
+    Services raise it before writing anything (or inside `atomic()`); views map it to a flash
+    message, a re-rendered form with a 4xx status, or a JSON error.
+    """
+
+    status = 400
+
+    def __init__(self, message: str, code: str = "invalid", status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        if status is not None:
+            self.status = status
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+def wants_json() -> bool:
+    return request.is_json or request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _error_response(status: int, title: str, message: str):
+    if wants_json():
+        return jsonify(error=title, message=message), status
+    return render_template("errors.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Commit after each successful request, roll back otherwise; install error pages."""
+
+    @app.after_request
+    def commit_or_rollback(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        db.session.rollback()
+        return _error_response(
+            400, "Form expired", "This form was open too long or sent from elsewhere. "
+            "Go back, reload the page and try again."
+        )
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        return _error_response(error.status, "Not possible", error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        db.session.rollback()
+        return _error_response(error.code or 500, error.name, error.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_response(
+            500, "Something went wrong", "The error was logged. Nothing was saved; please try again."
+        )

@@ -1,0 +1,6 @@
+"""The mail feature."""
+from flask import Blueprint
+
+bp = Blueprint("mail", __name__)
+
+from eventkit.mail import commands, views  # noqa: E402,F401

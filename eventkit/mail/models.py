@@ -1,0 +1,59 @@
+"""The mail outbox: every email is written here in the transaction that caused it."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventkit.db import UTCDateTime, db, utcnow
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboundEmail(db.Model):
+    __tablename__ = "outbound_email"
+    __table_args__ = (Index("ix_outbound_email_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"), index=True)
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(120), default="")
+    subject: Mapped[str] = mapped_column(String(250))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    #: "invitation", "reminder", ...
+    purpose: Mapped[str] = mapped_column(String(40))
+    #: the same message is never queued twice: e.g. "invitation:attendee:12:token:ab12"
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default=MailStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: a sender's claim on the message while it delivers it
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attachments: Mapped[list["OutboundAttachment"]] = relationship(
+        back_populates="email", cascade="all, delete-orphan"
+    )
+
+
+class OutboundAttachment(db.Model):
+    __tablename__ = "outbound_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbound_email.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mimetype: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    email: Mapped[OutboundEmail] = relationship(back_populates="attachments")

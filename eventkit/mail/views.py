@@ -1,0 +1,2 @@
+"""Views of the mail feature."""
+from eventkit.mail import bp  # noqa: F401

@@ -1,0 +1,8 @@
+"""Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
+from eventkit.attendees.models import Attendee, AttendeeStatus, Person  # noqa: F401
+from eventkit.audit import AuditEntry  # noqa: F401
+from eventkit.auth.models import LoginFailure, Organiser  # noqa: F401
+from eventkit.events.models import Event, EventOrganiser, EventStatus, Tag  # noqa: F401
+from eventkit.mail.models import OutboundAttachment, OutboundEmail  # noqa: F401
+from eventkit.matching.models import Conversation, PairConstraint, Plan  # noqa: F401
+from eventkit.profiles.models import Intent, ResearchNote  # noqa: F401

@@ -1,0 +1,6 @@
+"""The profiles feature."""
+from flask import Blueprint
+
+bp = Blueprint("profiles", __name__)
+
+from eventkit.profiles import commands, views  # noqa: E402,F401

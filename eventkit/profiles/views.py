@@ -1,0 +1,2 @@
+"""Views of the profiles feature."""
+from eventkit.profiles import bp  # noqa: F401
