@@ -116,6 +116,24 @@ class Attendee(db.Model):
     def actor(self) -> str:
         return f"guest:{self.id}"
 
+    # Readiness (profiles issue): `intents` is the backref defined by profiles.models.Intent.
+    @property
+    def profile_complete(self) -> bool:
+        return bool(self.name and self.role and self.organisation and self.field and self.bio)
+
+    @property
+    def has_offers(self) -> bool:
+        return any(intent.kind == "offer" for intent in self.intents)
+
+    @property
+    def has_seeks(self) -> bool:
+        return any(intent.kind == "seek" for intent in self.intents)
+
+    @property
+    def is_ready(self) -> bool:
+        """Ready to be matched: a complete profile and at least one offer (a gathering built on giving)."""
+        return self.profile_complete and self.has_offers
+
     @property
     def holds_place(self) -> bool:
         return self.status in HOLDS_PLACE

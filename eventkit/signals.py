@@ -1,0 +1,14 @@
+"""Signals that let one feature react to another's workflow without importing it.
+
+Receivers run inside the sender's transaction; a receiver may raise `DomainError` to refuse.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent by the events service after a status change: sender=event, old=str, new=str, now=datetime
+event_status_changed = _signals.signal("event-status-changed")
+
+#: sent by the attendees service before a guest accepts an invitation: sender=attendee, now=datetime.
+#: A receiver raises DomainError (with a message saying exactly why) to refuse the acceptance.
+accepting_invitation = _signals.signal("accepting-invitation")
