@@ -67,5 +67,6 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from eventkit.cli import eventkit_cli
+    from eventkit.demo import commands  # noqa: F401
 
     app.cli.add_command(eventkit_cli)

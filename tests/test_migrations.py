@@ -1,0 +1,104 @@
+"""The schema comes only from the migrations: from empty, and back and forth on real data."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from eventkit import create_app
+from eventkit.attendees.models import Attendee, Person
+from eventkit.auth.models import Organiser
+from eventkit.db import db, utcnow
+from eventkit.events.models import Event, Tag
+from eventkit.profiles.models import Intent
+
+from conftest import build_config
+
+
+@pytest.fixture
+def scratch_url(database_url, tmp_path):
+    """An empty database of the same kind as the suite's, dropped afterwards."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    url = make_url(database_url)
+    name = f"{url.database}_migrations"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def scratch_app(scratch_url, tmp_path):
+    app = create_app(build_config(scratch_url, tmp_path))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def head_revision(app) -> str:
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config()
+        return ScriptDirectory.from_config(config).get_current_head()
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_upgrade_from_empty_builds_exactly_the_models(scratch_app):
+    with scratch_app.app_context():
+        assert inspect(db.engine).get_table_names() == []
+        flask_migrate.upgrade()
+        assert current_revision() == head_revision(scratch_app)
+        with db.engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert differences == []
+
+
+def _populate() -> int:
+    organiser = Organiser(email="mig@example.org", name="Mig")
+    organiser.set_password("a long enough password")
+    starts = utcnow() + timedelta(days=3)
+    event = Event(slug="mig", owner=organiser, title="Migration dinner", starts_at=starts,
+                  ends_at=starts + timedelta(hours=2))
+    tag = Tag(name="Rust")
+    event.tags = [tag]
+    guest = Attendee(event=event, person=Person(email="g@example.com"), name="Gina", email="g@example.com")
+    db.session.add_all([event, guest, Intent(attendee=guest, kind="offer", tag=tag, text="Rust reviews")])
+    db.session.flush()
+    guest_id = guest.id
+    db.session.commit()
+    db.session.close()  # hold no transaction while the migrations run
+    return guest_id
+
+
+def test_round_trip_on_a_populated_database_keeps_data(scratch_app):
+    with scratch_app.app_context():
+        flask_migrate.upgrade()
+        guest_id = _populate()
+        flask_migrate.downgrade(revision="0001")
+        flask_migrate.upgrade()
+        db.session.expire_all()
+        guest = db.session.get(Attendee, guest_id)
+        assert guest.name == "Gina"
+        assert [intent.text for intent in guest.intents] == ["Rust reviews"]
+        db.session.close()
+        flask_migrate.downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        flask_migrate.upgrade()
+        assert current_revision() == head_revision(scratch_app)
+        assert db.session.scalars(select(Attendee)).all() == []
