@@ -69,12 +69,12 @@ def atomic():
         yield
 
 
-def insert_ignore(model, values: dict, conflict_columns: list[str]):
-    """An INSERT that silently does nothing when a unique key already exists (both dialects)."""
+def insert_ignore(model, values: dict, conflict_columns: list[str]) -> int | None:
+    """INSERT a row unless its unique key already exists (both dialects); the new id, or None."""
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(model).values(**values)
-    return db.session.execute(stmt.on_conflict_do_nothing(index_elements=conflict_columns))
+    stmt = module.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    return db.session.execute(stmt.returning(model.id)).scalar_one_or_none()
 
 
 def _wants_write_lock() -> bool:

@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from sqlalchemy import select
-
 from eventkit.db import db, insert_ignore
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 
@@ -44,7 +42,7 @@ def queue_email(
 ) -> OutboundEmail | None:
     """Queue one email in the current transaction; None if `dedupe_key` was queued before."""
     subject, text, html = render_message(template, to_name=to_name, **context)
-    result = insert_ignore(
+    email_id = insert_ignore(
         OutboundEmail,
         {
             "to_email": one_line(to_email),
@@ -58,9 +56,9 @@ def queue_email(
         },
         ["dedupe_key"],
     )
-    if result.rowcount == 0:
+    if email_id is None:
         return None
-    email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.dedupe_key == dedupe_key)).one()
+    email = db.session.get(OutboundEmail, email_id)
     for item in attachments:
         db.session.add(
             OutboundAttachment(email=email, filename=item.filename, mimetype=item.mimetype, content=item.content)
