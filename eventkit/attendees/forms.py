@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import HiddenField, StringField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from eventkit.attendees.services import ACTION_LABELS
 
@@ -19,7 +19,9 @@ class GuestForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    action = SelectField("Change status", choices=list(ACTION_LABELS.items()))
+    """The select on each row offers only the actions valid for that guest (services check again)."""
+
+    action = StringField("Change status", validators=[DataRequired(), AnyOf(list(ACTION_LABELS))])
 
 
 class ImportForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Guest views: the magic link, the guest's page, their reply and the calendar file."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, make_response, redirect, render_template, session, url_for
 
 from eventkit.attendees import bp, services
 from eventkit.attendees.access import SESSION_KEY, attendee_for_token, load_guest_or_403, sign_in_guest
@@ -21,7 +21,7 @@ def magic(token: str):
     """Sign the guest in from their personal link, then drop the token from the address bar."""
     attendee = attendee_for_token(token)
     if attendee is None:
-        return _no_referrer(render_template("attendees/invalid_link.html")), 404
+        return _no_referrer(make_response(render_template("attendees/invalid_link.html"), 404))
     sign_in_guest(attendee)
     return _no_referrer(redirect(url_for("attendees.home", slug=attendee.event.slug)))
 

@@ -130,8 +130,11 @@ def add_guests(event: Event, rows: list[GuestData], *, actor: str, now: datetime
         return [add_guest(event, row, actor=actor, now=now) for row in rows]
 
 
-def promote_from_waitlist(event: Event, *, actor: str, now: datetime) -> list[Attendee]:
-    """Offer free places to the longest-waiting guests (waitlisted → invited, with an email)."""
+def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int | None = None) -> list[Attendee]:
+    """Offer free places to the longest-waiting guests (waitlisted → invited, with an email).
+
+    `skip`: a guest the organiser has just moved to the waitlist on purpose.
+    """
     from eventkit.attendees.invitations import queue_place_offered
 
     promoted = []
@@ -140,7 +143,7 @@ def promote_from_waitlist(event: Event, *, actor: str, now: datetime) -> list[At
         return promoted
     stmt = (
         select(Attendee)
-        .where(Attendee.event_id == event.id, Attendee.status == S.WAITLISTED)
+        .where(Attendee.event_id == event.id, Attendee.status == S.WAITLISTED, Attendee.id != (skip or 0))
         .order_by(Attendee.status_changed_at, Attendee.id)
         .limit(free)
     )
@@ -165,7 +168,7 @@ def organiser_change_status(event: Event, attendee: Attendee, action: str, *, ac
     freed = attendee.holds_place and new not in HOLDS_PLACE
     set_status(attendee, new, actor=actor, now=now)
     db.session.flush()
-    return promote_from_waitlist(event, actor=actor, now=now) if freed else []
+    return promote_from_waitlist(event, actor=actor, now=now, skip=attendee.id) if freed else []
 
 
 def accept_invitation(attendee: Attendee, *, now: datetime) -> Attendee:
