@@ -102,3 +102,18 @@ def test_decline_twice_is_refused_politely(client, app, event, make_attendee, gu
     assert "already recorded" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Attendee, guest.id).status == "declined"
+
+
+def test_guest_link_command_prints_a_working_new_link(runner, client, event, make_attendee):
+    guest = make_attendee(event, email="ada@example.com")
+    result = runner.invoke(args=["eventkit", "guest-link", event.slug, "ADA@example.com"])
+    assert result.exit_code == 0, result.output
+    link = result.output.strip()
+    assert link.startswith("http://eventkit.test/g/")
+    assert client.get(f"/g/{guest.token}").status_code == 404
+    assert client.get(link.removeprefix("http://eventkit.test")).status_code == 302
+
+
+def test_guest_link_command_explains_unknown_guests(runner, event):
+    result = runner.invoke(args=["eventkit", "guest-link", event.slug, "nobody@example.com"])
+    assert result.exit_code != 0 and "not on the guest list" in result.output
