@@ -174,3 +174,11 @@ def test_import_is_refused_to_other_organisers(client, event, make_organiser, lo
     login(make_organiser())
     assert upload(client, event, "name,email\nAda,ada@example.com\n").status_code == 404
     assert client.get(f"/events/{event.id}/guests/import").status_code == 404
+
+
+def test_first_and_last_name_columns_and_unknown_columns(client, app, event, signed_in):
+    content = "First Name,Last Name,Email Address,Ticket type\nAda,Lovelace,ada@example.com,VIP\n"
+    response = upload(client, event, content)
+    assert problem_rows(response) == []
+    client.post(f"/events/{event.id}/guests/import/confirm", data={"payload": payload_of(response)})
+    assert guests_of(app, event)["ada@example.com"].name == "Ada Lovelace"
