@@ -131,6 +131,13 @@ def test_replies_close_when_the_gathering_is_over(client, app, make_event, make_
     event = make_event(starts_at=past)
     guest = make_attendee(event, status=S.INVITED)
     guest_login(guest)
+    assert f"/e/{event.slug}/accept" not in client.get(f"/e/{event.slug}/me").get_data(as_text=True)
     response = client.post(f"/e/{event.slug}/accept")
     assert response.status_code == 409 and "over" in response.get_data(as_text=True)
     assert statuses(app, event)[guest.email] == "invited"
+
+
+def test_no_guests_are_added_to_a_finished_gathering(app, make_event):
+    event = make_event(status="finished")
+    with pytest.raises(DomainError, match="finished"):
+        add(app, event, "late@example.com")

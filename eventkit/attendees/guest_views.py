@@ -30,8 +30,14 @@ def magic(token: str):
 def home(slug: str):
     """The guest's page for this gathering."""
     event, attendee = load_guest_or_403(slug)
-    return render_template("attendees/home.html", event=event, attendee=attendee,
-                           places_left=services.places_left(event))
+    return render_home(event, attendee)
+
+
+def render_home(event, attendee, error: str | None = None, status: int = 200):
+    """The guest page, optionally with a refusal message (then with its 4xx status)."""
+    return render_template("attendees/home.html", event=event, attendee=attendee, error=error,
+                           places_left=services.places_left(event),
+                           replies_open=services.replies_open(event, utcnow())), status
 
 
 @bp.post("/e/<slug>/accept")
@@ -41,8 +47,7 @@ def accept(slug: str):
     try:
         services.accept_invitation(attendee, now=utcnow())
     except DomainError as error:
-        return render_template("attendees/home.html", event=event, attendee=attendee, error=error.message,
-                               places_left=services.places_left(event)), error.status
+        return render_home(event, attendee, error.message, error.status)
     if attendee.status == "waitlisted":
         flash("Thank you! The gathering is full, so you are on the waitlist; we will email you if a place frees up.",
               "warning")

@@ -107,6 +107,8 @@ def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> At
     from eventkit.attendees.invitations import queue_invitation
 
     event = lock_event(event.id)
+    if event.status == EventStatus.FINISHED:
+        raise DomainError("This gathering is finished; guests can no longer be added.", "finished", 409)
     if is_on_list(event.id, data.email):
         raise DomainError(f"{data.email} is already on the guest list.", "duplicate", 409)
     status = S.INVITED if places_taken(event.id) < event.capacity else S.WAITLISTED
@@ -171,6 +173,11 @@ def organiser_change_status(event: Event, attendee: Attendee, action: str, *, ac
     return promote_from_waitlist(event, actor=actor, now=now, skip=attendee.id) if freed else []
 
 
+def replies_open(event: Event, now: datetime) -> bool:
+    """Guests may still accept or decline (the gathering is not over)."""
+    return event.status != EventStatus.FINISHED and event.ends_at > now
+
+
 def accept_invitation(attendee: Attendee, *, now: datetime) -> Attendee:
     """The guest says yes: registered if a place is free, else waitlisted.
 
@@ -179,7 +186,7 @@ def accept_invitation(attendee: Attendee, *, now: datetime) -> Attendee:
     event = lock_event(attendee.event_id)
     if attendee.status not in (S.INVITED, S.DECLINED):
         raise DomainError(f"Your reply is already recorded: you are {attendee.status}.", "bad_transition", 409)
-    if event.status == EventStatus.FINISHED or event.ends_at <= now:
+    if not replies_open(event, now):
         raise DomainError("This gathering is over; replies are closed.", "closed", 409)
     accepting_invitation.send(attendee, now=now)
     has_place = places_taken(event.id, excluding=attendee.id) < event.capacity
@@ -193,7 +200,7 @@ def decline_invitation(attendee: Attendee, *, now: datetime) -> list[Attendee]:
     event = lock_event(attendee.event_id)
     if attendee.status in (S.DECLINED, S.CANCELLED):
         raise DomainError(f"Your reply is already recorded: you are {attendee.status}.", "bad_transition", 409)
-    if event.status == EventStatus.FINISHED or event.ends_at <= now:
+    if not replies_open(event, now):
         raise DomainError("This gathering is over; replies are closed.", "closed", 409)
     freed = attendee.holds_place
     set_status(attendee, S.DECLINED, actor=attendee.actor, now=now)
