@@ -1,6 +1,6 @@
-"""The attendees feature."""
+"""The attendees feature: the guest list, magic links, invitations and the guest's page."""
 from flask import Blueprint
 
 bp = Blueprint("attendees", __name__)
 
-from eventkit.attendees import commands, views  # noqa: E402,F401
+from eventkit.attendees import commands, guest_views, import_views, views  # noqa: E402,F401

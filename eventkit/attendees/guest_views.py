@@ -1,0 +1,86 @@
+"""Guest views: the magic link, the guest's page, their reply and the calendar file."""
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, session, url_for
+
+from eventkit.attendees import bp, services
+from eventkit.attendees.access import SESSION_KEY, attendee_for_token, load_guest_or_403, sign_in_guest
+from eventkit.attendees.views import ics_response
+from eventkit.db import utcnow
+from eventkit.errors import DomainError
+
+
+def _no_referrer(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/g/<token>")
+def magic(token: str):
+    """Sign the guest in from their personal link, then drop the token from the address bar."""
+    attendee = attendee_for_token(token)
+    if attendee is None:
+        return _no_referrer(make_response(render_template("attendees/invalid_link.html"), 404))
+    sign_in_guest(attendee)
+    return _no_referrer(redirect(url_for("attendees.home", slug=attendee.event.slug)))
+
+
+@bp.get("/e/<slug>/me")
+def home(slug: str):
+    """The guest's page for this gathering."""
+    event, attendee = load_guest_or_403(slug)
+    return render_home(event, attendee)
+
+
+def render_home(event, attendee, error: str | None = None, status: int = 200):
+    """The guest page, optionally with a refusal message (then with its 4xx status)."""
+    return render_template("attendees/home.html", event=event, attendee=attendee, error=error,
+                           places_left=services.places_left(event),
+                           replies_open=services.replies_open(event, utcnow())), status
+
+
+@bp.post("/e/<slug>/accept")
+def accept(slug: str):
+    """The guest accepts: registered when a place is free, otherwise waitlisted."""
+    event, attendee = load_guest_or_403(slug)
+    try:
+        services.accept_invitation(attendee, now=utcnow())
+    except DomainError as error:
+        return render_home(event, attendee, error.message, error.status)
+    if attendee.status == "waitlisted":
+        flash("Thank you! The gathering is full, so you are on the waitlist; we will email you if a place frees up.",
+              "warning")
+    else:
+        flash("Thank you, you are registered. See you there!")
+    return redirect(url_for("attendees.home", slug=slug))
+
+
+@bp.post("/e/<slug>/decline")
+def decline(slug: str):
+    """The guest declines (or cancels their yes); the place goes to the waitlist."""
+    event, attendee = load_guest_or_403(slug)
+    try:
+        services.decline_invitation(attendee, now=utcnow())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("attendees.home", slug=slug))
+    flash("Your reply is recorded: you will not attend. You can still change your mind here.")
+    return redirect(url_for("attendees.home", slug=slug))
+
+
+@bp.get("/e/<slug>/calendar.ics")
+def guest_calendar(slug: str):
+    """The gathering's calendar file for the signed-in guest."""
+    event, _attendee = load_guest_or_403(slug)
+    return ics_response(event)
+
+
+@bp.post("/e/<slug>/sign-out")
+def guest_sign_out(slug: str):
+    """Forget this browser's guest session for this gathering."""
+    event, _attendee = load_guest_or_403(slug)
+    guests = dict(session.get(SESSION_KEY, {}))
+    guests.pop(str(event.id), None)
+    session[SESSION_KEY] = guests
+    return render_template("attendees/signed_out.html", event=event)

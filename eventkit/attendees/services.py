@@ -1,0 +1,220 @@
+"""Guest-list workflows: adding guests, status changes, capacity and the waitlist, magic links.
+
+Every function flushes only; the request (or CLI command) commits. Functions that depend on the
+clock take `now`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from eventkit import audit
+from eventkit.attendees.models import HOLDS_PLACE, Attendee, AttendeeStatus, Person
+from eventkit.db import atomic, db, insert_ignore
+from eventkit.errors import DomainError
+from eventkit.events.models import Event, EventStatus
+from eventkit.signals import accepting_invitation
+
+S = AttendeeStatus
+
+#: what an organiser may do to a guest: action -> (new status, statuses it may come from)
+ORGANISER_ACTIONS: dict[str, tuple[AttendeeStatus, frozenset[AttendeeStatus]]] = {
+    "approve": (S.APPROVED, frozenset({S.INVITED, S.REGISTERED, S.WAITLISTED, S.DECLINED, S.CANCELLED})),
+    "waitlist": (S.WAITLISTED, frozenset({S.INVITED, S.REGISTERED, S.APPROVED, S.DECLINED, S.CANCELLED})),
+    "decline": (S.DECLINED, frozenset({S.INVITED, S.REGISTERED, S.WAITLISTED})),
+    "cancel": (S.CANCELLED, frozenset({S.INVITED, S.REGISTERED, S.APPROVED, S.WAITLISTED})),
+}
+ACTION_LABELS = {"approve": "Approve", "waitlist": "Waitlist", "decline": "Mark declined", "cancel": "Cancel"}
+
+
+@dataclass(frozen=True)
+class GuestData:
+    """One guest to add, already cleaned (email lower-cased, text stripped)."""
+
+    name: str
+    email: str
+    organisation: str = ""
+    role: str = ""
+    field: str = ""
+
+
+def allowed_actions(attendee: Attendee) -> list[str]:
+    """The organiser actions valid for this guest's current status."""
+    return [action for action, (_new, sources) in ORGANISER_ACTIONS.items() if attendee.status in sources]
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def lock_event(event_id: int) -> Event:
+    """Reload the event with a row lock (PostgreSQL) so capacity checks cannot race."""
+    stmt = select(Event).where(Event.id == event_id).with_for_update()
+    return db.session.scalars(stmt.execution_options(populate_existing=True)).one()
+
+
+def places_taken(event_id: int, excluding: int | None = None) -> int:
+    """How many guests hold a place (invited, registered, approved)."""
+    stmt = select(func.count(Attendee.id)).where(
+        Attendee.event_id == event_id, Attendee.status.in_([str(s) for s in HOLDS_PLACE])
+    )
+    if excluding is not None:
+        stmt = stmt.where(Attendee.id != excluding)
+    return db.session.scalar(stmt) or 0
+
+
+def places_left(event: Event) -> int:
+    return max(event.capacity - places_taken(event.id), 0)
+
+
+def status_counts(event_id: int) -> dict[str, int]:
+    """Guests per status (every status present, zero when none)."""
+    rows = db.session.execute(
+        select(Attendee.status, func.count(Attendee.id)).where(Attendee.event_id == event_id).group_by(Attendee.status)
+    ).all()
+    counts = {str(status): 0 for status in AttendeeStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def is_on_list(event_id: int, email: str) -> bool:
+    stmt = select(Attendee.id).where(Attendee.event_id == event_id, Attendee.email == normalise_email(email))
+    return db.session.scalar(stmt) is not None
+
+
+def person_for(email: str) -> Person:
+    """The Person with this email, created if new (safe when two requests race)."""
+    email = normalise_email(email)
+    insert_ignore(Person, {"email": email}, ["email"])
+    return db.session.scalars(select(Person).where(Person.email == email)).one()
+
+
+def set_status(attendee: Attendee, status: AttendeeStatus, *, actor: str, now: datetime, reason: str = "") -> None:
+    """Change a guest's status and write the audit entry (no checks: callers decide)."""
+    old = attendee.status
+    attendee.status = status
+    attendee.status_changed_at = now
+    audit.record(
+        "attendee.status", actor=actor, target=f"attendee:{attendee.id}", event_id=attendee.event_id,
+        old=str(old), new=str(status), reason=reason,
+    )
+
+
+def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> Attendee:
+    """Put one guest on the list (waitlisted past capacity) and queue their invitation."""
+    from eventkit.attendees.invitations import queue_invitation
+
+    event = lock_event(event.id)
+    if event.status == EventStatus.FINISHED:
+        raise DomainError("This gathering is finished; guests can no longer be added.", "finished", 409)
+    if is_on_list(event.id, data.email):
+        raise DomainError(f"{data.email} is already on the guest list.", "duplicate", 409)
+    status = S.INVITED if places_taken(event.id) < event.capacity else S.WAITLISTED
+    attendee = Attendee(
+        event_id=event.id, person=person_for(data.email), name=data.name, email=normalise_email(data.email),
+        organisation=data.organisation, role=data.role, field=data.field, status=status,
+        status_changed_at=now, created_at=now,
+    )
+    token = attendee.rotate_token()
+    db.session.add(attendee)
+    db.session.flush()
+    audit.record("attendee.added", actor=actor, target=f"attendee:{attendee.id}", event_id=event.id,
+                 status=str(status))
+    queue_invitation(attendee, token)
+    return attendee
+
+
+def add_guests(event: Event, rows: list[GuestData], *, actor: str, now: datetime) -> list[Attendee]:
+    """Add many guests in one transaction: all of them or none."""
+    with atomic():
+        return [add_guest(event, row, actor=actor, now=now) for row in rows]
+
+
+def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int | None = None) -> list[Attendee]:
+    """Offer free places to the longest-waiting guests (waitlisted → invited, with an email).
+
+    `skip`: a guest the organiser has just moved to the waitlist on purpose.
+    """
+    from eventkit.attendees.invitations import queue_place_offered
+
+    promoted = []
+    free = event.capacity - places_taken(event.id)
+    if free <= 0:
+        return promoted
+    stmt = (
+        select(Attendee)
+        .where(Attendee.event_id == event.id, Attendee.status == S.WAITLISTED, Attendee.id != (skip or 0))
+        .order_by(Attendee.status_changed_at, Attendee.id)
+        .limit(free)
+    )
+    for attendee in db.session.scalars(stmt):
+        set_status(attendee, S.INVITED, actor=actor, now=now, reason="a place became free")
+        queue_place_offered(attendee)
+        promoted.append(attendee)
+    db.session.flush()
+    return promoted
+
+
+def organiser_change_status(event: Event, attendee: Attendee, action: str, *, actor: str, now: datetime) -> list[Attendee]:
+    """Apply an organiser's action to a guest; returns the guests promoted from the waitlist."""
+    if action not in ORGANISER_ACTIONS:
+        raise DomainError("Unknown action.", "bad_action")
+    new, allowed_from = ORGANISER_ACTIONS[action]
+    event = lock_event(event.id)
+    if S(attendee.status) not in allowed_from:
+        raise DomainError(f"{attendee.name} is {attendee.status}; they cannot be moved to {new}.", "bad_transition", 409)
+    if new in HOLDS_PLACE and not attendee.holds_place and places_taken(event.id) >= event.capacity:
+        raise DomainError("No places left: raise the capacity or cancel a guest first.", "full", 409)
+    freed = attendee.holds_place and new not in HOLDS_PLACE
+    set_status(attendee, new, actor=actor, now=now)
+    db.session.flush()
+    return promote_from_waitlist(event, actor=actor, now=now, skip=attendee.id) if freed else []
+
+
+def replies_open(event: Event, now: datetime) -> bool:
+    """Guests may still accept or decline (the gathering is not over)."""
+    return event.status != EventStatus.FINISHED and event.ends_at > now
+
+
+def accept_invitation(attendee: Attendee, *, now: datetime) -> Attendee:
+    """The guest says yes: registered if a place is free, else waitlisted.
+
+    Receivers of `accepting_invitation` may refuse with a DomainError; nothing is changed then.
+    """
+    event = lock_event(attendee.event_id)
+    if attendee.status not in (S.INVITED, S.DECLINED):
+        raise DomainError(f"Your reply is already recorded: you are {attendee.status}.", "bad_transition", 409)
+    if not replies_open(event, now):
+        raise DomainError("This gathering is over; replies are closed.", "closed", 409)
+    accepting_invitation.send(attendee, now=now)
+    has_place = places_taken(event.id, excluding=attendee.id) < event.capacity
+    set_status(attendee, S.REGISTERED if has_place else S.WAITLISTED, actor=attendee.actor, now=now)
+    db.session.flush()
+    return attendee
+
+
+def decline_invitation(attendee: Attendee, *, now: datetime) -> list[Attendee]:
+    """The guest says no (or cancels their yes); their place goes to the waitlist."""
+    event = lock_event(attendee.event_id)
+    if attendee.status in (S.DECLINED, S.CANCELLED):
+        raise DomainError(f"Your reply is already recorded: you are {attendee.status}.", "bad_transition", 409)
+    if not replies_open(event, now):
+        raise DomainError("This gathering is over; replies are closed.", "closed", 409)
+    freed = attendee.holds_place
+    set_status(attendee, S.DECLINED, actor=attendee.actor, now=now)
+    db.session.flush()
+    return promote_from_waitlist(event, actor=attendee.actor, now=now) if freed else []
+
+
+def rotate_link(attendee: Attendee, *, actor: str, now: datetime) -> str:
+    """Issue a new magic link, email it, and end every session opened with the old one."""
+    from eventkit.attendees.invitations import queue_invitation
+
+    token = attendee.rotate_token()
+    attendee.token_rotated_at = now
+    db.session.flush()
+    audit.record("attendee.link_rotated", actor=actor, target=f"attendee:{attendee.id}", event_id=attendee.event_id)
+    queue_invitation(attendee, token)
+    return token
