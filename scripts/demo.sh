@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export FLASK_APP=eventkit EVENTKIT_ENV=${EVENTKIT_ENV:-development}
+export EVENTKIT_BASE_URL=${EVENTKIT_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-5000}}
 .venv/bin/flask db upgrade
 .venv/bin/flask eventkit seed-demo
 .venv/bin/flask eventkit send-mail

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 from importlib.util import find_spec
@@ -9,6 +10,7 @@ from importlib.util import find_spec
 from sqlalchemy import select
 
 from eventkit import FEATURES
+from eventkit.attendees.invitations import magic_url, queue_invitation
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.auth.models import Organiser
 from eventkit.db import db, utcnow
@@ -21,9 +23,19 @@ DEMO_SLUG = "climate-builders-dinner"
 EMAIL_DOMAIN = "example.com"
 
 
-def seed_demo(now=None) -> tuple[Organiser, Event, str, bool]:
-    """Create (or find) the demo organiser and gathering; returns them, a fresh password, and
-    whether the gathering was created now."""
+@dataclass
+class DemoLogin:
+    organiser: Organiser
+    password: str
+    event: Event
+    created: bool
+    #: a personal link of one demo guest, to see the guest's side
+    guest_name: str
+    guest_link: str
+
+
+def seed_demo(now=None) -> DemoLogin:
+    """Create (or find) the demo organiser and gathering, with a fresh password and guest link."""
     now = now or utcnow()
     organiser = _demo_organiser()
     password = secrets.token_urlsafe(9)
@@ -34,9 +46,21 @@ def seed_demo(now=None) -> tuple[Organiser, Event, str, bool]:
         event = _demo_event(organiser, now)
         guests = _demo_guests(event)
         _demo_notes(event, guests)
-        db.session.flush()
+        _invite(guests.values())
         _feature_seeds(event, now)
-    return organiser, event, password, created
+    sample = db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id, Attendee.email == f"ana@{EMAIL_DOMAIN}")
+    ).one()
+    token = sample.rotate_token()
+    db.session.flush()
+    return DemoLogin(organiser, password, event, created, sample.name, magic_url(token))
+
+
+def _invite(guests) -> None:
+    """Queue every guest's invitation (the outbox writes them to instance/outbox/)."""
+    for guest in guests:
+        queue_invitation(guest, guest.rotate_token())
+    db.session.flush()
 
 
 def _demo_organiser() -> Organiser:

@@ -1,0 +1,45 @@
+"""The demo gathering a newcomer gets from `flask eventkit seed-demo`."""
+import re
+
+from sqlalchemy import func, select
+
+from eventkit.attendees.models import Attendee
+from eventkit.auth.models import Organiser
+from eventkit.db import db
+from eventkit.demo.services import DEMO_EMAIL, DEMO_SLUG
+from eventkit.events.models import Event
+from eventkit.mail.models import OutboundEmail
+from eventkit.profiles.models import Intent, ResearchNote
+
+
+def count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_seed_demo_builds_a_realistic_gathering_once(app, runner):
+    first = runner.invoke(args=["eventkit", "seed-demo"])
+    second = runner.invoke(args=["eventkit", "seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Created the demo gathering" in first.output
+    assert "Found the demo gathering" in second.output
+    with app.app_context():
+        event = db.session.scalars(select(Event).where(Event.slug == DEMO_SLUG)).one()
+        guests = db.session.scalars(select(Attendee).where(Attendee.event_id == event.id)).all()
+        assert len(guests) == 24
+        assert len({guest.field for guest in guests}) >= 5
+        assert count(Intent) >= 48
+        assert count(ResearchNote) >= 5
+        assert count(OutboundEmail, OutboundEmail.purpose == "invitation") >= 24
+        assert all(guest.is_ready for guest in guests)
+
+
+def test_seed_demo_prints_a_working_login_and_guest_link(app, runner, client):
+    result = runner.invoke(args=["eventkit", "seed-demo"])
+    password = re.search(r"password: (\S+)", result.output).group(1)
+    link = re.search(r"(http\S+/g/\S+)", result.output).group(1)
+    with app.app_context():
+        organiser = db.session.scalars(select(Organiser).where(Organiser.email == DEMO_EMAIL)).one()
+        assert organiser.check_password(password)
+    response = client.get(link.replace(app.config["BASE_URL"], ""))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/e/{DEMO_SLUG}/me")
