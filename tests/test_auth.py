@@ -201,3 +201,12 @@ def test_create_organiser_command_refuses_clearly(app, runner, organiser, email,
     assert result.exit_code != 0
     assert message in result.output
     assert organiser_count(app) == 1
+
+
+def test_expired_failures_are_pruned(app, organiser):
+    start = utcnow()
+    with app.app_context():
+        for minutes in (0, 1, 20):
+            with pytest.raises(DomainError):
+                services.authenticate(organiser.email, "wrong password!", now=start + timedelta(minutes=minutes))
+        assert db.session.scalar(select(func.count(LoginFailure.id))) == 1

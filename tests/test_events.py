@@ -221,3 +221,17 @@ def test_show_page_lists_details_tags_and_organisers(signed_in, event, organiser
     for text in (event.title, event.venue, "Europe/Amsterdam", "Design feedback", organiser.email,
                  "Close registration", "Back to draft"):
         assert text in page
+
+
+def test_calendar_file_has_utc_times_and_escaped_text(app, signed_in, make_event):
+    event = make_event(title="Supper, with; commas", starts_at=datetime(2030, 7, 1, 16, 0, tzinfo=timezone.utc),
+                       ends_at=datetime(2030, 7, 1, 19, 30, tzinfo=timezone.utc))
+    response = signed_in.get(f"/events/{event.id}/calendar.ics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    assert f'filename="{event.slug}.ics"' in response.headers["Content-Disposition"]
+    body = response.data.decode()
+    assert "DTSTART:20300701T160000Z" in body and "DTEND:20300701T193000Z" in body
+    assert r"SUMMARY:Supper\, with\; commas" in body
+    assert f"UID:event-{event.id}-{event.slug}@eventkit.test" in body
+    assert "LOCATION:The Long Table\\, 12 Canal Street" in body

@@ -108,11 +108,19 @@ def authenticate(email: str, password: str, now: datetime) -> Organiser:
     if organiser is None:
         _burn_time(password)
     if organiser is None or not organiser.check_password(password):
+        _forget_old_failures(email, now)
         db.session.add(LoginFailure(email_hash=_email_key(email), at=now))
         db.session.flush()
         raise DomainError(WRONG_CREDENTIALS, "bad_credentials", 401)
     db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(email)))
     return organiser
+
+
+def _forget_old_failures(email: str, now: datetime) -> None:
+    """Drop this email's failures that no longer count, so the table stays small."""
+    db.session.execute(delete(LoginFailure).where(
+        LoginFailure.email_hash == _email_key(email), LoginFailure.at <= now - FAILURE_WINDOW
+    ))
 
 
 def safe_next(target: str | None, default: str) -> str:

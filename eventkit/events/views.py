@@ -1,10 +1,11 @@
 """Views of the events feature: the organiser's gatherings."""
-from flask import flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.events import bp, services
+from eventkit.events.calendar import event_ics
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.forms import CoOrganiserForm, EventForm, StatusForm, TagForm
 from eventkit.events.models import TRANSITIONS, EventStatus
@@ -58,6 +59,15 @@ def show(event_id: int):
     """One gathering: details, status, co-organisers, tags and each feature's panel."""
     event = get_managed_event_or_404(event_id)
     return render_template("events/show.html", event=event, tag_form=TagForm(), organiser_form=CoOrganiserForm())
+
+
+@bp.get("/events/<int:event_id>/calendar.ics")
+@login_required
+def calendar(event_id: int):
+    """Download the gathering as an .ics calendar file."""
+    event = get_managed_event_or_404(event_id)
+    return Response(event_ics(event, now=utcnow()), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'})
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
