@@ -150,7 +150,8 @@ def remove_tag(event: Event, tag_id: int, actor: Organiser) -> Tag:
     used = db.session.scalar(select(func.count(Intent.id)).where(Intent.tag_id == tag.id))
     if used:
         raise DomainError(
-            f"“{tag.name}” is used in {used} guest offer{'s' if used != 1 else ''}/seeks, so it cannot be removed.",
+            f"“{tag.name}” is used by {used} guest offer{' or seek' if used == 1 else 's or seeks'}, "
+            "so it cannot be removed.",
             "tag_in_use", 409,
         )
     db.session.delete(tag)
