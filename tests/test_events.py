@@ -235,3 +235,10 @@ def test_calendar_file_has_utc_times_and_escaped_text(app, signed_in, make_event
     assert r"SUMMARY:Supper\, with\; commas" in body
     assert f"UID:event-{event.id}-{event.slug}@eventkit.test" in body
     assert "LOCATION:The Long Table\\, 12 Canal Street" in body
+
+
+def test_list_separates_upcoming_from_past(signed_in, make_event):
+    make_event(title="Last year", starts_at=datetime(2020, 5, 1, tzinfo=timezone.utc))
+    make_event(title="Next year", starts_at=datetime(2099, 5, 1, tzinfo=timezone.utc))
+    page = signed_in.get("/events/").data.decode()
+    assert page.index("Upcoming") < page.index("Next year") < page.index("Past") < page.index("Last year")
