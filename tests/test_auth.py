@@ -210,3 +210,25 @@ def test_expired_failures_are_pruned(app, organiser):
             with pytest.raises(DomainError):
                 services.authenticate(organiser.email, "wrong password!", now=start + timedelta(minutes=minutes))
         assert db.session.scalar(select(func.count(LoginFailure.id))) == 1
+
+
+def test_reset_password_command_sets_password_and_lifts_throttle(app, client, runner, organiser):
+    for _ in range(services.MAX_FAILURES):
+        client.post("/auth/login", data={"email": organiser.email, "password": "wrong password!"})
+    result = runner.invoke(args=["eventkit", "reset-password", "--email", "OLIVIA@example.org"],
+                           input="a brand new passphrase\na brand new passphrase\n")
+    assert result.exit_code == 0, result.output
+    response = client.post("/auth/login", data={"email": organiser.email, "password": "a brand new passphrase"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("email, password, message", [
+    ("nobody@example.org", "a long passphrase", "No organiser account uses"),
+    ("olivia@example.org", "short", "at least 10"),
+])
+def test_reset_password_command_refuses_clearly(app, runner, organiser, email, password, message):
+    result = runner.invoke(args=["eventkit", "reset-password", "--email", email, "--password", password])
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.get(Organiser, organiser.id).check_password(PASSWORD)

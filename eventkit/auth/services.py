@@ -69,6 +69,18 @@ def register_organiser(email: str, name: str, password: str) -> Organiser:
     return organiser
 
 
+def reset_password(email: str, password: str) -> Organiser:
+    """Give an existing account a new password and lift its sign-in throttle."""
+    organiser = organiser_by_email(email)
+    if organiser is None:
+        raise DomainError(f"No organiser account uses {email.strip().lower()}.", "no_account")
+    check_password_rules(password)
+    organiser.set_password(password)
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(organiser.email)))
+    db.session.flush()
+    return organiser
+
+
 def _email_key(email: str) -> str:
     return hash_token((email or "").strip().lower())
 
