@@ -1,20 +1,64 @@
-"""Views of the auth feature (placeholders until the auth work lands)."""
-from eventkit.auth import bp
+"""Views of the auth feature: organiser sign-up, sign-in and sign-out."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from eventkit.auth import bp, services
+from eventkit.auth.forms import LoginForm, SignupForm
+from eventkit.db import utcnow
+from eventkit.errors import DomainError
+
+SIGNUP_CLOSED = (
+    "New organiser accounts cannot be created here. Ask the person who runs this server to create "
+    "one for you (flask eventkit create-organiser), then sign in."
+)
+
+
+def _after_login_url() -> str:
+    return services.safe_next(request.values.get("next"), url_for("events.index"))
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 def login():
-    """Organiser sign-in."""
-    return "todo"
+    """Organiser sign-in, throttled per email."""
+    if current_user.is_authenticated:
+        return redirect(_after_login_url())
+    form = LoginForm(next=request.args.get("next", ""))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        organiser = services.authenticate(form.email.data, form.password.data, now=utcnow())
+    except DomainError as error:
+        form.password.errors = [error.message]
+        # a wrong password must be remembered (200 commits); a throttled attempt writes nothing
+        return render_template("auth/login.html", form=form), 429 if error.code == "throttled" else 200
+    login_user(organiser, remember=form.remember.data)
+    flash(f"Welcome back, {organiser.name}.", "info")
+    return redirect(_after_login_url())
 
 
 @bp.route("/auth/signup", methods=["GET", "POST"])
 def signup():
-    """Organiser sign-up."""
-    return "todo"
+    """Organiser sign-up (only when ALLOW_SIGNUP is on)."""
+    if not current_app.config.get("ALLOW_SIGNUP"):
+        abort(404, SIGNUP_CLOSED)
+    if current_user.is_authenticated:
+        return redirect(url_for("events.index"))
+    form = SignupForm()
+    if not form.validate_on_submit():
+        return render_template("auth/signup.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        organiser = services.register_organiser(form.email.data, form.name.data, form.password.data)
+    except DomainError as error:
+        form.email.errors = [error.message]
+        return render_template("auth/signup.html", form=form), 422
+    login_user(organiser)
+    flash("Your organiser account is ready. Create your first gathering.", "info")
+    return redirect(url_for("events.index"))
 
 
 @bp.post("/auth/logout")
 def logout():
     """Sign out."""
-    return "todo"
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("main.index"))
