@@ -61,6 +61,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,
+        PASSWORD_HASH_METHOD="scrypt",
     )
     app.config.from_mapping(from_environment(app.instance_path))
     if test_config:

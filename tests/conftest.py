@@ -66,6 +66,8 @@ def build_config(database_url: str, instance_dir, **overrides) -> dict:
         "OUTBOX_DIR": str(instance_dir / "outbox"),
         "MAIL_SERVER": "",
         "ALLOW_SIGNUP": True,
+        # scrypt costs ~100 ms per hash; production keeps it, the suite needs thousands of hashes
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return config
@@ -123,7 +125,8 @@ def _save(app, obj):
 def make_organiser(app):
     def make(email: str | None = None, name: str = "Olivia Organiser", password: str = PASSWORD) -> Organiser:
         organiser = Organiser(email=email or f"organiser{next(_counter)}@example.org", name=name)
-        organiser.set_password(password)
+        with app.app_context():
+            organiser.set_password(password)
         return _save(app, organiser)
 
     return make

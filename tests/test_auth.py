@@ -32,7 +32,8 @@ def test_signup_creates_account_with_lowercased_email_and_hashed_password(app, c
     with app.app_context():
         organiser = db.session.scalars(select(Organiser)).one()
         assert organiser.email == "ada@example.org"
-        assert organiser.password_hash.startswith("scrypt:")
+        assert organiser.password_hash.startswith(app.config["PASSWORD_HASH_METHOD"].split(":")[0] + ":")
+        assert "a long passphrase" not in organiser.password_hash
         assert organiser.check_password("a long passphrase")
     assert client.get("/events/").status_code == 200  # signed in straight away
 
@@ -232,3 +233,15 @@ def test_reset_password_command_refuses_clearly(app, runner, organiser, email, p
     assert message in result.output
     with app.app_context():
         assert db.session.get(Organiser, organiser.id).check_password(PASSWORD)
+
+
+def test_production_hashes_passwords_with_scrypt(tmp_path, monkeypatch):
+    from eventkit import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    production = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    assert production.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with production.app_context():
+        organiser = Organiser(email="p@example.org", name="P")
+        organiser.set_password("a long passphrase")
+        assert organiser.password_hash.startswith("scrypt:")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from eventkit.attendees import services
 from eventkit.attendees.access import attendee_for_token
-from eventkit.attendees.calendar import event_ics
+from eventkit.events.calendar import event_ics
 from eventkit.attendees.invitations import queue_invitation
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow

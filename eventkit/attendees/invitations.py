@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from eventkit.attendees.calendar import event_ics, ics_filename
+from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Attachment, queue_email

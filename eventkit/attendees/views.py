@@ -1,4 +1,4 @@
-"""Organiser views of the guest list: list, add, status changes, link rotation, export, calendar."""
+"""Organiser views of the guest list: list, add, status changes, link rotation, export."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, url_for
@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from eventkit.attendees import bp, services
-from eventkit.attendees.calendar import event_ics, ics_filename
+from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.csv_io import export_csv
 from eventkit.attendees.forms import GuestForm, StatusForm
 from eventkit.attendees.models import Attendee, AttendeeStatus
@@ -134,14 +134,6 @@ def export(event_id: int):
     body = export_csv(event, guest_rows(event.id))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{event.slug}-guests.csv"'})
-
-
-@bp.get("/events/<int:event_id>/calendar.ics")
-@login_required
-def organiser_calendar(event_id: int):
-    """The gathering's calendar file."""
-    event = get_managed_event_or_404(event_id)
-    return ics_response(event)
 
 
 def ics_response(event: Event) -> Response:

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,7 +25,7 @@ THROTTLED = (
     "Too many failed sign-in attempts for this email. Wait 15 minutes, then try again "
     "(check the password carefully)."
 )
-_dummy_hash: str | None = None
+_dummy_hashes: dict[str, str] = {}
 
 
 def normalise_email(value: str) -> str:
@@ -99,10 +100,10 @@ def is_throttled(email: str, now: datetime) -> bool:
 
 def _burn_time(password: str) -> None:
     """Check a password against a dummy hash so unknown emails take as long as known ones."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = generate_password_hash("not-a-real-password", method="scrypt")
-    check_password_hash(_dummy_hash, password)
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
+    check_password_hash(_dummy_hashes[method], password)
 
 
 def authenticate(email: str, password: str, now: datetime) -> Organiser:

@@ -1,12 +1,13 @@
 """The gathering as an iCalendar (.ics) file, for guests' calendars and invitation attachments."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import icalendar
 from flask import current_app
 
+from eventkit.db import utcnow
 from eventkit.events.models import Event, EventStatus
 
 PRODID = "-//eventkit//gatherings//EN"
@@ -18,8 +19,21 @@ def event_uid(event: Event) -> str:
     return f"event-{event.id}-{event.slug}@{host}"
 
 
-def event_ics(event: Event, now: datetime, url: str | None = None) -> bytes:
-    """The .ics bytes for `event` (times in UTC, which every calendar converts to its own zone)."""
+def guest_page_url(event: Event) -> str:
+    return f"{current_app.config['BASE_URL']}/e/{event.slug}/me"
+
+
+def ics_filename(event: Event) -> str:
+    return f"{event.slug}.ics"
+
+
+def event_ics(event: Event, now: datetime | None = None, url: str | None = None) -> bytes:
+    """The .ics bytes for `event` (times in UTC, which every calendar converts to its own zone).
+
+    `url` defaults to the guest page of the gathering.
+    """
+    now = (now or utcnow()).replace(microsecond=0)
+    url = url or guest_page_url(event)
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -27,8 +41,8 @@ def event_ics(event: Event, now: datetime, url: str | None = None) -> bytes:
     entry = icalendar.Event()
     entry.add("uid", event_uid(event))
     entry.add("dtstamp", now)
-    entry.add("dtstart", event.starts_at)
-    entry.add("dtend", event.ends_at)
+    entry.add("dtstart", event.starts_at.astimezone(timezone.utc))
+    entry.add("dtend", event.ends_at.astimezone(timezone.utc))
     entry.add("summary", event.title)
     description = "\n\n".join(part for part in (event.theme, event.description, url) if part)
     if description:
