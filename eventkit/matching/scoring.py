@@ -37,6 +37,17 @@ _STOPWORDS = frozenset(
     "seek seeking so some that the their them to us want we who with would you your".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
+#: normalisation of words that mean the same in networking asks (after stemming)
+_SYNONYMS = {
+    "vc": "investor", "vcs": "investor", "angel": "investor", "funder": "investor", "backer": "investor",
+    "fundrais": "fund", "funding": "fund", "financ": "fund", "capit": "fund",
+    "recruit": "hire", "hiring": "hire", "talent": "hire", "candid": "hire",
+    "ux": "design", "ui": "design", "critiqu": "feedback", "review": "feedback",
+    "intro": "introduct", "introduc": "introduct", "connect": "introduct",
+    "gtm": "market", "sale": "market", "sell": "market", "pricing": "price",
+    "dev": "develop", "engin": "develop", "programm": "develop", "code": "develop", "coder": "develop",
+    "startup": "compani", "firm": "compani", "mentor": "advic", "advis": "advic", "guidanc": "advic",
+}
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -68,7 +79,8 @@ class Guest:
 
 @lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    stem = _stemmer.stemWord(word)
+    return _SYNONYMS.get(word, _SYNONYMS.get(stem, stem))
 
 
 @lru_cache(maxsize=20_000)
