@@ -221,3 +221,18 @@ def test_service_refuses_changes_to_held_rounds(app, gathering):
         first = db.session.scalars(select(Conversation).where(Conversation.round == 1)).first()
         with pytest.raises(DomainError):
             services.remove_conversation(loaded, first.id)
+
+
+def test_resting_guest_can_take_a_seat_by_swap(app, client, login, organiser, gathering, make_attendee, make_intent):
+    event, (ana, ben, cleo, dev) = gathering
+    eve = ready_guest(make_attendee, make_intent, event, "Eve", "Health", [("Rust", "Rust code review")], [])
+    login(organiser)
+    client.post(f"/events/{event.id}/plan", data={**SETTINGS, "settings-rounds": "1", "settings-odd_policy": "rest"})
+    with app.app_context():
+        seated = {m for p in planned_pairs(event.id, 1) for m in p}
+    resting = ({ana.id, ben.id, cleo.id, dev.id, eve.id} - seated).pop()
+    someone = next(iter(seated))
+    client.post(f"/events/{event.id}/plan/swap", data={"swap-round": "1", "swap-first": resting, "swap-second": someone})
+    with app.app_context():
+        now_seated = {m for p in planned_pairs(event.id, 1) for m in p}
+    assert resting in now_seated and someone not in now_seated

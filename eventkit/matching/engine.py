@@ -19,7 +19,7 @@ from scipy.optimize import linear_sum_assignment
 from eventkit.matching.scoring import Guest, Scorer
 
 #: up to this many guests a round is solved exactly
-EXACT_LIMIT = 40
+EXACT_LIMIT = 20
 #: added to every allowed pair so a matching prefers more conversations over a slightly higher score
 CARDINALITY = 100.0
 #: per conversation a guest is behind the best-served guest

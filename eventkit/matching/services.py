@@ -14,6 +14,7 @@ from eventkit.matching import engine
 from eventkit.matching.history import previous_pairs
 from eventkit.matching.models import ConstraintKind, Conversation, ConversationStatus, OddPolicy, Plan, PairConstraint
 from eventkit.matching.scoring import Guest, Intent, Scorer
+from eventkit.profiles.models import Intent as ProfileIntent
 
 MAX_ROUNDS = 12
 
@@ -36,7 +37,7 @@ def participants(event: Event) -> list[Attendee]:
     """Registered or approved guests who are ready (complete profile and an offer)."""
     guests = db.session.scalars(
         select(Attendee).where(Attendee.event_id == event.id, Attendee.status.in_(list(EXPECTED)))
-        .options(selectinload(Attendee.intents)).order_by(Attendee.id)
+        .options(selectinload(Attendee.intents).selectinload(ProfileIntent.tag)).order_by(Attendee.id)
     ).all()
     return [guest for guest in guests if guest.is_ready]
 
@@ -159,15 +160,25 @@ def swap_guests(event: Event, round_no: int, first_id: int, second_id: int) -> N
     seats = {c.id: c for c in plan.conversations if c.round == round_no}
     first = _seat(seats.values(), first_id)
     second = _seat(seats.values(), second_id)
-    if first is None or second is None or first_id == second_id:
-        raise DomainError("Choose two different guests who both have a conversation in that round.", "swap")
-    if first[0] is second[0]:
+    if first_id == second_id or (first is None and second is None):
+        raise DomainError("Choose two different guests, at least one with a conversation in that round.", "swap")
+    if first is not None and second is not None and first[0] is second[0]:
         raise DomainError("Those two guests already sit at the same table.", "swap")
-    setattr(first[0], first[1], second_id)
-    setattr(second[0], second[1], first_id)
-    _check_pairs_allowed(event, plan, [first[0], second[0]])
+    if first is None or second is None:
+        # One of them has no seat this round (resting, or a walk-in): they take the other's seat.
+        seated, newcomer_id = (first, second_id) if second is None else (second, first_id)
+        newcomer = db.session.get(Attendee, newcomer_id)
+        if newcomer is None or newcomer.event_id != event.id or newcomer not in participants(event):
+            raise DomainError("Only ready, registered or approved guests can take a seat.", "swap")
+        setattr(seated[0], seated[1], newcomer_id)
+        changed = [seated[0]]
+    else:
+        setattr(first[0], first[1], second_id)
+        setattr(second[0], second[1], first_id)
+        changed = [first[0], second[0]]
+    _check_pairs_allowed(event, plan, changed)
     scorer = scorer_for(event)
-    for conversation in (first[0], second[0]):
+    for conversation in changed:
         ids = [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
         known = all(i in scorer.index for i in ids)
         conversation.score = round(sum(scorer.score(x, y) for i, x in enumerate(ids) for y in ids[i + 1:]), 4) if known else 0.0

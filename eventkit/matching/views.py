@@ -84,7 +84,7 @@ def _plan_view(event, plan) -> dict:
         "people": people, "ready_count": len(ready), "round_colour": round_colour,
         "svg": network_svg([(i, people[i].name) for i in shown], meetings),
         "dropped_out": [people[i] for i in sorted(future_ids - ready_ids)],
-        "not_planned": [people[i] for i in sorted(ready_ids - future_ids)] if conversations else [],
+        "not_planned": [people[i] for i in sorted(ready_ids - in_plan)] if conversations else [],
         "constraints": services.constraints(event),
     }
 
