@@ -41,7 +41,8 @@ def _guest_choices(event) -> list[SelectChoice]:
 def _forms(event, plan):
     settings = SettingsForm(prefix="settings", obj=plan) if plan else SettingsForm(
         prefix="settings", data={"rounds": 4, "round_minutes": 12, "per_guest_cap": 4, "odd_policy": "trio"})
-    constraint, swap = ConstraintForm(prefix="rule"), SwapForm(prefix="swap")
+    constraint = ConstraintForm(prefix="rule")
+    swap = SwapForm(prefix="swap", data={"round": (plan.rounds_held + 1) if plan else 1})
     choices = _guest_choices(event)
     for form in (constraint, swap):
         form.first.choices = form.second.choices = choices
