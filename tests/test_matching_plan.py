@@ -106,14 +106,17 @@ def test_replanning_after_a_cancellation_keeps_held_rounds(app, client, login, o
                      for c in db.session.scalars(select(Conversation).where(Conversation.round == 1))}
         db.session.get(Attendee, cleo.id).status = AttendeeStatus.CANCELLED
         db.session.commit()
+    finn = ready_guest(make_attendee, make_intent, event, "Finn", "Policy",
+                       [("Climate policy", "EU climate rules")], [("Go-to-market", "pricing advice")])
     page = client.get(f"/events/{event.id}/plan").get_data(as_text=True)
-    assert "No longer taking part: Cleo" in page
+    assert "No longer taking part: Cleo" in page and "Ready but in no conversation yet: Finn" in page
     client.post(f"/events/{event.id}/plan", data={**SETTINGS, "settings-odd_policy": "rest"})
     with app.app_context():
         assert round_one == {(c.round, c.table_no, c.a_id, c.b_id, c.c_id, tuple(c.reasons))
                              for c in db.session.scalars(select(Conversation).where(Conversation.round == 1))}
         later = db.session.scalars(select(Conversation).where(Conversation.round > 1)).all()
         assert later and all(cleo.id not in (c.a_id, c.b_id, c.c_id) for c in later)
+        assert any(finn.id in (c.a_id, c.b_id, c.c_id) for c in later)
         pairs = [frozenset(m for m in (c.a_id, c.b_id, c.c_id) if m) for c in db.session.scalars(select(Conversation))]
         assert len(pairs) == len(set(pairs))
 

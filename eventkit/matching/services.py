@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from eventkit.attendees.models import EXPECTED, Attendee
-from eventkit.db import db
+from eventkit.db import db, insert_ignore
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.matching import engine
@@ -19,18 +19,17 @@ from eventkit.profiles.models import Intent as ProfileIntent
 MAX_ROUNDS = 12
 
 
-def get_plan(event: Event) -> Plan | None:
-    return db.session.scalars(select(Plan).where(Plan.event_id == event.id)).first()
+def get_plan(event: Event, for_update: bool = False) -> Plan | None:
+    """The event's plan; `for_update` locks its row (PostgreSQL) so two organisers' changes queue up."""
+    query = select(Plan).where(Plan.event_id == event.id)
+    return db.session.scalars(query.with_for_update() if for_update else query).first()
 
 
 def get_or_create_plan(event: Event) -> Plan:
-    plan = get_plan(event)
-    if plan is None:
-        plan = Plan(event_id=event.id, rounds=4, round_minutes=12, per_guest_cap=4,
-                    odd_policy=OddPolicy.TRIO, rounds_held=0)
-        db.session.add(plan)
-        db.session.flush()
-    return plan
+    """The event's plan row, created with the defaults if missing, locked for this transaction."""
+    insert_ignore(Plan, {"event_id": event.id, "rounds": 4, "round_minutes": 12, "per_guest_cap": 4,
+                         "odd_policy": str(OddPolicy.TRIO), "rounds_held": 0}, ["event_id"])
+    return get_plan(event, for_update=True)
 
 
 def participants(event: Event) -> list[Attendee]:
@@ -109,7 +108,7 @@ def plan_event(event: Event, now: datetime) -> Plan:
 
 
 def set_locked(event: Event, locked: bool, now: datetime) -> Plan:
-    plan = get_plan(event)
+    plan = get_plan(event, for_update=True)
     if plan is None or not plan.conversations:
         raise DomainError("Plan the conversations before locking.", "no_plan")
     plan.locked_at = now if locked else None
@@ -119,7 +118,7 @@ def set_locked(event: Event, locked: bool, now: datetime) -> Plan:
 
 def mark_held(event: Event, rounds_held: int) -> Plan:
     """Rounds 1..rounds_held took place; re-planning keeps them as they are."""
-    plan = get_plan(event)
+    plan = get_plan(event, for_update=True)
     if plan is None or not 0 <= rounds_held <= plan.rounds:
         raise DomainError("Choose a round of the plan.", "round")
     plan.rounds_held = rounds_held
@@ -141,6 +140,7 @@ def _check_round_open(plan: Plan, round_no: int) -> None:
 
 
 def remove_conversation(event: Event, conversation_id: int) -> None:
+    get_plan(event, for_update=True)
     conversation = _conversation(event, conversation_id)
     _check_round_open(conversation.plan, conversation.round)
     conversation.plan.conversations.remove(conversation)
@@ -153,7 +153,7 @@ def scorer_for(event: Event) -> Scorer:
 
 def swap_guests(event: Event, round_no: int, first_id: int, second_id: int) -> None:
     """Exchange two guests' seats in one round; their conversations' reasons are recomputed."""
-    plan = get_plan(event)
+    plan = get_plan(event, for_update=True)
     if plan is None:
         raise DomainError("Plan the conversations first.", "no_plan")
     _check_round_open(plan, round_no)
