@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.audit import AuditEntry
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
@@ -128,6 +129,9 @@ def test_locked_plan_cannot_be_replanned_until_unlocked(app, client, login, orga
     client.post(f"/events/{event.id}/plan/lock")
     response = client.post(f"/events/{event.id}/plan", data=SETTINGS, follow_redirects=True)
     assert "The plan is locked" in response.get_data(as_text=True)
+    with app.app_context():
+        actions = [(e.action, e.actor) for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        assert actions == [("plan.planned", f"organiser:{organiser.id}"), ("plan.locked", f"organiser:{organiser.id}")]
     client.post(f"/events/{event.id}/plan/unlock")
     assert client.post(f"/events/{event.id}/plan", data=SETTINGS).status_code == 302
 

@@ -27,9 +27,9 @@ def plan_command(slug, rounds, minutes, cap, odd, lock):
         plan = services.get_or_create_plan(event)
         services.update_settings(event, rounds or plan.rounds, minutes or plan.round_minutes,
                                  cap or plan.per_guest_cap, odd or plan.odd_policy)
-        plan = services.plan_event(event, utcnow())
+        plan = services.plan_event(event, utcnow(), actor="cli")
         if lock:
-            services.set_locked(event, True, utcnow())
+            services.set_locked(event, True, utcnow(), actor="cli")
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

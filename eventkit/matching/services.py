@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from eventkit import audit
 from eventkit.attendees.models import EXPECTED, Attendee
 from eventkit.db import db, insert_ignore
 from eventkit.errors import DomainError, NotFound
@@ -73,7 +74,7 @@ def update_settings(event: Event, rounds: int, minutes: int, cap: int, odd: str)
     return plan
 
 
-def plan_event(event: Event, now: datetime) -> Plan:
+def plan_event(event: Event, now: datetime, actor: str = "system") -> Plan:
     """(Re-)plan the rounds after those already held; held rounds are never touched."""
     plan = get_or_create_plan(event)
     _check_editable(plan)
@@ -103,25 +104,31 @@ def plan_event(event: Event, now: datetime) -> Plan:
             status=ConversationStatus.PLANNED,
         ))
     plan.planned_at = now
+    audit.record("plan.planned", actor=actor, target=f"plan:{plan.id}", event_id=event.id,
+                 rounds=f"{settings.first_round}-{plan.rounds}", conversations=len(result.groups))
     db.session.flush()
     return plan
 
 
-def set_locked(event: Event, locked: bool, now: datetime) -> Plan:
+def set_locked(event: Event, locked: bool, now: datetime, actor: str = "system") -> Plan:
     plan = get_plan(event, for_update=True)
     if plan is None or not plan.conversations:
         raise DomainError("Plan the conversations before locking.", "no_plan")
     plan.locked_at = now if locked else None
+    audit.record("plan.locked" if locked else "plan.unlocked", actor=actor, target=f"plan:{plan.id}",
+                 event_id=event.id)
     db.session.flush()
     return plan
 
 
-def mark_held(event: Event, rounds_held: int) -> Plan:
+def mark_held(event: Event, rounds_held: int, actor: str = "system") -> Plan:
     """Rounds 1..rounds_held took place; re-planning keeps them as they are."""
     plan = get_plan(event, for_update=True)
     if plan is None or not 0 <= rounds_held <= plan.rounds:
         raise DomainError("Choose a round of the plan.", "round")
     plan.rounds_held = rounds_held
+    audit.record("plan.rounds_held", actor=actor, target=f"plan:{plan.id}", event_id=event.id,
+                 rounds_held=rounds_held)
     db.session.flush()
     return plan
 
@@ -139,10 +146,12 @@ def _check_round_open(plan: Plan, round_no: int) -> None:
         raise DomainError(f"Round {round_no} is already held and cannot change.", "held", 409)
 
 
-def remove_conversation(event: Event, conversation_id: int) -> None:
+def remove_conversation(event: Event, conversation_id: int, actor: str = "system") -> None:
     get_plan(event, for_update=True)
     conversation = _conversation(event, conversation_id)
     _check_round_open(conversation.plan, conversation.round)
+    audit.record("conversation.removed", actor=actor, target=f"conversation:{conversation.id}",
+                 event_id=event.id, members=_ids(conversation), round=conversation.round)
     conversation.plan.conversations.remove(conversation)
     db.session.flush()
 
@@ -151,7 +160,7 @@ def scorer_for(event: Event) -> Scorer:
     return Scorer([to_guest(g) for g in participants(event)], previous_pairs(event))
 
 
-def swap_guests(event: Event, round_no: int, first_id: int, second_id: int) -> None:
+def swap_guests(event: Event, round_no: int, first_id: int, second_id: int, actor: str = "system") -> None:
     """Exchange two guests' seats in one round; their conversations' reasons are recomputed."""
     plan = get_plan(event, for_update=True)
     if plan is None:
@@ -184,6 +193,8 @@ def swap_guests(event: Event, round_no: int, first_id: int, second_id: int) -> N
         conversation.score = round(sum(scorer.score(x, y) for i, x in enumerate(ids) for y in ids[i + 1:]), 4) if known else 0.0
         conversation.reasons = scorer.reasons(ids) if known else ["changed by the organiser"]
         conversation.status = ConversationStatus.SWAPPED
+    audit.record("plan.swapped", actor=actor, target=f"plan:{plan.id}", event_id=event.id, round=round_no,
+                 guests=[first_id, second_id])
     db.session.flush()
 
 
@@ -214,7 +225,8 @@ def _ids(conversation: Conversation) -> list[int]:
     return [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
 
 
-def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note: str = "") -> PairConstraint:
+def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note: str = "",
+                   actor: str = "system") -> PairConstraint:
     if first_id == second_id:
         raise DomainError("Choose two different guests.", "same")
     for attendee_id in (first_id, second_id):
@@ -229,13 +241,16 @@ def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note:
         db.session.add(rule)
     rule.kind, rule.note = ConstraintKind(kind), note.strip()
     db.session.flush()
+    audit.record("constraint.saved", actor=actor, target=f"pair_constraint:{rule.id}", event_id=event.id,
+                 kind=rule.kind, pair=[low, high])
     return rule
 
 
-def remove_constraint(event: Event, constraint_id: int) -> None:
+def remove_constraint(event: Event, constraint_id: int, actor: str = "system") -> None:
     rule = db.session.get(PairConstraint, constraint_id)
     if rule is None or rule.event_id != event.id:
         raise NotFound("No such constraint.", "not_found")
+    audit.record("constraint.deleted", actor=actor, target=f"pair_constraint:{rule.id}", event_id=event.id)
     db.session.delete(rule)
     db.session.flush()
 

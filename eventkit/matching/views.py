@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -26,6 +26,10 @@ def matching_plan(event):
 def matching_guest_conversations(event, attendee):
     """The guest's own conversations, once the plan is locked; [] before."""
     return services.conversations_of(event, attendee)
+
+
+def _actor() -> str:
+    return f"organiser:{current_user.id}"
 
 
 def _plan_url(event_id: int, anchor: str = "") -> str:
@@ -108,7 +112,7 @@ def run(event_id: int):
     try:
         services.update_settings(event, form.rounds.data, form.round_minutes.data, form.per_guest_cap.data,
                                  form.odd_policy.data)
-        plan = services.plan_event(event, utcnow())
+        plan = services.plan_event(event, utcnow(), actor=_actor())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -135,14 +139,14 @@ def _action(event_id: int, call, message: str, anchor: str = ""):
 @login_required
 def lock(event_id: int):
     """Lock the plan: guests see their conversations; no more re-planning until unlocked."""
-    return _action(event_id, lambda e: services.set_locked(e, True, utcnow()), "Plan locked; guests can see it now.")
+    return _action(event_id, lambda e: services.set_locked(e, True, utcnow(), actor=_actor()), "Plan locked; guests can see it now.")
 
 
 @bp.post("/events/<int:event_id>/plan/unlock")
 @login_required
 def unlock(event_id: int):
     """Unlock the plan so it can change again (guests stop seeing it)."""
-    return _action(event_id, lambda e: services.set_locked(e, False, utcnow()), "Plan unlocked.")
+    return _action(event_id, lambda e: services.set_locked(e, False, utcnow(), actor=_actor()), "Plan unlocked.")
 
 
 @bp.post("/events/<int:event_id>/plan/held")
@@ -153,7 +157,7 @@ def held(event_id: int):
     if not form.validate_on_submit():
         flash("Enter a round number.", "error")
         return redirect(_plan_url(event_id))
-    return _action(event_id, lambda e: services.mark_held(e, form.rounds_held.data),
+    return _action(event_id, lambda e: services.mark_held(e, form.rounds_held.data, actor=_actor()),
                    f"Rounds 1 to {form.rounds_held.data} marked as held." if form.rounds_held.data else "No round marked as held.")
 
 
@@ -167,7 +171,8 @@ def swap(event_id: int):
     if not form.validate_on_submit():
         flash("Choose a round and two guests.", "error")
         return redirect(_plan_url(event_id, "adjust"))
-    return _action(event_id, lambda e: services.swap_guests(e, form.round.data, form.first.data, form.second.data),
+    return _action(event_id, lambda e: services.swap_guests(e, form.round.data, form.first.data, form.second.data,
+                                                       actor=_actor()),
                    "Guests swapped.", "rounds")
 
 
@@ -176,7 +181,7 @@ def swap(event_id: int):
 def remove(event_id: int, conversation_id: int):
     """Remove one planned conversation."""
     get_managed_event_or_404(event_id)
-    return _action(event_id, lambda e: services.remove_conversation(e, conversation_id), "Conversation removed.", "rounds")
+    return _action(event_id, lambda e: services.remove_conversation(e, conversation_id, actor=_actor()), "Conversation removed.", "rounds")
 
 
 @bp.post("/events/<int:event_id>/plan/constraints")
@@ -189,7 +194,7 @@ def add_constraint(event_id: int):
     if not form.validate_on_submit():
         return _render(event, 422, constraint_form=form)
     return _action(event_id, lambda e: services.add_constraint(e, form.first.data, form.second.data, form.kind.data,
-                                                               form.note.data or ""),
+                                                               form.note.data or "", actor=_actor()),
                    "Rule saved; re-plan to apply it.", "constraints")
 
 
@@ -197,4 +202,4 @@ def add_constraint(event_id: int):
 @login_required
 def delete_constraint(event_id: int, constraint_id: int):
     """Delete a pairing rule."""
-    return _action(event_id, lambda e: services.remove_constraint(e, constraint_id), "Rule deleted.", "constraints")
+    return _action(event_id, lambda e: services.remove_constraint(e, constraint_id, actor=_actor()), "Rule deleted.", "constraints")
