@@ -173,10 +173,8 @@ class Planner:
 def exact_matching(w: np.ndarray) -> list[tuple[int, int]]:
     """Maximum-weight matching (blossom algorithm) over the allowed pairs."""
     graph = nx.Graph()
-    n = len(w)
     rows, cols = np.nonzero(np.triu(w > FORBIDDEN / 2, 1))
     graph.add_weighted_edges_from((int(a), int(b), float(w[a, b])) for a, b in zip(rows, cols))
-    del n
     return sorted(tuple(sorted(p)) for p in nx.max_weight_matching(graph))
 
 

@@ -10,7 +10,8 @@ class SettingsForm(FlaskForm):
     rounds = IntegerField("Rounds", validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)],
                           description="How many rounds of 1:1 conversations (3 to 5 is plenty).")
     round_minutes = IntegerField("Minutes per round", validators=[DataRequired(), NumberRange(3, 90)])
-    per_guest_cap = IntegerField("Conversations per guest, at most", validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)])
+    per_guest_cap = IntegerField("Conversations per guest, at most",
+                                 validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)])
     odd_policy = SelectField("With an odd number of guests", choices=[
         SelectChoice("trio", "one table of three each round"), SelectChoice("rest", "one guest rests each round")])
 

@@ -190,7 +190,8 @@ def swap_guests(event: Event, round_no: int, first_id: int, second_id: int, acto
     for conversation in changed:
         ids = [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
         known = all(i in scorer.index for i in ids)
-        conversation.score = round(sum(scorer.score(x, y) for i, x in enumerate(ids) for y in ids[i + 1:]), 4) if known else 0.0
+        total = sum(scorer.score(x, y) for i, x in enumerate(ids) for y in ids[i + 1:]) if known else 0.0
+        conversation.score = round(total, 4)
         conversation.reasons = scorer.reasons(ids) if known else ["changed by the organiser"]
         conversation.status = ConversationStatus.SWAPPED
     audit.record("plan.swapped", actor=actor, target=f"plan:{plan.id}", event_id=event.id, round=round_no,

@@ -139,7 +139,8 @@ def _action(event_id: int, call, message: str, anchor: str = ""):
 @login_required
 def lock(event_id: int):
     """Lock the plan: guests see their conversations; no more re-planning until unlocked."""
-    return _action(event_id, lambda e: services.set_locked(e, True, utcnow(), actor=_actor()), "Plan locked; guests can see it now.")
+    return _action(event_id, lambda e: services.set_locked(e, True, utcnow(), actor=_actor()),
+                   "Plan locked; guests can see it now.")
 
 
 @bp.post("/events/<int:event_id>/plan/unlock")
@@ -158,7 +159,8 @@ def held(event_id: int):
         flash("Enter a round number.", "error")
         return redirect(_plan_url(event_id))
     return _action(event_id, lambda e: services.mark_held(e, form.rounds_held.data, actor=_actor()),
-                   f"Rounds 1 to {form.rounds_held.data} marked as held." if form.rounds_held.data else "No round marked as held.")
+                   f"Rounds 1 to {form.rounds_held.data} marked as held." if form.rounds_held.data
+                   else "No round marked as held.")
 
 
 @bp.post("/events/<int:event_id>/plan/swap")
@@ -181,7 +183,8 @@ def swap(event_id: int):
 def remove(event_id: int, conversation_id: int):
     """Remove one planned conversation."""
     get_managed_event_or_404(event_id)
-    return _action(event_id, lambda e: services.remove_conversation(e, conversation_id, actor=_actor()), "Conversation removed.", "rounds")
+    return _action(event_id, lambda e: services.remove_conversation(e, conversation_id, actor=_actor()),
+                   "Conversation removed.", "rounds")
 
 
 @bp.post("/events/<int:event_id>/plan/constraints")
@@ -202,4 +205,5 @@ def add_constraint(event_id: int):
 @login_required
 def delete_constraint(event_id: int, constraint_id: int):
     """Delete a pairing rule."""
-    return _action(event_id, lambda e: services.remove_constraint(e, constraint_id, actor=_actor()), "Rule deleted.", "constraints")
+    return _action(event_id, lambda e: services.remove_constraint(e, constraint_id, actor=_actor()),
+                   "Rule deleted.", "constraints")
