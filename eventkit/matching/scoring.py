@@ -27,7 +27,7 @@ POSITIVE = 0.35
 #: mutual benefit beats a one-way ask: this share of the weaker direction is added when both flow
 RECIPROCITY_BONUS = 1.0
 #: different fields, and different organisations
-FIELD_BONUS = 0.5
+FIELD_BONUS = 1.0
 ORGANISATION_BONUS = 0.2
 #: the two people already met at one of this organiser's earlier gatherings
 PREVIOUS_PENALTY = 1.5
