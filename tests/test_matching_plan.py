@@ -243,3 +243,14 @@ def test_resting_guest_can_take_a_seat_by_swap(app, client, login, organiser, ga
     with app.app_context():
         now_seated = {m for p in planned_pairs(event.id, 1) for m in p}
     assert resting in now_seated and someone not in now_seated
+
+
+def test_planning_when_every_round_is_held_is_a_clear_message(app, gathering):
+    event, _ = gathering
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)
+        services.update_settings(loaded, 1, 12, 1, "trio")
+        services.plan_event(loaded, utcnow())
+        services.mark_held(loaded, 1)
+        with pytest.raises(DomainError, match="already held"):
+            services.plan_event(loaded, utcnow())

@@ -78,6 +78,8 @@ def plan_event(event: Event, now: datetime, actor: str = "system") -> Plan:
     """(Re-)plan the rounds after those already held; held rounds are never touched."""
     plan = get_or_create_plan(event)
     _check_editable(plan)
+    if plan.rounds_held >= plan.rounds:
+        raise DomainError("Every round of the plan is already held; add rounds to plan more.", "all_held")
     guests = participants(event)
     if len(guests) < 2:
         raise DomainError("At least two ready guests (registered or approved, with a complete profile "
