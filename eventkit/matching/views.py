@@ -1,2 +1,209 @@
-"""Views of the matching feature."""
-from eventkit.matching import bp  # noqa: F401
+"""Views of the matching feature: the organiser's plan page and its actions, and the panels' data."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from eventkit.attendees.models import Attendee
+from eventkit.db import db, utcnow
+from eventkit.errors import DomainError
+from eventkit.events.access import get_managed_event_or_404
+from eventkit.matching import bp, services
+from eventkit.matching.forms import ConstraintForm, HeldForm, SettingsForm, SwapForm
+from eventkit.matching.models import Conversation
+from eventkit.matching.network import network_svg, round_colour
+
+
+@bp.app_template_global()
+def matching_plan(event):
+    """The event's plan (or None), for the organiser's event panel."""
+    return services.get_plan(event)
+
+
+@bp.app_template_global()
+def matching_guest_conversations(event, attendee):
+    """The guest's own conversations, once the plan is locked; [] before."""
+    return services.conversations_of(event, attendee)
+
+
+def _actor() -> str:
+    return f"organiser:{current_user.id}"
+
+
+def _plan_url(event_id: int, anchor: str = "") -> str:
+    return url_for("matching.show", event_id=event_id) + (f"#{anchor}" if anchor else "")
+
+
+def _guest_choices(event) -> list[SelectChoice]:
+    guests = db.session.scalars(select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name)).all()
+    return [SelectChoice(g.id, g.name if g.status in ("registered", "approved") else f"{g.name} ({g.status})")
+            for g in guests]
+
+
+def _forms(event, plan):
+    settings = SettingsForm(prefix="settings", obj=plan) if plan else SettingsForm(
+        prefix="settings", data={"rounds": 4, "round_minutes": 12, "per_guest_cap": 4, "odd_policy": "trio"})
+    constraint = ConstraintForm(prefix="rule")
+    swap = SwapForm(prefix="swap", data={"round": (plan.rounds_held + 1) if plan else 1})
+    choices = _guest_choices(event)
+    for form in (constraint, swap):
+        form.first.choices = form.second.choices = choices
+    held = HeldForm(prefix="held", data={"rounds_held": plan.rounds_held if plan else 0})
+    return {"settings_form": settings, "constraint_form": constraint, "swap_form": swap, "held_form": held}
+
+
+def _render(event, status: int = 200, **forms):
+    plan = services.get_plan(event)
+    context = _forms(event, plan)
+    context.update(forms)
+    return render_template("matching/plan.html", event=event, plan=plan, **context, **_plan_view(event, plan)), status
+
+
+def _plan_view(event, plan) -> dict:
+    conversations = []
+    if plan is not None:
+        conversations = db.session.scalars(
+            select(Conversation).where(Conversation.plan_id == plan.id)
+            .order_by(Conversation.round, Conversation.table_no)
+        ).all()
+    people = {a.id: a for a in db.session.scalars(select(Attendee).where(Attendee.event_id == event.id))}
+    rounds: dict[int, list] = {}
+    per_guest: dict[int, list] = {}
+    meetings = []
+    for c in conversations:
+        rounds.setdefault(c.round, []).append(c)
+        ids = [m for m in (c.a_id, c.b_id, c.c_id) if m is not None]
+        for m in ids:
+            per_guest.setdefault(m, []).append((c, [people[o] for o in ids if o != m]))
+        meetings += [(c.round, x, y) for i, x in enumerate(ids) for y in ids[i + 1:]]
+    ready = services.participants(event)
+    ready_ids = {g.id for g in ready}
+    in_plan = set(per_guest)
+    held = plan.rounds_held if plan else 0
+    future_ids = {m for c in conversations if c.round > held for m in (c.a_id, c.b_id, c.c_id) if m}
+    shown = sorted({*ready_ids, *in_plan}, key=lambda i: people[i].name.lower())
+    return {
+        "rounds": rounds, "per_guest": [(people[i], per_guest.get(i, [])) for i in shown],
+        "people": people, "ready_count": len(ready), "round_colour": round_colour,
+        "svg": network_svg([(i, people[i].name) for i in shown], meetings),
+        "dropped_out": [people[i] for i in sorted(future_ids - ready_ids)],
+        "not_planned": [people[i] for i in sorted(ready_ids - in_plan)] if conversations else [],
+        "constraints": services.constraints(event),
+    }
+
+
+@bp.get("/events/<int:event_id>/plan")
+@login_required
+def show(event_id: int):
+    """The organiser's conversation plan: settings, rounds, guests, network, constraints."""
+    return _render(get_managed_event_or_404(event_id))
+
+
+@bp.post("/events/<int:event_id>/plan")
+@login_required
+def run(event_id: int):
+    """Save the settings and (re-)plan the rounds not yet held."""
+    event = get_managed_event_or_404(event_id)
+    form = SettingsForm(prefix="settings")
+    if not form.validate_on_submit():
+        return _render(event, 422, settings_form=form)
+    try:
+        services.update_settings(event, form.rounds.data, form.round_minutes.data, form.per_guest_cap.data,
+                                 form.odd_policy.data)
+        plan = services.plan_event(event, utcnow(), actor=_actor())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render(event, 422, settings_form=form)
+    flash(f"Planned rounds {plan.rounds_held + 1} to {plan.rounds}.", "success")
+    return redirect(_plan_url(event_id, "rounds"))
+
+
+def _action(event_id: int, call, message: str, anchor: str = ""):
+    event = get_managed_event_or_404(event_id)
+    try:
+        call(event)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(_plan_url(event_id, anchor))
+    flash(message, "success")
+    return redirect(_plan_url(event_id, anchor))
+
+
+@bp.post("/events/<int:event_id>/plan/lock")
+@login_required
+def lock(event_id: int):
+    """Lock the plan: guests see their conversations; no more re-planning until unlocked."""
+    return _action(event_id, lambda e: services.set_locked(e, True, utcnow(), actor=_actor()),
+                   "Plan locked; guests can see it now.")
+
+
+@bp.post("/events/<int:event_id>/plan/unlock")
+@login_required
+def unlock(event_id: int):
+    """Unlock the plan so it can change again (guests stop seeing it)."""
+    return _action(event_id, lambda e: services.set_locked(e, False, utcnow(), actor=_actor()), "Plan unlocked.")
+
+
+@bp.post("/events/<int:event_id>/plan/held")
+@login_required
+def held(event_id: int):
+    """Record how many rounds have taken place; re-planning keeps those."""
+    form = HeldForm(prefix="held")
+    if not form.validate_on_submit():
+        flash("Enter a round number.", "error")
+        return redirect(_plan_url(event_id))
+    return _action(event_id, lambda e: services.mark_held(e, form.rounds_held.data, actor=_actor()),
+                   f"Rounds 1 to {form.rounds_held.data} marked as held." if form.rounds_held.data
+                   else "No round marked as held.")
+
+
+@bp.post("/events/<int:event_id>/plan/swap")
+@login_required
+def swap(event_id: int):
+    """Swap two guests' seats within one round."""
+    event = get_managed_event_or_404(event_id)
+    form = SwapForm(prefix="swap")
+    form.first.choices = form.second.choices = _guest_choices(event)
+    if not form.validate_on_submit():
+        flash("Choose a round and two guests.", "error")
+        return redirect(_plan_url(event_id, "adjust"))
+    return _action(event_id, lambda e: services.swap_guests(e, form.round.data, form.first.data, form.second.data,
+                                                       actor=_actor()),
+                   "Guests swapped.", "rounds")
+
+
+@bp.post("/events/<int:event_id>/plan/conversations/<int:conversation_id>/remove")
+@login_required
+def remove(event_id: int, conversation_id: int):
+    """Remove one planned conversation."""
+    get_managed_event_or_404(event_id)
+    return _action(event_id, lambda e: services.remove_conversation(e, conversation_id, actor=_actor()),
+                   "Conversation removed.", "rounds")
+
+
+@bp.post("/events/<int:event_id>/plan/constraints")
+@login_required
+def add_constraint(event_id: int):
+    """Add or change a never-pair / must-pair rule."""
+    event = get_managed_event_or_404(event_id)
+    form = ConstraintForm(prefix="rule")
+    form.first.choices = form.second.choices = _guest_choices(event)
+    if not form.validate_on_submit():
+        return _render(event, 422, constraint_form=form)
+    return _action(event_id, lambda e: services.add_constraint(e, form.first.data, form.second.data, form.kind.data,
+                                                               form.note.data or "", actor=_actor()),
+                   "Rule saved; re-plan to apply it.", "constraints")
+
+
+@bp.post("/events/<int:event_id>/plan/constraints/<int:constraint_id>/delete")
+@login_required
+def delete_constraint(event_id: int, constraint_id: int):
+    """Delete a pairing rule."""
+    return _action(event_id, lambda e: services.remove_constraint(e, constraint_id, actor=_actor()),
+                   "Rule deleted.", "constraints")

@@ -1,0 +1,34 @@
+"""Forms of the matching feature."""
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from eventkit.matching.services import MAX_ROUNDS
+
+
+class SettingsForm(FlaskForm):
+    rounds = IntegerField("Rounds", validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)],
+                          description="How many rounds of 1:1 conversations (3 to 5 is plenty).")
+    round_minutes = IntegerField("Minutes per round", validators=[DataRequired(), NumberRange(3, 90)])
+    per_guest_cap = IntegerField("Conversations per guest, at most",
+                                 validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)])
+    odd_policy = SelectField("With an odd number of guests", choices=[
+        SelectChoice("trio", "one table of three each round"), SelectChoice("rest", "one guest rests each round")])
+
+
+class ConstraintForm(FlaskForm):
+    first = SelectField("Guest", coerce=int)
+    second = SelectField("and guest", coerce=int)
+    kind = SelectField("Rule", choices=[
+        SelectChoice("never", "never pair them"), SelectChoice("must", "make sure they meet")])
+    note = StringField("Note (only you see it)", validators=[Optional(), Length(max=200)])
+
+
+class SwapForm(FlaskForm):
+    round = IntegerField("Round", validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)])
+    first = SelectField("Swap guest", coerce=int)
+    second = SelectField("with guest", coerce=int)
+
+
+class HeldForm(FlaskForm):
+    rounds_held = IntegerField("Rounds already held", validators=[NumberRange(0, MAX_ROUNDS)])
