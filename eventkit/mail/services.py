@@ -6,8 +6,9 @@ from datetime import datetime
 
 from flask import current_app, render_template
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from eventkit.db import db, insert_ignore, utcnow
+from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
@@ -64,32 +65,44 @@ def queue_email(
     now = now or utcnow()
     to_name = one_line(to_name)[:120]
     subject, text, html = render_message(template, to_name=to_name, now=now, **context)
-    result = insert_ignore(
-        OutboundEmail,
-        {
-            "to_email": address,
-            "to_name": to_name,
-            "subject": subject[:250],
-            "body_text": text,
-            "body_html": html,
-            "purpose": purpose[:40],
-            "dedupe_key": dedupe_key,
-            "event_id": event_id,
-            "status": MailStatus.PENDING,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-        ["dedupe_key"],
-    )
-    if result.rowcount == 0:
+    values = {
+        "to_email": address,
+        "to_name": to_name,
+        "subject": subject[:250],
+        "body_text": text,
+        "body_html": html,
+        "purpose": purpose[:40],
+        "dedupe_key": dedupe_key,
+        "event_id": event_id,
+        "status": MailStatus.PENDING,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    email_id = _insert_unless_queued(values)
+    if email_id is None:
         return None
-    email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.dedupe_key == dedupe_key)).one()
+    email = db.session.get_one(OutboundEmail, email_id)
     for item in attachments:
         db.session.add(
             OutboundAttachment(email=email, filename=item.filename, mimetype=item.mimetype, content=item.content)
         )
     db.session.flush()
     return email
+
+
+def _insert_unless_queued(values: dict) -> int | None:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id: the new id, or None.
+
+    RETURNING, not rowcount: psycopg reports rowcount -1 for this statement.
+    """
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(OutboundEmail)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboundEmail.id)
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
 
 
 def outbox_counts(event_id: int) -> dict[str, int]:
