@@ -149,6 +149,8 @@ def test_message_preview_shows_the_text_escaped(app, client, login, organiser, e
     assert response.status_code == 200
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert "<script>alert(1)" not in page
+    assert '<iframe class="mail-html" title="HTML version of the email" sandbox srcdoc="' in page
+    assert "&amp;lt;script&amp;gt;" in page  # the HTML part, escaped once more inside srcdoc
 
 
 def test_retry_puts_a_failed_message_back_in_the_queue(app, client, login, organiser, event):

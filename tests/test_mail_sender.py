@@ -352,3 +352,76 @@ def test_two_senders_at_once_never_send_a_message_twice(smtp_app, smtp_server):
         attempts = set(db.session.scalars(select(OutboundEmail.attempts)))
     assert statuses == {MailStatus.SENT: 60}
     assert attempts == {1}
+
+
+class Authenticator:
+    """Accepts one login (answers 535 otherwise); remembers who logged in."""
+
+    def __init__(self):
+        self.logins = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        ok = (auth_data.login, auth_data.password) == (b"mailer", b"s3cret")
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def auth_smtp(app):
+    handler, authenticator = RecordingHandler(), Authenticator()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            # plain AUTH on loopback only; LOGIN left out: smtplib falls back to it after a
+                            # refused PLAIN and aiosmtpd then waits for a reply that never comes
+                            auth_require_tls=False, auth_exclude_mechanism=["LOGIN"])
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_STARTTLS=False,
+                      MAIL_USE_SSL=False, MAIL_USERNAME="mailer", MAIL_PASSWORD="s3cret", MAIL_TIMEOUT=5)
+    yield handler, authenticator
+    controller.stop()
+
+
+def test_logs_in_when_a_username_is_set(app, auth_smtp):
+    handler, authenticator = auth_smtp
+    now = utcnow()
+    queue(app, n=2, now=now)
+    assert run(app, now).sent == 2
+    assert authenticator.logins == ["mailer"]  # one session for the batch
+    assert len(handler.received) == 2
+
+
+def test_a_refused_login_keeps_messages_for_later_with_a_clear_reason(app, auth_smtp):
+    handler, _ = auth_smtp
+    app.config["MAIL_PASSWORD"] = "wrong"
+    now = utcnow()
+    [email_id] = queue(app, now=now)
+
+    report = run(app, now)
+
+    assert report.retrying == 1 and handler.received == []
+    row = rows(app)[email_id]
+    assert row.status == MailStatus.PENDING
+    assert "refused the login" in row.last_error and "MAIL_PASSWORD" in row.last_error
+
+
+def test_an_international_domain_is_sent_in_its_ascii_form(smtp_app, smtp_server):
+    now = utcnow()
+    [email_id] = queue(smtp_app, now=now, to_email="zoe@bücher.example")
+
+    assert run(smtp_app, now).sent == 1
+
+    assert smtp_server.received[0].rcpt_tos == ["zoe@xn--bcher-kva.example"]
+    assert rows(smtp_app)[email_id].to_email == "zoe@xn--bcher-kva.example"
+
+
+def test_starttls_required_but_not_offered_is_not_downgraded(smtp_app, smtp_server):
+    smtp_app.config["MAIL_USE_STARTTLS"] = True
+    now = utcnow()
+    [email_id] = queue(smtp_app, now=now)
+
+    assert run(smtp_app, now).retrying == 1
+
+    assert smtp_server.received == []
+    assert "does not support" in rows(smtp_app)[email_id].last_error

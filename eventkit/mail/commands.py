@@ -1,7 +1,8 @@
 """CLI commands of the mail feature (registered on the `flask eventkit` group)."""
 from __future__ import annotations
 
-import time
+import signal
+import threading
 
 import click
 from flask import current_app
@@ -43,11 +44,21 @@ def send_mail(limit: int | None, loop: bool, interval: float) -> None:
     if not loop:
         _run_once(limit, sender_id, verbose=True)
         return
-    click.echo(f"Sending mail as {sender_id} via {_describe_transport()}; Ctrl+C to stop.")
+    click.echo(f"Sending mail as {sender_id} via {_describe_transport()}; Ctrl+C or SIGTERM to stop.")
+    stop = _stop_on_sigterm()
     try:
-        while True:
+        while not stop.is_set():
             report = _run_once(limit, sender_id, verbose=False)
             if not report.handled:
-                time.sleep(interval)
+                stop.wait(interval)
     except KeyboardInterrupt:
-        click.echo("Stopped.")
+        pass
+    click.echo("Stopped.")
+
+
+def _stop_on_sigterm() -> threading.Event:
+    """An event set by SIGTERM, so a supervisor's stop finishes the current batch first."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    return stop

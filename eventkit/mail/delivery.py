@@ -62,7 +62,17 @@ def parse_address(value: str, display_name: str = "") -> Address:
         raise PermanentFailure(f"Invalid email address {one_line(value)!r}: {error}") from None
     if not address.username or not address.domain:
         raise PermanentFailure(f"Invalid email address {one_line(value)!r}: it needs a name and a domain.")
+    if not address.domain.isascii():
+        address = Address(address.display_name, address.username, _ascii_domain(address.domain, value))
     return address
+
+
+def _ascii_domain(domain: str, value: str) -> str:
+    """An international domain in its IDNA (xn--) form, which every mail server accepts."""
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise PermanentFailure(f"Invalid email address {one_line(value)!r}: {error}") from None
 
 
 def sender_address(mail_from: str) -> Address:
@@ -167,6 +177,10 @@ class SMTPTransport:
         except smtplib.SMTPResponseException as error:
             self._drop()
             raise classify_reply(error.smtp_code, error.smtp_error, "refused the message") from None
+        except smtplib.SMTPNotSupportedError:
+            raise PermanentFailure(
+                f"The mail server cannot deliver to the international address {recipient!r} (no SMTPUTF8)."
+            ) from None
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             raise TemporaryFailure(f"Connection to the mail server lost: {describe(error)}") from None
