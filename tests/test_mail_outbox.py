@@ -7,6 +7,7 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import func, select, update
 
+from eventkit.audit import AuditEntry
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.models import EventOrganiser
@@ -165,6 +166,10 @@ def test_retry_puts_a_failed_message_back_in_the_queue(app, client, login, organ
     row = get_row(app, email_id)
     assert (row.status, row.attempts) == (MailStatus.PENDING, 0)
     assert row.next_attempt_at <= utcnow()
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.actor, entry.target) == ("mail.retry", f"organiser:{organiser.id}",
+                                                              f"outbound_email:{email_id}")
 
 
 @pytest.mark.parametrize("status", [MailStatus.SENT, MailStatus.PENDING, MailStatus.SENDING])

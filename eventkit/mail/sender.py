@@ -223,11 +223,16 @@ def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, 
 
 def _deliver_one(transport, email: OutboundEmail, mail_from: str, now: datetime) -> DeliveryError | None:
     try:
-        transport.send(email, build_message(email, mail_from, now))
+        message = build_message(email, mail_from, now)
     except DeliveryError as error:
         return error
-    except (ValueError, TypeError, LookupError) as error:
+    except Exception as error:  # noqa: BLE001 - a message that cannot be built must not stop the others
+        log.exception("outbox: could not build message %s", email.id)
         return PermanentFailure(f"The message could not be built: {error}")
+    try:
+        transport.send(email, message)
+    except DeliveryError as error:
+        return error
     return None
 
 
@@ -238,6 +243,8 @@ def _account(report: SendReport, email: OutboundEmail, sender_id: str, error: De
         report.sent += 1
         return
     status = record_failure(email, sender_id, error, now)
+    log.warning("outbox: message %s to %s %s: %s", email.id, email.to_email,
+                "failed" if status == MailStatus.FAILED else "will be retried", error.reason)
     report.errors.append(f"#{email.id} to {email.to_email}: {error.reason}")
     if status == MailStatus.FAILED:
         report.failed += 1

@@ -8,6 +8,7 @@ from flask import current_app, render_template
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from eventkit import audit
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
@@ -137,7 +138,7 @@ def get_event_email(event_id: int, email_id: int) -> OutboundEmail:
     return email
 
 
-def retry_failed(event_id: int, email_id: int, now: datetime) -> OutboundEmail:
+def retry_failed(event_id: int, email_id: int, now: datetime, actor: str = "system") -> OutboundEmail:
     """Put a failed message back in the queue with a fresh set of attempts.
 
     Raises NotFound for another event's message and DomainError (409) unless it is failed, so a
@@ -154,5 +155,7 @@ def retry_failed(event_id: int, email_id: int, now: datetime) -> OutboundEmail:
         raise DomainError(
             f"Only failed messages can be retried; this one is {email.status}.", "not_failed", 409
         )
+    audit.record("mail.retry", actor=actor, target=f"outbound_email:{email.id}", event_id=event_id,
+                 previous_error=email.last_error[:500])
     db.session.refresh(email)
     return email

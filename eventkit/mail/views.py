@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm import defer
 
 from eventkit.db import db, utcnow
@@ -56,7 +56,7 @@ def retry(event_id: int, email_id: int):
     """Put a failed message back in the queue."""
     event = get_managed_event_or_404(event_id)
     try:
-        email = retry_failed(event.id, email_id, utcnow())
+        email = retry_failed(event.id, email_id, utcnow(), actor=f"organiser:{current_user.id}")
     except NotFound:
         abort(404)
     except DomainError as error:
