@@ -31,11 +31,12 @@ class RecordingHandler:
 
     def __init__(self):
         self.mode = "accept"
+        self.refused_addresses = set()
         self.received = []
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.mode == "refuse":
+        if self.mode == "refuse" or address in self.refused_addresses:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -206,6 +207,30 @@ def test_permanent_550_fails_with_the_servers_reason(smtp_app, smtp_server, even
     assert "outbox-failed" in page
     assert "Recipient address rejected: User unknown" in page
     assert f"/events/{event.id}/outbox/{email_id}/retry" in page
+
+
+def test_one_bad_message_does_not_hold_up_the_rest_of_the_batch(smtp_app, smtp_server):
+    now = utcnow()
+    ids = queue(smtp_app, n=3, now=now)
+    smtp_server.refused_addresses = {"guest1@example.com"}
+
+    report = run(smtp_app, now)
+
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(envelope.rcpt_tos[0] for envelope in smtp_server.received) == [
+        "guest0@example.com", "guest2@example.com"]
+    assert [rows(smtp_app)[i].status for i in ids] == [MailStatus.SENT, MailStatus.FAILED, MailStatus.SENT]
+
+
+def test_after_a_421_hangs_up_the_next_message_gets_a_new_session(smtp_app, smtp_server):
+    now = utcnow()
+    ids = queue(smtp_app, n=2, now=now)
+    smtp_server.mode = "outage"
+
+    assert run(smtp_app, now).retrying == 2
+
+    for email_id in ids:  # each one got the server's own answer, not "connection lost"
+        assert "421 4.3.2" in rows(smtp_app)[email_id].last_error
 
 
 def test_connection_refused_is_retried_for_the_whole_batch(smtp_app):
