@@ -345,6 +345,23 @@ def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(smtp_app, smtp_ser
     assert rows(smtp_app)[busy].status == MailStatus.SENDING
 
 
+def test_a_message_that_keeps_killing_its_sender_is_given_up(smtp_app, smtp_server):
+    smtp_app.config["MAIL_MAX_ATTEMPTS"] = 2
+    now = utcnow()
+    [email_id] = queue(smtp_app, now=now)
+    with smtp_app.app_context():
+        for n in range(2):  # two senders claim it and die before recording anything
+            assert claim_batch(f"sender-dead-{n}", now + timedelta(minutes=10 * n), 1, timedelta(minutes=5))
+            db.session.commit()
+
+    assert run(smtp_app, now + timedelta(minutes=30)).handled == 0
+
+    row = rows(smtp_app)[email_id]
+    assert (row.status, row.attempts) == (MailStatus.FAILED, 2)
+    assert "sender stopped while delivering" in row.last_error
+    assert smtp_server.received == []
+
+
 def test_two_senders_at_once_never_send_a_message_twice(smtp_app, smtp_server):
     now = utcnow()
     ids = queue(smtp_app, n=60, now=now)

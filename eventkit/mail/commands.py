@@ -8,7 +8,7 @@ import click
 from flask import current_app
 
 from eventkit.cli import eventkit_cli
-from eventkit.db import db, utcnow
+from eventkit.db import db
 from eventkit.mail.sender import SendReport, new_sender_id, send_due
 
 
@@ -21,7 +21,7 @@ def _describe_transport() -> str:
 
 def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
     try:
-        report = send_due(utcnow(), limit=limit, sender_id=sender_id)
+        report = send_due(limit=limit, sender_id=sender_id)
     finally:
         db.session.remove()
     if verbose or report.handled:

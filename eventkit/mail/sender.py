@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.mail.delivery import ConnectionFailure, DeliveryError, PermanentFailure, build_message, transport_for
 from eventkit.mail.models import MailStatus, OutboundEmail
 
@@ -266,13 +266,17 @@ def send_batch(sender_id: str, now: datetime, limit: int = BATCH_SIZE) -> SendRe
     return deliver_claimed(emails, sender_id, now, deadline)
 
 
-def send_due(now: datetime, limit: int | None = None, sender_id: str | None = None) -> SendReport:
-    """Send every message due at `now` (at most `limit`), batch after batch."""
+def send_due(now: datetime | None = None, limit: int | None = None, sender_id: str | None = None) -> SendReport:
+    """Send every message due (at most `limit`), batch after batch.
+
+    `now` fixes the time for every batch (tests, replays); without it each batch reads the clock,
+    so the leases of a long run stay true.
+    """
     sender_id = sender_id or new_sender_id()
     report = SendReport()
     while limit is None or report.handled + report.skipped < limit:
         size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.handled - report.skipped)
-        batch = send_batch(sender_id, now, size)
+        batch = send_batch(sender_id, now or utcnow(), size)
         report.add(batch)
         if batch.handled + batch.skipped == 0 or batch.skipped:
             break
