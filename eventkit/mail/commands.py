@@ -1,1 +1,64 @@
 """CLI commands of the mail feature (registered on the `flask eventkit` group)."""
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import current_app
+
+from eventkit.cli import eventkit_cli
+from eventkit.db import db
+from eventkit.mail.sender import SendReport, new_sender_id, send_due
+
+
+def _describe_transport() -> str:
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        return f"SMTP {config['MAIL_SERVER']}:{config.get('MAIL_PORT')}"
+    return f".eml files in {config['OUTBOX_DIR']}"
+
+
+def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
+    try:
+        report = send_due(limit=limit, sender_id=sender_id)
+    finally:
+        db.session.remove()
+    if verbose or report.handled:
+        click.echo(f"{report.summary()} ({_describe_transport()})")
+    for line in report.errors:
+        click.echo(f"  {line}", err=True)
+    return report
+
+
+@eventkit_cli.command("send-mail")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Send at most this many messages per pass (default: everything due).")
+@click.option("--loop/--once", default=False, show_default=True,
+              help="Keep running and send new messages as they become due.")
+@click.option("--interval", type=click.FloatRange(min=0.5), default=15.0, show_default=True,
+              help="With --loop: seconds to wait when nothing is due.")
+def send_mail(limit: int | None, loop: bool, interval: float) -> None:
+    """Deliver due outbox messages (SMTP if MAIL_SERVER is set, else .eml files). Safe to run twice at once."""
+    sender_id = new_sender_id()
+    if not loop:
+        _run_once(limit, sender_id, verbose=True)
+        return
+    click.echo(f"Sending mail as {sender_id} via {_describe_transport()}; Ctrl+C or SIGTERM to stop.")
+    stop = _stop_on_sigterm()
+    try:
+        while not stop.is_set():
+            report = _run_once(limit, sender_id, verbose=False)
+            if not report.handled:
+                stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped.")
+
+
+def _stop_on_sigterm() -> threading.Event:
+    """An event set by SIGTERM, so a supervisor's stop finishes the current batch first."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    return stop

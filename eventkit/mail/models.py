@@ -11,9 +11,12 @@ from eventkit.db import UTCDateTime, db, utcnow
 
 
 class MailStatus(StrEnum):
+    #: waiting for `next_attempt_at` (new, or retrying after a temporary failure)
     PENDING = "pending"
+    #: claimed by a sender until `claimed_until`
     SENDING = "sending"
     SENT = "sent"
+    #: refused for good (5xx) or out of attempts; `last_error` says why
     FAILED = "failed"
 
 
@@ -33,17 +36,19 @@ class OutboundEmail(db.Model):
     #: the same message is never queued twice: e.g. "invitation:attendee:12:token:ab12"
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=MailStatus.PENDING)
+    #: delivery attempts so far (counted when a sender claims the message)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: a sender's claim on the message while it delivers it
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the latest failure as the mail server worded it (kept after a retry, cleared once sent)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attachments: Mapped[list["OutboundAttachment"]] = relationship(
-        back_populates="email", cascade="all, delete-orphan"
+        back_populates="email", cascade="all, delete-orphan", passive_deletes=True, order_by="OutboundAttachment.id"
     )
 
 

@@ -1,11 +1,21 @@
-"""The one entry into the outbox: `queue_email`."""
+"""The one entry into the outbox (`queue_email`) and the organiser's view of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, render_template
-from eventkit.db import db, insert_ignore
-from eventkit.mail.models import OutboundAttachment, OutboundEmail
+from sqlalchemy import func, select, update
+
+from eventkit import audit
+from eventkit.db import db, insert_ignore, utcnow
+from eventkit.errors import DomainError, NotFound
+from eventkit.mail.delivery import DeliveryError, one_line, parse_address
+from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
+
+__all__ = ["Attachment", "one_line", "queue_email", "render_message", "outbox_counts", "retry_failed"]
+
+DEDUPE_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -15,18 +25,21 @@ class Attachment:
     content: bytes
 
 
-def one_line(value: str) -> str:
-    """Collapse all whitespace (CR/LF included) so a value can never inject a mail header."""
-    return " ".join(str(value).split())
-
-
 def render_message(template: str, **context) -> tuple[str, str, str]:
     """Render `mail/<template>.txt` and `.html`; the subject is `{% set subject = ... %}` in the .txt."""
     text_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
     module = text_template.make_module(context)
     subject = one_line(getattr(module, "subject", "")) or "A message from eventkit"
-    html = render_template(f"mail/{template}.html", subject=subject, **context)
+    html = render_template(f"mail/{template}.html", **{**context, "subject": subject})
     return subject, str(module).strip() + "\n", html
+
+
+def check_recipient(to_email: str) -> str:
+    """The address on one line; DomainError if it is not a single valid address."""
+    try:
+        return parse_address(to_email).addr_spec
+    except DeliveryError as error:
+        raise DomainError(error.reason, "invalid_email", 422) from None
 
 
 def queue_email(
@@ -38,30 +51,95 @@ def queue_email(
     dedupe_key: str,
     event_id: int | None = None,
     attachments: tuple[Attachment, ...] = (),
+    now: datetime | None = None,
     **context,
 ) -> OutboundEmail | None:
-    """Queue one email in the current transaction; None if `dedupe_key` was queued before."""
-    subject, text, html = render_message(template, to_name=to_name, **context)
-    email_id = insert_ignore(
-        OutboundEmail,
-        {
-            "to_email": one_line(to_email),
-            "to_name": one_line(to_name),
-            "subject": subject[:250],
-            "body_text": text,
-            "body_html": html,
-            "purpose": purpose,
-            "dedupe_key": dedupe_key,
-            "event_id": event_id,
-        },
-        ["dedupe_key"],
-    )
+    """Queue one email in the current transaction; None if `dedupe_key` was queued before.
+
+    Raises DomainError (before writing) if `to_email` is not one valid address. Names and the
+    subject are collapsed to one line, so they can never add a header.
+    """
+    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_LENGTH:
+        raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
+    address = check_recipient(to_email)
+    now = now or utcnow()
+    to_name = one_line(to_name)[:120]
+    subject, text, html = render_message(template, to_name=to_name, now=now, **context)
+    values = {
+        "to_email": address,
+        "to_name": to_name,
+        "subject": subject[:250],
+        "body_text": text,
+        "body_html": html,
+        "purpose": purpose[:40],
+        "dedupe_key": dedupe_key,
+        "event_id": event_id,
+        "status": MailStatus.PENDING,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    email_id = insert_ignore(OutboundEmail, values, ["dedupe_key"])
     if email_id is None:
         return None
-    email = db.session.get(OutboundEmail, email_id)
+    email = db.session.get_one(OutboundEmail, email_id)
     for item in attachments:
         db.session.add(
             OutboundAttachment(email=email, filename=item.filename, mimetype=item.mimetype, content=item.content)
         )
     db.session.flush()
+    return email
+
+
+def outbox_counts(event_id: int) -> dict[str, int]:
+    """How many of the event's messages are in each status (every status present, 0 if none)."""
+    rows = db.session.execute(
+        select(OutboundEmail.status, func.count())
+        .where(OutboundEmail.event_id == event_id)
+        .group_by(OutboundEmail.status)
+    )
+    counts = {status.value: 0 for status in MailStatus}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def outbox_query(event_id: int, status: str | None = None):
+    """The event's messages, newest first, without their bodies (for the list page)."""
+    query = (
+        select(OutboundEmail)
+        .where(OutboundEmail.event_id == event_id)
+        .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc())
+    )
+    if status:
+        query = query.where(OutboundEmail.status == status)
+    return query
+
+
+def get_event_email(event_id: int, email_id: int) -> OutboundEmail:
+    """One message of this event; NotFound if it does not exist or belongs to another event."""
+    email = db.session.get(OutboundEmail, email_id)
+    if email is None or email.event_id != event_id:
+        raise NotFound("This message is not in this gathering's outbox.", "not_found")
+    return email
+
+
+def retry_failed(event_id: int, email_id: int, now: datetime, actor: str = "system") -> OutboundEmail:
+    """Put a failed message back in the queue with a fresh set of attempts.
+
+    Raises NotFound for another event's message and DomainError (409) unless it is failed, so a
+    sent message is never sent again.
+    """
+    email = get_event_email(event_id, email_id)
+    result = db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id == email.id, OutboundEmail.status == MailStatus.FAILED)
+        .values(status=MailStatus.PENDING, attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(
+            f"Only failed messages can be retried; this one is {email.status}.", "not_failed", 409
+        )
+    audit.record("mail.retry", actor=actor, target=f"outbound_email:{email.id}", event_id=event_id,
+                 previous_error=email.last_error[:500])
+    db.session.refresh(email)
     return email

@@ -1,2 +1,68 @@
-"""Views of the mail feature."""
-from eventkit.mail import bp  # noqa: F401
+"""The organiser's outbox: what was sent to the gathering's guests, what failed and why."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import defer
+
+from eventkit.db import db, utcnow
+from eventkit.errors import DomainError, NotFound
+from eventkit.events.access import get_managed_event_or_404
+from eventkit.mail import bp
+from eventkit.mail.models import MailStatus, OutboundEmail
+from eventkit.mail.services import get_event_email, outbox_counts, outbox_query, retry_failed
+
+PER_PAGE = 50
+
+
+@bp.app_template_global()
+def mail_outbox_counts(event) -> dict[str, int]:
+    """Counts per status for the event page's outbox panel."""
+    return outbox_counts(event.id)
+
+
+@bp.get("/events/<int:event_id>/outbox")
+@login_required
+def outbox(event_id: int):
+    """The gathering's outbox, newest first, optionally one status only."""
+    event = get_managed_event_or_404(event_id)
+    status = request.args.get("status", "")
+    if status not in {s.value for s in MailStatus}:
+        status = ""
+    query = outbox_query(event.id, status or None).options(
+        defer(OutboundEmail.body_text), defer(OutboundEmail.body_html)
+    )
+    page = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "mail/outbox.html", event=event, page=page, status=status, counts=outbox_counts(event.id)
+    )
+
+
+@bp.get("/events/<int:event_id>/outbox/<int:email_id>")
+@login_required
+def message(event_id: int, email_id: int):
+    """One message as the guest reads it (plain text, escaped) with its delivery history."""
+    event = get_managed_event_or_404(event_id)
+    try:
+        email = get_event_email(event.id, email_id)
+    except NotFound:
+        abort(404)
+    return render_template("mail/message.html", event=event, email=email)
+
+
+@bp.post("/events/<int:event_id>/outbox/<int:email_id>/retry")
+@login_required
+def retry(event_id: int, email_id: int):
+    """Put a failed message back in the queue."""
+    event = get_managed_event_or_404(event_id)
+    try:
+        email = retry_failed(event.id, email_id, utcnow(), actor=f"organiser:{current_user.id}")
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(error.message, "warning")
+    else:
+        flash(f"The message to {email.to_email} is queued again; the next send-mail run delivers it.", "success")
+    if request.args.get("back") == "message":
+        return redirect(url_for("mail.message", event_id=event.id, email_id=email_id))
+    return redirect(url_for("mail.outbox", event_id=event.id))
