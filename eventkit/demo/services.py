@@ -46,21 +46,28 @@ def seed_demo(now=None) -> DemoLogin:
         event = _demo_event(organiser, now)
         guests = _demo_guests(event)
         _demo_notes(event, guests)
-        _invite(guests.values())
+        tokens = _invite(guests.values())
         _feature_seeds(event, now)
-    sample = db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id, Attendee.email == f"ana@{EMAIL_DOMAIN}")
-    ).one()
-    token = sample.rotate_token()
+        sample = guests["ana"]
+        token = tokens[sample.id]
+    else:
+        sample = db.session.scalars(
+            select(Attendee).where(Attendee.event_id == event.id, Attendee.email == f"ana@{EMAIL_DOMAIN}")
+        ).one()
+        token = sample.rotate_token()  # the only way to print a working link: tokens are stored hashed
+        queue_invitation(sample, token)
     db.session.flush()
     return DemoLogin(organiser, password, event, created, sample.name, magic_url(token))
 
 
-def _invite(guests) -> None:
-    """Queue every guest's invitation (the outbox writes them to instance/outbox/)."""
+def _invite(guests) -> dict[int, str]:
+    """Queue every guest's invitation (send-mail writes them to instance/outbox/); their tokens by id."""
+    tokens = {}
     for guest in guests:
-        queue_invitation(guest, guest.rotate_token())
+        tokens[guest.id] = guest.rotate_token()
+        queue_invitation(guest, tokens[guest.id])
     db.session.flush()
+    return tokens
 
 
 def _demo_organiser() -> Organiser:
