@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from eventkit.followup.models import ACTION_LABELS, RECORDABLE
 
 
 class ActionForm(FlaskForm):
-    kind = SelectField("What did you do?", choices=[(k.value, ACTION_LABELS[k]) for k in RECORDABLE],
+    kind = SelectField("What did you do?", choices=[SelectChoice(k.value, ACTION_LABELS[k]) for k in RECORDABLE],
                        validators=[DataRequired()])
     note = TextAreaField("A short note", validators=[Length(max=1000)],
                          description="e.g. “Sent the deck we talked about and introduced her to Sam.”")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import update
+from wtforms.fields.choices import SelectChoice
 
 from eventkit.attendees.access import load_guest_or_403, sign_in_guest
 from eventkit.attendees.models import Attendee
@@ -22,8 +23,9 @@ def followup_guest_summary(attendee: Attendee) -> dict:
 
 def _encounter_form(attendee: Attendee) -> EncounterForm:
     form = EncounterForm(prefix="met")
-    form.other_id.choices = [(0, "Choose a guest…")] + [
-        (g.id, f"{g.name}{' · ' + g.organisation if g.organisation else ''}") for g in encounters.loggable_guests(attendee)]
+    form.other_id.choices = [SelectChoice(0, "Choose a guest…")] + [
+        SelectChoice(g.id, f"{g.name}{' · ' + g.organisation if g.organisation else ''}")
+        for g in encounters.loggable_guests(attendee)]
     return form
 
 

@@ -110,11 +110,13 @@ def _digest_key(now: datetime):
 def _queue_digests(out: Outgoing) -> None:
     now = out.now
     suffix, key_sql = _digest_key(now)
-    overdue_elsewhere = aliased(FollowUpTask)
-    has_overdue = exists().where(
-        overdue_elsewhere.owner_id.in_(select(Attendee.id).where(Attendee.person_id == Owner.person_id,
-                                                                 Attendee.reminders_opt_out.is_(False))),
-        overdue_elsewhere.done_at.is_(None), overdue_elsewhere.due_at < now)
+    other_task, other_owner = aliased(FollowUpTask), aliased(Attendee)
+    has_overdue = exists(
+        select(other_task.id).join(other_owner, other_owner.id == other_task.owner_id)
+        .where(other_owner.person_id == Owner.person_id, other_owner.reminders_opt_out.is_(False),
+               other_task.done_at.is_(None), other_task.due_at < now)
+        .correlate(Owner)
+    )
     rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.reminders_opt_out.is_(False), has_overdue,
                       ~exists().where(FollowUpReminder.dedupe_key == key_sql))
     by_person = defaultdict(list)
@@ -137,8 +139,6 @@ def _queue_escalations(out: Outgoing) -> None:
     by_organiser = defaultdict(list)
     for row in rows:
         by_organiser[row[3].owner_id].append(row)
-    if not by_organiser:
-        return
     organisers = {o.id: o for o in db.session.scalars(select(Organiser).where(Organiser.id.in_(list(by_organiser))))}
     for organiser_id, items in by_organiser.items():
         organiser = organisers[organiser_id]

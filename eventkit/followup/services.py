@@ -57,8 +57,9 @@ def confirmed_encounter_pairs(event: Event) -> set[tuple[int, int]]:
 
 def due_dates(event: Event, now: datetime) -> list[tuple[str, datetime]]:
     """The first deadline and the check-ins of a connection made at `event` (none in the past)."""
-    first = max(event.ends_at + timedelta(hours=event.followup_first_hours),
-                now + timedelta(hours=event.followup_first_hours))
+    first = event.ends_at + timedelta(hours=event.followup_first_hours)
+    if first <= now:  # finished or confirmed late: a fresh first deadline
+        first = now + timedelta(hours=event.followup_first_hours)
     dates = [(TaskKind.FIRST.value, first)]
     for days in event.cadence_days:
         due = event.ends_at + timedelta(days=days)
@@ -208,14 +209,13 @@ def fade_stale(now: datetime) -> int:
     has_future = exists().where(FollowUpTask.connection_id == Connection.id, FollowUpTask.due_at >= now)
     has_tasks = exists().where(FollowUpTask.connection_id == Connection.id)
     stale = select(Connection.id).where(Connection.stage == Stage.MET, has_tasks, ~has_future)
-    ids = list(db.session.scalars(stale))
-    if not ids:
-        return 0
-    db.session.execute(update(Connection).where(Connection.id.in_(ids)).values(
-        stage=Stage.FADED.value, faded_at=now, fade_reason=FINAL_FADE_REASON))
-    db.session.execute(update(FollowUpTask).where(FollowUpTask.connection_id.in_(ids), FollowUpTask.done_at.is_(None))
-                       .values(done_at=now, outcome="faded"))
-    return len(ids)
+    faded = db.session.execute(update(Connection).where(Connection.id.in_(stale)).values(
+        stage=Stage.FADED.value, faded_at=now, fade_reason=FINAL_FADE_REASON), execution_options={"synchronize_session": False})
+    db.session.execute(update(FollowUpTask).where(
+        FollowUpTask.done_at.is_(None),
+        FollowUpTask.connection_id.in_(select(Connection.id).where(Connection.faded_at == now)),
+    ).values(done_at=now, outcome="faded"), execution_options={"synchronize_session": False})
+    return faded.rowcount
 
 
 # --- enforcement -------------------------------------------------------------------------------
