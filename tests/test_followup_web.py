@@ -136,15 +136,15 @@ def _task_of(app, who):
 def test_signed_links_expire_and_resist_tampering(app, client, hand_built):
     event, g = hand_built
     task_id, cid = _task_of(app, g["Gus"])
-    fresh = _token(app, g["Gus"], "act", task_id, utcnow())
+    fresh = _token(app, g["Gus"], "task", task_id, utcnow())
     landed = client.get(f"/e/{event.slug}/followup/go/{fresh}")
     assert landed.status_code == 302 and f"focus={cid}" in landed.location
     assert "Hal" in client.get(landed.location).get_data(as_text=True)  # the link signed Gus in
-    stale = _token(app, g["Gus"], "act", task_id, utcnow() - timedelta(days=15))
+    stale = _token(app, g["Gus"], "task", task_id, utcnow() - timedelta(days=15))
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{stale}").status_code == 410
     tampered = fresh[:-3] + ("AAA" if not fresh.endswith("AAA") else "BBB")
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{tampered}").status_code == 400
-    not_his = _token(app, g["Gus"], "act", _task_of(app, g["Ana"])[0], utcnow())
+    not_his = _token(app, g["Gus"], "task", _task_of(app, g["Ana"])[0], utcnow())
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{not_his}").status_code == 404
     assert app.test_client().get(f"/e/another-slug/followup/go/{fresh}").status_code == 404
     unsubscribe = _token(app, g["Gus"], "unsubscribe", None, utcnow() - timedelta(days=200))

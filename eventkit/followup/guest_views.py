@@ -129,11 +129,13 @@ def go(slug: str, token: str):
     if attendee.event.slug != slug:
         abort(404)
     sign_in_guest(attendee)
-    if purpose in ("act", "fade"):
+    if purpose == "task":
         task = db.session.get(FollowUpTask, target)
         if task is None or task.owner_id != attendee.id:
             abort(404)
-        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id, _anchor=f"{purpose}-{task.connection_id}"))
+        anchor = "fade" if request.args.get("do") == "fade" else "act"
+        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id,
+                                _anchor=f"{anchor}-{task.connection_id}"))
     if purpose == "confirm":
         return redirect(url_for("followup.connections", slug=slug, _anchor=f"encounter-{target}"))
     return redirect(url_for("followup.unsubscribe", slug=slug))

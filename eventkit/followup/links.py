@@ -16,30 +16,44 @@ from eventkit.errors import DomainError
 SALT = "eventkit.followup.link"
 #: what a link may do, and for how long (seconds)
 MAX_AGE = {
-    "act": 14 * 86400,
-    "fade": 14 * 86400,
+    "task": 14 * 86400,
     "confirm": 30 * 86400,
     "unsubscribe": 365 * 86400,
 }
 
 
+class _ClockSigner(TimestampSigner):
+    """A signer whose clock is a parameter, so tests move time without sleeping."""
+
+    stamp = 0
+
+    def get_timestamp(self) -> int:
+        return self.stamp
+
+
 def _serializer(now: datetime) -> URLSafeTimedSerializer:
-    """A serializer whose clock is `now`, so tests move time without sleeping."""
     stamp = int(now.timestamp())
+    key = current_app.config["SECRET_KEY"]
+    cached = _cache.get("serializer")
+    if cached is None or cached[0] != (key, stamp):
+        signer = type("_Signer", (_ClockSigner,), {"stamp": stamp})
+        cached = _cache["serializer"] = ((key, stamp), URLSafeTimedSerializer(key, salt=SALT, signer=signer))
+    return cached[1]
 
-    class _Signer(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return stamp
 
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT, signer=_Signer)
+_cache: dict = {}
 
 
 def make_token(attendee: Attendee, purpose: str, target: int | None = None, now: datetime | None = None) -> str:
     """A signed token letting `attendee` do `purpose` (on task or encounter `target`)."""
+    return token_for(attendee.id, attendee.session_fingerprint, purpose, target, now or utcnow())
+
+
+def token_for(attendee_id: int, fingerprint: str, purpose: str, target: int | None, now: datetime) -> str:
+    """`make_token` from plain values (the reminder sweep has no Attendee objects)."""
     if purpose not in MAX_AGE:
         raise ValueError(purpose)
-    payload = {"a": attendee.id, "f": attendee.session_fingerprint, "p": purpose, "t": target}
-    return _serializer(now or utcnow()).dumps(payload)
+    return _serializer(now).dumps({"a": attendee_id, "f": fingerprint, "p": purpose, "t": target})
 
 
 def read_token(token: str, now: datetime | None = None) -> tuple[Attendee, str, int | None]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import String, cast, exists, literal, select
 from sqlalchemy.orm import aliased
@@ -38,6 +39,7 @@ OVERDUE_WINDOW = timedelta(days=7)
 DIGEST_HORIZON = timedelta(days=7)
 ESCALATE_AFTER = timedelta(hours=24)
 ESCALATION_LIST_MAX = 50
+DIGEST_LIST_MAX = 12
 
 Owner = aliased(Attendee, name="owner")
 Counterpart = aliased(Attendee, name="counterpart")
@@ -67,30 +69,51 @@ class Outgoing:
         insert_ignore_many(OutboundEmail, self.emails, ["dedupe_key"])
 
 
-def _task_rows(*conditions):
-    """Open tasks with their owner, counterpart and gathering, in one query."""
-    return db.session.execute(
-        select(FollowUpTask, Owner, Counterpart, Event)
+def _task_rows(*conditions) -> list[tuple]:
+    """Open tasks as (task, owner, counterpart, event) of plain values, in one query (no ORM loading)."""
+    columns = {
+        "task": (FollowUpTask.id, FollowUpTask.kind, FollowUpTask.due_at),
+        "owner": (Owner.id, Owner.person_id, Owner.name, Owner.email, Owner.token_hash, Owner.reminders_opt_out),
+        "counterpart": (Counterpart.name, Counterpart.organisation),
+        "event": (Event.id, Event.slug, Event.title, Event.timezone, Event.owner_id),
+    }
+    rows = db.session.execute(
+        select(*(column for group in columns.values() for column in group))
         .join(Owner, Owner.id == FollowUpTask.owner_id)
         .join(Counterpart, Counterpart.id == FollowUpTask.counterpart_id)
         .join(Event, Event.id == FollowUpTask.event_id)
         .where(FollowUpTask.done_at.is_(None), *conditions)
         .order_by(FollowUpTask.due_at, FollowUpTask.id)
     ).all()
+    events: dict[int, SimpleNamespace] = {}
+    result = []
+    for row in rows:
+        values = iter(row)
+        parts = {group: [next(values) for _ in cols] for group, cols in columns.items()}
+        task = SimpleNamespace(**dict(zip(("id", "kind", "due_at"), parts["task"])))
+        owner = SimpleNamespace(**dict(zip(("id", "person_id", "name", "email", "token_hash", "reminders_opt_out"),
+                                           parts["owner"])))
+        counterpart = SimpleNamespace(**dict(zip(("name", "organisation"), parts["counterpart"])))
+        event_id = parts["event"][0]
+        if event_id not in events:
+            events[event_id] = SimpleNamespace(**dict(zip(("id", "slug", "title", "timezone", "owner_id"), parts["event"])))
+        result.append((task, owner, counterpart, events[event_id]))
+    return result
 
 
 def _not_reminded(kind: str):
     return ~exists().where(FollowUpReminder.task_id == FollowUpTask.id, FollowUpReminder.kind == kind)
 
 
-def task_links(owner: Attendee, event: Event, task: FollowUpTask, now: datetime) -> dict:
-    base = f"/e/{event.slug}/followup/go/"
-    return {"act": base + links.make_token(owner, "act", task.id, now),
-            "fade": base + links.make_token(owner, "fade", task.id, now)}
+def task_links(owner, event, task, now: datetime) -> dict:
+    """One signed token per task: the landing page offers recording an action or closing as faded."""
+    path = f"/e/{event.slug}/followup/go/" + links.token_for(owner.id, owner.token_hash[:16], "task", task.id, now)
+    return {"act": path, "fade": path + "?do=fade"}
 
 
-def unsubscribe_path(owner: Attendee, event: Event, now: datetime) -> str:
-    return f"/e/{event.slug}/followup/go/{links.make_token(owner, 'unsubscribe', None, now)}"
+def unsubscribe_path(owner, event, now: datetime) -> str:
+    token = links.token_for(owner.id, owner.token_hash[:16], "unsubscribe", None, now)
+    return f"/e/{event.slug}/followup/go/{token}"
 
 
 def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
@@ -125,9 +148,9 @@ def _queue_digests(out: Outgoing) -> None:
     for person_id, items in by_person.items():
         _task, owner, _counterpart, event = items[0]
         entries = [{"task": t, "counterpart": c, "event": e, "links": task_links(o, e, t, now),
-                    "overdue": t.due_at < now} for t, o, c, e in items]
+                    "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
         out.add(key=f"followup:digest:person:{person_id}{suffix}", kind="digest", to=(owner.email, owner.name),
-                template="followup_digest", event_id=None, tasks=len(entries), entries=entries, now=now,
+                template="followup_digest", event_id=None, tasks=len(items), entries=entries, total=len(items), now=now,
                 page_path=f"/e/{event.slug}/connections", unsubscribe_path=unsubscribe_path(owner, event, now))
 
 
