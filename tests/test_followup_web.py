@@ -222,3 +222,17 @@ def test_full_email_path_through_a_real_smtp_server(app, make_event, make_attend
                        data={"kind": "thank_you", "note": "Thanks!"}).status_code == 302
     assert all_rows(app, select(Connection.stage)) == [("followed_up",)]
     assert {e.status for e in outbox(app)} == {"sent"}
+
+
+def test_panels_render_for_the_home_and_event_pages(app, hand_built):
+    event, g = hand_built
+    with app.test_request_context("/"):
+        from flask import render_template
+
+        from eventkit.events.models import Event
+
+        loaded = db.session.get(Event, event.id)
+        guest_panel = render_template("followup/_guest_panel.html", event=loaded, attendee=attendee(app, g["Gus"].id))
+        event_panel = render_template("followup/_event_panel.html", event=loaded)
+    assert "1 connection," in guest_panel and f"/e/{event.slug}/connections" in guest_panel
+    assert "open follow-up" in event_panel and f"/events/{event.id}/followup" in event_panel

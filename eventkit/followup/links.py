@@ -4,10 +4,11 @@ A link embeds the guest's session fingerprint, so rotating their magic link kill
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
@@ -25,23 +26,12 @@ MAX_AGE = {
 class _ClockSigner(TimestampSigner):
     """A signer whose clock is a parameter, so tests move time without sleeping."""
 
-    stamp = 0
+    def __init__(self, key: str, now: datetime):
+        super().__init__(key, salt=SALT, digest_method=hashlib.sha256)
+        self.stamp = int(now.timestamp())
 
     def get_timestamp(self) -> int:
         return self.stamp
-
-
-def _serializer(now: datetime) -> URLSafeTimedSerializer:
-    stamp = int(now.timestamp())
-    key = current_app.config["SECRET_KEY"]
-    cached = _cache.get("serializer")
-    if cached is None or cached[0] != (key, stamp):
-        signer = type("_Signer", (_ClockSigner,), {"stamp": stamp})
-        cached = _cache["serializer"] = ((key, stamp), URLSafeTimedSerializer(key, salt=SALT, signer=signer))
-    return cached[1]
-
-
-_cache: dict = {}
 
 
 def make_token(attendee: Attendee, purpose: str, target: int | None = None, now: datetime | None = None) -> str:
@@ -49,25 +39,31 @@ def make_token(attendee: Attendee, purpose: str, target: int | None = None, now:
     return token_for(attendee.id, attendee.session_fingerprint, purpose, target, now or utcnow())
 
 
-def token_for(attendee_id: int, fingerprint: str, purpose: str, target: int | None, now: datetime) -> str:
-    """`make_token` from plain values (the reminder sweep has no Attendee objects)."""
+def token_for(attendee_id: int, fingerprint: str, purpose: str, target: int | None, now: datetime,
+              signer: TimestampSigner | None = None) -> str:
+    """`make_token` from plain values; the sweep passes one `signer` for all its links."""
     if purpose not in MAX_AGE:
         raise ValueError(purpose)
-    return _serializer(now).dumps({"a": attendee_id, "f": fingerprint, "p": purpose, "t": target})
+    signer = signer or _ClockSigner(current_app.config["SECRET_KEY"], now)
+    return signer.sign(f"{attendee_id}.{fingerprint}.{purpose}.{'' if target is None else target}").decode("ascii")
+
+
+def signer_at(now: datetime) -> TimestampSigner:
+    return _ClockSigner(current_app.config["SECRET_KEY"], now)
 
 
 def read_token(token: str, now: datetime | None = None) -> tuple[Attendee, str, int | None]:
     """The guest, purpose and target of a valid token; DomainError (400/410) otherwise."""
-    now = now or utcnow()
-    serializer = _serializer(now)
+    signer = _ClockSigner(current_app.config["SECRET_KEY"], now or utcnow())
     try:
-        payload = serializer.loads(token, max_age=max(MAX_AGE.values()))
-        purpose = payload["p"]
-        serializer.loads(token, max_age=MAX_AGE[purpose])
+        raw = signer.unsign(token).decode("ascii")
+        attendee_id, fingerprint, purpose, target = raw.split(".")
+        signer.unsign(token, max_age=MAX_AGE[purpose])
+        payload = {"a": int(attendee_id), "f": fingerprint, "t": int(target) if target else None}
     except SignatureExpired as exc:
         raise DomainError("This link has expired. Open your follow-up page from your personal link instead.",
                           "link_expired", 410) from exc
-    except (BadSignature, KeyError, TypeError) as exc:
+    except (BadSignature, KeyError, ValueError, UnicodeDecodeError) as exc:
         raise DomainError("This link is not valid. Use the newest email or your personal link.",
                           "link_invalid", 400) from exc
     attendee = db.session.get(Attendee, payload.get("a"))
