@@ -153,10 +153,11 @@ def timed_sweep(app) -> tuple[float, int, dict]:
         engine = db.engine
         listener = lambda *args: statements.append(args[2])  # noqa: E731
         sa_event.listen(engine, "before_cursor_execute", listener)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         counts = sweep(NOW)
         db.session.commit()
         elapsed = time.perf_counter() - started
+        counts["cpu_s"] = round(time.process_time() - cpu, 3)
         sa_event.remove(engine, "before_cursor_execute", listener)
     return elapsed, len(statements), counts
 
@@ -186,13 +187,21 @@ def run(url: str, gatherings: int, label: str) -> dict:
     print(f"[{label}] sweep {elapsed:.2f} s, {queries} queries: {counts}", file=sys.stderr)
     again, again_queries, again_counts = timed_sweep(app)
     print(f"[{label}] second sweep {again:.2f} s, {again_queries} queries, queued {again_counts['queued']}", file=sys.stderr)
-    result = {"sweep_s": elapsed, "queries": queries, "tasks": len(data["task"]), "queued": counts["queued"]}
+    result = {"sweep_s": elapsed, "queries": queries, "tasks": len(data["task"]), "queued": counts["queued"],
+              "cpu_s": counts["cpu_s"]}
     if gatherings >= 100:
         result["dashboard_ms"] = dashboard_ms(app, gatherings - 20)
         print(f"[{label}] dashboard {result['dashboard_ms']:.1f} ms", file=sys.stderr)
     with app.app_context():
         db.engine.dispose()
     return result
+
+
+def load_average() -> float | None:
+    try:
+        return round(float(Path("/proc/loadavg").read_text().split()[0]), 1)
+    except (OSError, ValueError):
+        return None
 
 
 def main() -> None:
@@ -210,6 +219,8 @@ def main() -> None:
     print(json.dumps({
         "sweep_sqlite_s": round(full["sweep_s"], 3),
         "sweep_postgres_s": round(postgres["sweep_s"], 3) if postgres else None,
+        "sweep_sqlite_cpu_s": full["cpu_s"],
+        "sweep_postgres_cpu_s": postgres["cpu_s"] if postgres else None,
         "sweep_queries": full["queries"],
         "sweep_queries_tenth_size": small["queries"],
         "sweep_queries_postgres": postgres["queries"] if postgres else None,
@@ -217,6 +228,7 @@ def main() -> None:
         "queued": full["queued"],
         "dashboard_ms": round(full["dashboard_ms"], 1),
         "dashboard_postgres_ms": round(postgres["dashboard_ms"], 1) if postgres else None,
+        "load_average": load_average(),
     }))
 
 

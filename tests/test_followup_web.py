@@ -139,7 +139,9 @@ def test_signed_links_expire_and_resist_tampering(app, client, hand_built):
     fresh = _token(app, g["Gus"], "task", task_id, utcnow())
     landed = client.get(f"/e/{event.slug}/followup/go/{fresh}")
     assert landed.status_code == 302 and f"focus={cid}" in landed.location
-    assert "Hal" in client.get(landed.location).get_data(as_text=True)  # the link signed Gus in
+    assert f'id="act-{cid}" open' in client.get(landed.location).get_data(as_text=True)  # the link signed Gus in
+    to_fade = client.get(f"/e/{event.slug}/followup/go/{fresh}?do=fade").location
+    assert f'id="fade-{cid}" open' in client.get(to_fade).get_data(as_text=True)
     stale = _token(app, g["Gus"], "task", task_id, utcnow() - timedelta(days=15))
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{stale}").status_code == 410
     tampered = fresh[:-3] + ("AAA" if not fresh.endswith("AAA") else "BBB")

@@ -134,7 +134,7 @@ def go(slug: str, token: str):
         if task is None or task.owner_id != attendee.id:
             abort(404)
         anchor = "fade" if request.args.get("do") == "fade" else "act"
-        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id,
+        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id, do=anchor,
                                 _anchor=f"{anchor}-{task.connection_id}"))
     if purpose == "confirm":
         return redirect(url_for("followup.connections", slug=slug, _anchor=f"encounter-{target}"))
