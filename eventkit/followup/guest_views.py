@@ -1,0 +1,152 @@
+"""Guest views: connections, recording actions, logged encounters, one-click links, unsubscribe."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import update
+from wtforms.fields.choices import SelectChoice
+
+from eventkit.attendees.access import load_guest_or_403, sign_in_guest
+from eventkit.attendees.models import Attendee
+from eventkit.db import db, utcnow
+from eventkit.followup import bp, encounters, guest, links, services
+from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
+from eventkit.followup.models import FollowUpTask
+
+
+@bp.app_template_global()
+def followup_guest_summary(attendee: Attendee) -> dict:
+    """Counts for the guest home panel."""
+    data = guest.overview(attendee, utcnow())
+    return {"connections": len(data.entries), "open": sum(len(e.open_tasks) for e in data.entries),
+            "overdue": data.overdue, "pending": len(encounters.pending_for(attendee))}
+
+
+def _encounter_form(attendee: Attendee) -> EncounterForm:
+    form = EncounterForm(prefix="met")
+    form.other_id.choices = [SelectChoice(0, "Choose a guest…")] + [
+        SelectChoice(g.id, f"{g.name}{' · ' + g.organisation if g.organisation else ''}")
+        for g in encounters.loggable_guests(attendee)]
+    return form
+
+
+def _render_page(event, attendee, status=200, **forms):
+    data = guest.overview(attendee, utcnow())
+    return render_template(
+        "followup/connections.html", event=event, attendee=attendee, data=data, now=utcnow(),
+        action_form=forms.get("action_form") or ActionForm(), fade_form=forms.get("fade_form") or FadeForm(),
+        encounter_form=forms.get("encounter_form") or _encounter_form(attendee),
+        pending=encounters.pending_for(attendee), conversations=guest.my_conversations(attendee),
+        focus=forms.get("focus")), status
+
+
+@bp.get("/e/<slug>/connections")
+def connections(slug: str):
+    """The guest's connections, open follow-ups and history."""
+    event, attendee = load_guest_or_403(slug)
+    return _render_page(event, attendee, focus=request.args.get("focus", type=int))
+
+
+@bp.post("/e/<slug>/connections/<int:connection_id>/actions")
+def record_action(slug: str, connection_id: int):
+    """Record a follow-up action on a connection."""
+    event, attendee = load_guest_or_403(slug)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _render_page(event, attendee, 422, action_form=form, focus=connection_id)
+    services.record_action(attendee, connection_id, form.kind.data, form.note.data, utcnow())
+    flash("Recorded. Thank you for following up.", "success")
+    return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.post("/e/<slug>/connections/<int:connection_id>/fade")
+def fade(slug: str, connection_id: int):
+    """Close a connection as faded, with a reason."""
+    event, attendee = load_guest_or_403(slug)
+    form = FadeForm()
+    if not form.validate_on_submit():
+        return _render_page(event, attendee, 422, fade_form=form, focus=connection_id)
+    services.close_as_faded(attendee, connection_id, form.reason.data, utcnow())
+    flash("Closed as faded. No more reminders for it.", "success")
+    return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.post("/e/<slug>/encounters")
+def log_encounter(slug: str):
+    """Log someone met outside the plan; they confirm before it becomes a connection."""
+    event, attendee = load_guest_or_403(slug)
+    form = _encounter_form(attendee)
+    if not form.validate_on_submit() or form.other_id.data == 0:
+        if form.other_id.data == 0:
+            form.other_id.errors = list(form.other_id.errors) + ["Choose who you met."]
+        return _render_page(event, attendee, 422, encounter_form=form)
+    encounter = encounters.log_encounter(attendee, form.other_id.data, form.note.data, utcnow())
+    flash("Confirmed by both of you: you are now connected." if encounter.confirmed_at else
+          f"Logged. We asked {encounter.other.name} to confirm.", "success")
+    return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.post("/e/<slug>/encounters/<int:encounter_id>/<any(confirm, decline):answer>")
+def answer_encounter(slug: str, encounter_id: int, answer: str):
+    """Confirm or decline an encounter someone else logged."""
+    event, attendee = load_guest_or_403(slug)
+    if answer == "confirm":
+        encounters.confirm_encounter(attendee, encounter_id, utcnow())
+        flash("Confirmed: you are connected.", "success")
+    else:
+        encounters.decline_encounter(attendee, encounter_id, utcnow())
+        flash("Noted: no connection was made.", "success")
+    return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.post("/e/<slug>/conversations/<int:conversation_id>/not-held")
+def not_held(slug: str, conversation_id: int):
+    """Mark a planned conversation as one that didn't happen."""
+    event, attendee = load_guest_or_403(slug)
+    services.mark_not_held(attendee, conversation_id, utcnow())
+    flash("Noted: that conversation didn't happen, so no connection comes from it.", "success")
+    return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.post("/e/<slug>/followup/reminders/<any(on, off):state>")
+def reminders(slug: str, state: str):
+    """Turn follow-up reminder emails on or off (for every gathering of this person)."""
+    event, attendee = load_guest_or_403(slug)
+    _set_opt_out(attendee, state == "off")
+    flash("Follow-up reminders are off. Your tasks still show here." if state == "off"
+          else "Follow-up reminders are on again.", "success")
+    return redirect(url_for("followup.connections", slug=slug))
+
+
+def _set_opt_out(attendee: Attendee, value: bool) -> None:
+    db.session.execute(update(Attendee).where(Attendee.person_id == attendee.person_id)
+                       .values(reminders_opt_out=value))
+
+
+@bp.get("/e/<slug>/followup/go/<token>")
+def go(slug: str, token: str):
+    """A one-click link from an email: signs the guest in and opens the right form."""
+    attendee, purpose, target = links.read_token(token)
+    if attendee.event.slug != slug:
+        abort(404)
+    sign_in_guest(attendee)
+    if purpose == "task":
+        task = db.session.get(FollowUpTask, target)
+        if task is None or task.owner_id != attendee.id:
+            abort(404)
+        anchor = "fade" if request.args.get("do") == "fade" else "act"
+        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id, do=anchor,
+                                _anchor=f"{anchor}-{task.connection_id}"))
+    if purpose == "confirm":
+        return redirect(url_for("followup.connections", slug=slug, _anchor=f"encounter-{target}"))
+    return redirect(url_for("followup.unsubscribe", slug=slug))
+
+
+@bp.route("/e/<slug>/followup/unsubscribe", methods=["GET", "POST"])
+def unsubscribe(slug: str):
+    """Stop follow-up reminder emails (one button, from the email's link)."""
+    event, attendee = load_guest_or_403(slug)
+    if request.method == "POST":
+        _set_opt_out(attendee, True)
+        flash("You will get no more follow-up reminders. Your tasks still show on your connections page.", "success")
+        return redirect(url_for("followup.connections", slug=slug))
+    return render_template("followup/unsubscribe.html", event=event, attendee=attendee)

@@ -1,0 +1,162 @@
+"""What deepened: dashboard numbers for one gathering or all of an organiser's, and CSV exports."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from statistics import median
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from eventkit.attendees.models import Attendee
+from eventkit.db import db
+from eventkit.events.models import Event
+from eventkit.followup.models import ACTION_LABELS, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction
+
+FUNNEL = (("met", "Met"), ("followed_up", "Followed up"), ("reciprocated", "Reciprocated"), ("deepened", "Deepened"))
+REFERRALS = frozenset({ActionKind.REFERRAL})
+OPPORTUNITIES = frozenset({ActionKind.OPPORTUNITY_GIVEN, ActionKind.OPPORTUNITY_RECEIVED})
+Low = aliased(Attendee, name="low")
+High = aliased(Attendee, name="high")
+
+
+@dataclass
+class Row:
+    connection: Connection
+    event: Event
+    low: Attendee
+    high: Attendee
+    actions: list[FollowUpAction] = field(default_factory=list)
+
+    @property
+    def cross_field(self) -> bool:
+        a, b = self.low.field.strip().lower(), self.high.field.strip().lower()
+        return bool(a and b and a != b)
+
+    @property
+    def first_action(self) -> FollowUpAction | None:
+        acted = [action for action in self.actions if action.kind != ActionKind.FADED]
+        return acted[0] if acted else None
+
+
+@dataclass
+class Stats:
+    rows: list[Row]
+    funnel: list[tuple[str, str, int]]
+    within_48h_rate: float | None
+    median_days_to_first: float | None
+    referrals: int
+    opportunities: int
+    deepened_cross_field_share: float | None
+    deepened: list[Row]
+    faded: int
+
+
+def load_rows(event_ids: list[int]) -> list[Row]:
+    """Connections made at these gatherings (one row per gathering link), with their actions: 2 queries."""
+    if not event_ids:
+        return []
+    found = db.session.execute(
+        select(ConnectionLink, Connection, Event, Low, High)
+        .join(Connection, Connection.id == ConnectionLink.connection_id)
+        .join(Event, Event.id == ConnectionLink.event_id)
+        .join(Low, Low.id == ConnectionLink.low_attendee_id)
+        .join(High, High.id == ConnectionLink.high_attendee_id)
+        .where(ConnectionLink.event_id.in_(event_ids))
+        .order_by(Event.starts_at, Low.name, High.name)
+    ).all()
+    rows = [Row(connection, event, low, high) for _link, connection, event, low, high in found]
+    by_connection: dict[int, list[Row]] = {}
+    for row in rows:
+        by_connection.setdefault(row.connection.id, []).append(row)
+    if by_connection:
+        actions = db.session.scalars(
+            select(FollowUpAction).where(FollowUpAction.connection_id.in_(list(by_connection)))
+            .order_by(FollowUpAction.at, FollowUpAction.id)
+        )
+        for action in actions:
+            for row in by_connection[action.connection_id]:
+                if action.at >= row.event.starts_at:
+                    row.actions.append(action)
+    return rows
+
+
+def compute(rows: list[Row]) -> Stats:
+    """The dashboard's numbers; each row counts once per gathering where the pair met."""
+    reached = {
+        "met": len(rows),
+        "followed_up": sum(1 for r in rows if r.connection.followed_up_at),
+        "reciprocated": sum(1 for r in rows if r.connection.reciprocated_at),
+        "deepened": sum(1 for r in rows if r.connection.deepened_at),
+    }
+    delays = [(r.first_action.at - r.event.ends_at).total_seconds() / 86400 for r in rows if r.first_action]
+    within = sum(1 for d in delays if d <= 2)
+    actions = [a for r in rows for a in r.actions]
+    deepened = [r for r in rows if r.connection.deepened_at]
+    return Stats(
+        rows=rows,
+        funnel=[(key, label, reached[key]) for key, label in FUNNEL],
+        within_48h_rate=(within / len(rows)) if rows else None,
+        median_days_to_first=round(median(delays), 1) if delays else None,
+        referrals=sum(1 for a in actions if a.kind in REFERRALS),
+        opportunities=sum(1 for a in actions if a.kind in OPPORTUNITIES),
+        deepened_cross_field_share=(sum(1 for r in deepened if r.cross_field) / len(deepened)) if deepened else None,
+        deepened=deepened,
+        faded=sum(1 for r in rows if r.connection.faded_at),
+    )
+
+
+def funnel_svg_bars(funnel: list[tuple[str, str, int]], width: int = 560, bar_height: int = 34) -> list[dict]:
+    """Geometry of the funnel's horizontal bars for the server-rendered SVG."""
+    top = max([count for _k, _l, count in funnel] + [1])
+    label_width, gap = 130, 10
+    usable = width - label_width - 60
+    bars = []
+    for index, (key, label, count) in enumerate(funnel):
+        share = count / funnel[0][2] if funnel[0][2] else 0
+        bars.append({"key": key, "label": label, "count": count, "y": index * (bar_height + gap),
+                     "x": label_width, "width": max(2, round(usable * count / top)) if count else 0,
+                     "percent": round(share * 100), "height": bar_height})
+    return bars
+
+
+def _safe(value) -> str:
+    """Neutralise spreadsheet formulas in exported text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv(header: list[str], lines) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for line in lines:
+        writer.writerow([_safe(value) for value in line])
+    return buffer.getvalue()
+
+
+def connections_csv(rows: list[Row]) -> str:
+    header = ["connection_id", "gathering", "person_a", "email_a", "field_a", "person_b", "email_b", "field_b",
+              "stage", "followed_up_at", "reciprocated_at", "deepened_at", "faded_at", "fade_reason", "actions"]
+    return _csv(header, (
+        [r.connection.id, r.event.title, r.low.name, r.low.email, r.low.field, r.high.name, r.high.email, r.high.field,
+         STAGE_LABELS.get(r.connection.stage, r.connection.stage), _iso(r.connection.followed_up_at),
+         _iso(r.connection.reciprocated_at), _iso(r.connection.deepened_at), _iso(r.connection.faded_at),
+         r.connection.fade_reason, len(r.actions)] for r in rows))
+
+
+def actions_csv(rows: list[Row]) -> str:
+    header = ["action_id", "connection_id", "gathering", "at", "actor", "for", "kind", "note"]
+    lines = []
+    for r in rows:
+        names = {r.low.person_id: r.low.name, r.high.person_id: r.high.name}
+        for a in r.actions:
+            other = r.high.name if a.actor_person_id == r.low.person_id else r.low.name
+            lines.append([a.id, r.connection.id, r.event.title, _iso(a.at), names.get(a.actor_person_id, ""), other,
+                          ACTION_LABELS.get(a.kind, a.kind), a.note])
+    return _csv(header, lines)
+
+
+def _iso(value) -> str:
+    return value.isoformat() if value else ""

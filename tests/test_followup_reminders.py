@@ -1,0 +1,146 @@
+"""The reminder sweep: cadence over three months, idempotence, concurrency, unsubscribe, query count."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+
+from eventkit.db import db
+from eventkit.followup import services
+from eventkit.followup.models import ConnectionLink
+from eventkit.followup.reminders import sweep
+from eventkit.mail.models import OutboundEmail
+from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
+
+NOW = ENDS + timedelta(hours=1)
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=timezone.utc)
+
+
+def kind_of(email: OutboundEmail) -> str:
+    return email.dedupe_key.split(":")[1]
+
+
+def test_cadence_over_three_months_sends_exact_emails_on_exact_days(app, make_event, make_attendee, organiser):
+    event, g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
+    finish(app, event.id, NOW)
+    with app.app_context():
+        cid = db.session.scalars(select(ConnectionLink.connection_id)).one()
+    due_days = [date(2026, 11, 4), date(2026, 11, 9), date(2026, 12, 2), date(2027, 1, 31)]
+    sent: dict[date, list[tuple[str, str]]] = {}
+    seen = 0
+    day = date(2026, 11, 3)
+    while day <= date(2027, 2, 7):
+        sweep_at(app, at(day))
+        sweep_at(app, at(day, 15))  # a second run the same day changes nothing new for the day's rules
+        emails = outbox(app)
+        sent[day] = sorted((kind_of(e), e.to_email) for e in emails[seen:])
+        seen = len(emails)
+        if day in due_days:  # Ana follows up every time, after the morning's reminder; Ben never does
+            with app.app_context():
+                services.record_action(attendee(app, g["Ana"].id), cid, "thank_you", "", at(day, 10))
+                db.session.commit()
+        day += timedelta(days=1)
+
+    ana, ben, org = "ana@example.com", "ben@example.com", organiser.email
+    mondays = [date(2026, 11, 9) + timedelta(weeks=n) for n in range(13)]  # 9 Nov .. 1 Feb
+    expected: dict[date, list] = {}
+    for due in due_days:
+        expected.setdefault(due, []).extend([("due_soon", ana), ("due_soon", ben)])
+        expected.setdefault(due + timedelta(days=1), []).append(("overdue", ben))
+    for digest_day in [date(2026, 11, 5)] + mondays:
+        expected.setdefault(digest_day, []).append(("digest", ben))
+    day = date(2026, 11, 6)
+    while day <= date(2027, 2, 7):
+        expected.setdefault(day, []).append(("escalation", org))
+        day += timedelta(days=1)
+    assert {d: v for d, v in sent.items() if v} == {d: sorted(v) for d, v in expected.items()}
+
+    emails = outbox(app)
+    assert len({e.dedupe_key for e in emails}) == len(emails)
+    first_digest = next(e for e in emails if kind_of(e) == "digest")
+    assert "Your follow-ups this week (2)" == first_digest.subject and "OVERDUE since" in first_digest.body_text
+    assert all(e.status == "pending" for e in emails)  # queued only; the mail sender delivers
+
+
+def _many_connections(app, make_event, make_attendee, pairs: int):
+    names = [f"G{n:03d}" for n in range(pairs * 2)]
+    event, g = gathering(make_event, make_attendee, app, names, [(names[i], names[i + 1]) for i in range(0, len(names), 2)])
+    finish(app, event.id, NOW)
+    return event, g
+
+
+def test_sweep_query_count_does_not_grow_with_tasks(app, make_event, make_attendee, count_queries):
+    _many_connections(app, make_event, make_attendee, 1)
+    with count_queries() as small:
+        small_counts = sweep_at(app, ENDS + timedelta(days=3))
+    _many_connections(app, make_event, make_attendee, 15)
+    with count_queries() as large:
+        large_counts = sweep_at(app, ENDS + timedelta(days=3, minutes=1))
+    assert large_counts["queued"] > small_counts["queued"] * 10
+    assert large.count == small.count
+
+
+def test_two_sweeps_at_the_same_time_queue_each_reminder_once(app, make_event, make_attendee):
+    _many_connections(app, make_event, make_attendee, 6)
+    now = ENDS + timedelta(days=3)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                sweep(now)
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    keys = Counter(e.dedupe_key for e in outbox(app))
+    assert keys and max(keys.values()) == 1
+    assert Counter(key.split(":")[1] for key in keys) == {"overdue": 12, "digest": 12, "escalation": 1}
+    assert sweep_at(app, now)["queued"] == 0  # a third run finds nothing left to send
+    assert len(outbox(app)) == len(keys)
+
+
+def test_unsubscribed_guests_get_no_reminders_but_still_count_as_overdue(app, make_event, make_attendee, client,
+                                                                         guest_login):
+    event, g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
+    finish(app, event.id, NOW)
+    guest_login(g["Ben"])
+    assert client.post(f"/e/{event.slug}/followup/unsubscribe").status_code == 302
+    sweep_at(app, ENDS + timedelta(days=1, hours=12))  # due soon
+    sweep_at(app, ENDS + timedelta(days=3))  # overdue, digest, escalation
+    sent = [(kind_of(e), e.to_email) for e in outbox(app)]
+    assert ("due_soon", "ana@example.com") in sent and ("overdue", "ana@example.com") in sent
+    assert not [s for s in sent if s[1] == "ben@example.com"]
+    escalation = next(e for e in outbox(app) if kind_of(e) == "escalation")
+    assert "Ben" in escalation.body_text and "unsubscribed from reminders" in escalation.body_text
+    page = client.get(f"/e/{event.slug}/connections").get_data(as_text=True)
+    assert "Overdue" in page and "Reminders are off" in page
+    assert client.post(f"/e/{event.slug}/followup/reminders/on").status_code == 302
+    sweep_at(app, ENDS + timedelta(days=6, hours=12))
+    assert ("due_soon", "ben@example.com") in [(kind_of(e), e.to_email) for e in outbox(app)]
+
+
+def test_remind_command_accepts_now_and_reports(app, runner, make_event, make_attendee):
+    event, _g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
+    finish(app, event.id, NOW)
+    result = runner.invoke(args=["eventkit", "remind", "--now", "2026-11-04T09:00:00+00:00"])
+    assert result.exit_code == 0 and "queued 2 follow-up email(s) (due soon 2" in result.output
+    again = runner.invoke(args=["eventkit", "remind", "--now", "2026-11-04T09:00:00"])
+    assert again.exit_code == 0 and len(outbox(app)) == 2
+    bad = runner.invoke(args=["eventkit", "remind", "--now", "next tuesday"])
+    assert bad.exit_code != 0 and "ISO 8601" in bad.output
+    assert all_rows(app, select(OutboundEmail.purpose).distinct()) == [("followup",)]
