@@ -77,6 +77,16 @@ def insert_ignore(model, values: dict, conflict_columns: list[str]) -> int | Non
     return db.session.execute(stmt.returning(model.id)).scalar_one_or_none()
 
 
+def insert_ignore_many(model, rows: list[dict], conflict_columns: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING for a batch of rows (one executemany on both dialects)."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
+    db.session.execute(stmt, rows)
+
+
 def _wants_write_lock() -> bool:
     """SQLite: take the write lock at BEGIN for anything but a safe HTTP request.
 

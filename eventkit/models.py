@@ -3,6 +3,9 @@ from eventkit.attendees.models import Attendee, AttendeeStatus, Person  # noqa: 
 from eventkit.audit import AuditEntry  # noqa: F401
 from eventkit.auth.models import LoginFailure, Organiser  # noqa: F401
 from eventkit.events.models import Event, EventOrganiser, EventStatus, Tag  # noqa: F401
+from eventkit.followup.models import (  # noqa: F401
+    Connection, ConnectionLink, Encounter, FollowUpAction, FollowUpReminder, FollowUpTask,
+)
 from eventkit.mail.models import OutboundAttachment, OutboundEmail  # noqa: F401
 from eventkit.matching.models import Conversation, PairConstraint, Plan  # noqa: F401
 from eventkit.profiles.models import Intent, ResearchNote  # noqa: F401

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import email
 import re
-import smtplib
 import socket
 from datetime import timedelta
-from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +13,7 @@ from eventkit.db import db, utcnow
 from eventkit.followup import links, services, stats
 from eventkit.followup.models import Connection, ConnectionLink, FollowUpTask, Stage
 from eventkit.mail.models import OutboundEmail
+from eventkit.mail.sender import send_due
 from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 NOW = ENDS + timedelta(hours=1)
@@ -183,19 +182,11 @@ def _free_port() -> int:
 
 
 def deliver_pending(app, port: int) -> int:
-    """A minimal stand-in for the mail sender: every pending outbox row over SMTP on loopback."""
-    sent = 0
-    with app.app_context(), smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-        for row in db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "pending")):
-            message = EmailMessage()
-            message["From"], message["To"], message["Subject"] = "eventkit <noreply@eventkit.test>", row.to_email, row.subject
-            message.set_content(row.body_text)
-            message.add_alternative(row.body_html, subtype="html")
-            smtp.send_message(message)
-            row.status, row.sent_at = "sent", utcnow()
-            sent += 1
-        db.session.commit()
-    return sent
+    """The real outbox sender (`flask eventkit send-mail`), pointed at the loopback SMTP server."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_STARTTLS=False, MAIL_USE_SSL=False,
+                      MAIL_USERNAME="")
+    with app.app_context():
+        return send_due(utcnow()).sent
 
 
 def test_full_email_path_through_a_real_smtp_server(app, make_event, make_attendee):

@@ -26,10 +26,9 @@ from sqlalchemy.orm import aliased
 
 from eventkit.attendees.models import Attendee
 from eventkit.auth.models import Organiser
-from eventkit.db import db
+from eventkit.db import db, insert_ignore_many
 from eventkit.events.models import Event
 from eventkit.followup import links
-from eventkit.followup.bulk import insert_ignore_many
 from eventkit.followup.models import FollowUpReminder, FollowUpTask
 from eventkit.followup.services import fade_stale
 from eventkit.mail.models import MailStatus, OutboundEmail

@@ -11,10 +11,9 @@ from sqlalchemy import and_, delete, exists, func, select, tuple_, update
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
-from eventkit.db import db
+from eventkit.db import db, insert_ignore_many
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
-from eventkit.followup.bulk import insert_ignore_many
 from eventkit.followup.models import (
     DEEPENING, RECORDABLE, ActionKind, Connection, ConnectionLink, Encounter, FollowUpAction, FollowUpTask,
     Stage, TaskKind,

@@ -9,14 +9,27 @@ from sqlalchemy.orm import aliased
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.events.models import Event
+from eventkit.followup.models import Connection, ConnectionLink
 from eventkit.matching.models import Conversation, ConversationStatus
 
 
 def previous_pairs(event: Event) -> set[frozenset]:
-    """Person pairs who had a conversation (not skipped) at this organiser's earlier gatherings.
+    """Person pairs already connected at this organiser's earlier gatherings: a conversation that
+    was not skipped, or a follow-up connection (which also covers encounters logged off-plan)."""
+    return _conversation_pairs(event) | _connection_pairs(event)
 
-    The follow-up feature can extend this with its Connection table; the planner only needs the set.
-    """
+
+def _connection_pairs(event: Event) -> set[frozenset]:
+    rows = db.session.execute(
+        select(Connection.low_person_id, Connection.high_person_id)
+        .join(ConnectionLink, ConnectionLink.connection_id == Connection.id)
+        .join(Event, Event.id == ConnectionLink.event_id)
+        .where(Event.owner_id == event.owner_id, Event.id != event.id)
+    )
+    return {frozenset(row) for row in rows}
+
+
+def _conversation_pairs(event: Event) -> set[frozenset]:
     a, b, c = aliased(Attendee), aliased(Attendee), aliased(Attendee)
     rows = db.session.execute(
         select(a.person_id, b.person_id, c.person_id)
