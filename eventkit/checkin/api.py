@@ -49,7 +49,7 @@ def door_page(secret: str):
         html = render_template("checkin/door_closed.html", message=error.message)
         return _no_store(make_response(html, error.status))
     api_base = url_for("checkin.api_stats", secret=secret).rsplit("/", 1)[0]
-    html = render_template("checkin/door.html", door=door, event=door.event, api_base=api_base,
+    html = render_template("checkin/door.html", door=door, api_base=api_base,
                            stats=doors.stats(door.event_id))
     return _no_store(make_response(html))
 
@@ -86,7 +86,7 @@ def api_search(secret: str):
     """Guests whose name contains ?q= (three letters at least)."""
     door = doors.door_for_secret(secret)
     query = request.args.get("q", "")[:100]
-    return _no_store(jsonify(results=doors.search(door.event_id, query, door.event.zone)))
+    return _no_store(jsonify(results=doors.search(door.event_id, query, door.zone)))
 
 
 @bp.get("/api/door/<secret>/stats")

@@ -1,9 +1,11 @@
 """Door links (create, revoke, resolve a secret) and what the door and organiser pages read."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from eventkit import audit
@@ -45,16 +47,45 @@ def revoke_door_link(event: Event, link_id: int, organiser, now: datetime) -> Do
     return link
 
 
-def door_for_secret(secret: str) -> DoorLink:
-    """The door link a secret opens. Raises NotFound for unknown secrets, 410 for revoked links."""
-    link = None
+@dataclass(frozen=True)
+class Door:
+    """What a door request needs to know about its link and gathering (read in one query)."""
+
+    id: int
+    event_id: int
+    label: str
+    title: str
+    timezone: str
+
+    @property
+    def actor(self) -> str:
+        return f"door:{self.id}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, value: datetime) -> datetime:
+        return value.astimezone(self.zone)
+
+
+_links, _events = DoorLink.__table__, Event.__table__
+DOOR_BY_SECRET = (
+    select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone)
+    .join(_events, _events.c.id == _links.c.event_id).where(_links.c.secret_hash == bindparam("secret_hash"))
+)
+
+
+def door_for_secret(secret: str) -> Door:
+    """The door a secret opens. Raises NotFound for unknown secrets, 410 for revoked links."""
+    row = None
     if secret and len(secret) <= 100:
-        link = db.session.scalars(select(DoorLink).where(DoorLink.secret_hash == hash_token(secret))).first()
-    if link is None:
+        row = db.session.connection().execute(DOOR_BY_SECRET, {"secret_hash": hash_token(secret)}).first()
+    if row is None:
         raise NotFound("This door link does not exist. Check the address or ask the organiser.", "unknown_door")
-    if link.revoked_at is not None:
+    if row.revoked_at is not None:
         raise DomainError("This door link was revoked. Ask the organiser for a new one.", "revoked", 410)
-    return link
+    return Door(row.id, row.event_id, row.label, row.title, row.timezone)
 
 
 def active_link_count(event_id: int) -> int:

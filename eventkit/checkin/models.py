@@ -32,7 +32,7 @@ class DoorLink(db.Model):
     #: set when the organiser revokes the link; it then opens nothing
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    event: Mapped[Event] = relationship(lazy="joined")
+    event: Mapped[Event] = relationship()
 
     def issue_secret(self) -> str:
         """Give the link a fresh secret and return it (only its hash is kept)."""

@@ -29,7 +29,7 @@ def _guest(guest) -> dict | None:
 
 
 def _clock(door, at: datetime) -> str:
-    return door.event.local(at).strftime("%H:%M")
+    return door.local(at).strftime("%H:%M")
 
 
 def welcome(door, guest, at: datetime) -> dict:
@@ -51,7 +51,7 @@ def refused(door, reason: str, guest=None) -> dict:
     title, message = REFUSALS[reason]
     name = guest.name if guest is not None else ""
     return {"outcome": SHOWN_AS.get(reason, reason), "reason": reason, "ok": False, "title": title,
-            "message": message.format(event=door.event.title, name=name), "guest": _guest(guest)}
+            "message": message.format(event=door.title, name=name), "guest": _guest(guest)}
 
 
 def undone(guest) -> dict:
