@@ -124,3 +124,25 @@ def test_event_panel_shows_arrived_of_expected_and_links_to_the_door_page(app, e
         html = render_template("checkin/_event_panel.html", event=db.session.get(type(event), event.id))
     assert f"/events/{event.id}/door" in html
     assert re.search(r'stat">0</span> arrived of <span class="stat">1</span> expected', html)
+
+
+def test_cli_creates_a_door_link_that_opens_the_scanner(client, runner, event):
+    result = runner.invoke(args=["eventkit", "door-link", event.slug, "Side entrance"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("http://eventkit.test/door/")
+    assert client.get(url.replace("http://eventkit.test", "")).status_code == 200
+    assert runner.invoke(args=["eventkit", "door-link", "no-such-event", "x"]).exit_code != 0
+
+
+def test_cli_rotates_a_check_in_code_and_the_old_one_scans_as_replaced(app, client, runner, event, make_attendee):
+    guest = make_attendee(event, email="rotate.me@example.com")
+    result = runner.invoke(args=["eventkit", "checkin-code-rotate", event.slug, "Rotate.Me@example.com"])
+    assert result.exit_code == 0, result.output
+    new_url = result.output.strip()
+    assert new_url.startswith("http://eventkit.test/c/") and guest.code not in new_url
+    link = runner.invoke(args=["eventkit", "door-link", event.slug, "Front"]).output.strip()
+    api = link.replace("http://eventkit.test/door/", "/api/door/")
+    assert client.post(f"{api}/scan", json={"code": guest.code, "nonce": "rotate-001"}).json["outcome"] == "replaced"
+    assert client.post(f"{api}/scan", json={"code": new_url, "nonce": "rotate-002"}).json["outcome"] == "welcome"
+    assert client.get(f"/c/{guest.code}").status_code == 404

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, jsonify, make_response, render_template, request, url_for
 
 from eventkit.checkin import bp, doors, services
+from eventkit.checkin.gate import release as release_write_gate, serialised_writes
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.extensions import csrf
@@ -34,6 +35,9 @@ def json_body(fields: dict[str, type]) -> dict:
     return data
 
 
+bp.teardown_request(release_write_gate)
+
+
 def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -56,6 +60,7 @@ def door_page(secret: str):
 
 @bp.post("/api/door/<secret>/scan")
 @csrf.exempt
+@serialised_writes
 def api_scan(secret: str):
     """Check in the guest whose scanned code (or check-in URL) is in the body."""
     door = doors.door_for_secret(secret)
@@ -65,6 +70,7 @@ def api_scan(secret: str):
 
 @bp.post("/api/door/<secret>/checkin")
 @csrf.exempt
+@serialised_writes
 def api_check_in(secret: str):
     """Check in a guest picked from a name search."""
     door = doors.door_for_secret(secret)
@@ -74,6 +80,7 @@ def api_check_in(secret: str):
 
 @bp.post("/api/door/<secret>/undo")
 @csrf.exempt
+@serialised_writes
 def api_undo(secret: str):
     """Take back a mistaken check-in."""
     door = doors.door_for_secret(secret)
