@@ -184,6 +184,21 @@ def checked_in_in_database(database_url: str) -> int:
     return count
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of the gunicorn master and its workers so far (Linux /proc)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(master_pid) or fields[1] == str(master_pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
@@ -204,7 +219,10 @@ def main() -> None:
         print(f"gunicorn: {args.workers} workers x {args.threads} threads; {args.scanners} scanners for "
               f"{args.seconds:g} s on {os.cpu_count()} cores", flush=True)
         scanners = Scanners(port, door_secret, codes, args.scanners)
+        cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
         elapsed = scanners.run(args.seconds)
+        server_cpu = server_cpu_seconds(server.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -221,6 +239,9 @@ def main() -> None:
           f"outcomes: {dict(scanners.outcomes)}; errors: {dict(scanners.errors) or 'none'}")
     print(f"check-ins: {welcomes} answered, {in_database} in the database; "
           f"mean latency {statistics.fmean(scanners.latencies) * 1000 if scanners.latencies else 0:.2f} ms")
+    requests = max(1, len(scanners.latencies))
+    print(f"CPU per request: server {server_cpu / requests * 1000:.2f} ms, scanner client "
+          f"{client_cpu / requests * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"check-ins/s: {result['checkins_per_s']}  p50: {result['p50_ms']} ms  p99: {result['p99_ms']} ms  "
           f"duplicates: {duplicates}")
     print(json.dumps(result))

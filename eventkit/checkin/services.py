@@ -55,6 +55,14 @@ STORE_ANSWER = update(_R).where(_R.c.door_link_id == bindparam("door_id"), _R.c.
     response=bindparam("answer"))
 
 
+INSERT_CHECKIN, INSERT_FAILURE, INSERT_AUDIT = insert(_C), insert(FailedScan.__table__), insert(AuditEntry.__table__)
+CLAIM_NONCE = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_R).on_conflict_do_nothing(
+        index_elements=["door_link_id", "nonce"]).returning(_R.c.id)
+    for dialect in (postgresql, sqlite)
+}
+
+
 def _run(statement, **params):
     """Execute a prebuilt statement on the session's connection (inside the request's transaction)."""
     return db.session.connection().execute(statement, params)
@@ -111,10 +119,8 @@ def _once(door: Door, nonce: str, now: datetime, work) -> dict:
 
 def _claim_nonce(door: Door, nonce: str, now: datetime) -> bool:
     """Insert the nonce unless it exists (waits for a concurrent first request on PostgreSQL)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_R).values(door_link_id=door.id, nonce=nonce, at=now, response={})
-    stmt = stmt.on_conflict_do_nothing(index_elements=["door_link_id", "nonce"]).returning(_R.c.id)
-    return _run(stmt).first() is not None
+    statement = CLAIM_NONCE[db.session.get_bind().dialect.name]
+    return _run(statement, door_link_id=door.id, nonce=nonce, at=now, response={}).first() is not None
 
 
 def _replay(door: Door, nonce: str) -> dict:
@@ -151,7 +157,7 @@ def _admit(door: Door, guest, now: datetime, *, method: str, code_hash: str | No
     if refusal:
         return _refuse(door, refusal, code_hash, now, guest=guest)
     if guest.checked_in_at is None and _run(CHECK_IN, attendee_id=guest.id, now=now).rowcount == 1:
-        _run(insert(_C), event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now, method=method)
+        _run(INSERT_CHECKIN, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now, method=method)
         _audit("checkin", door, guest, now, method=method)
         return outcomes.welcome(door, guest, now)
     return _already(door, guest, code_hash, now)
@@ -172,11 +178,11 @@ def _refuse(door: Door, reason: str, code_hash: str | None, now: datetime, guest
 
 
 def _record_failure(door: Door, reason: str, code_hash: str, now: datetime, attendee_id: int | None) -> None:
-    _run(insert(FailedScan.__table__), event_id=door.event_id, door_link_id=door.id, at=now, reason=reason,
+    _run(INSERT_FAILURE, event_id=door.event_id, door_link_id=door.id, at=now, reason=reason,
          code_hash=code_hash, attendee_id=attendee_id)
 
 
 def _audit(action: str, door: Door, guest, now: datetime, **details) -> None:
     """An audit entry like `eventkit.audit.record`, written as one INSERT on the hot path."""
-    _run(insert(AuditEntry.__table__), at=now, event_id=door.event_id, actor=door.actor, action=action,
+    _run(INSERT_AUDIT, at=now, event_id=door.event_id, actor=door.actor, action=action,
          target=f"attendee:{guest.id}", details={"door": door.label, **details})
