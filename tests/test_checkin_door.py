@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -89,7 +90,7 @@ def test_time_is_shown_in_the_event_time_zone(app, client, make_door, make_event
     door = make_door(event)
     guest = make_attendee(event)
     answer = scan(client, door, url_of(guest)).json
-    local = checked_in_at(app, guest).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Kolkata"))
+    local = checked_in_at(app, guest).astimezone(ZoneInfo("Asia/Kolkata"))
     assert answer["time"] == local.strftime("%H:%M")
 
 
