@@ -1,0 +1,255 @@
+"""Door check-in benchmark: gunicorn on SQLite, 5,000 guests, concurrent scanners for a fixed time.
+
+    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 6] [--workers 2] [--threads 8]
+
+Builds a throw-away database in a temp folder with the migrations, seeds one gathering directly,
+starts `gunicorn eventkit:create_app()` and lets N scanner threads (keep-alive HTTP connections)
+POST /api/door/<secret>/scan as fast as answers come back, each scan a guest not yet scanned (plus
+one rescan in twenty, answered "already checked in"). Prints check-ins per second, p50/p99 latency
+and duplicates (guests welcomed twice or check-ins in the database beyond the welcomes: must be 0).
+The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--guests", type=int, default=5000)
+    parser.add_argument("--scanners", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=6.0,
+                        help="scan time; keep it short enough that the guests do not run out")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (gthread)")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(database_url: str, secret_key: str, guests: int) -> tuple[str, list[str]]:
+    """Migrate a fresh database and insert one gathering of `guests`; returns (door secret, codes)."""
+    import flask_migrate
+    from sqlalchemy import insert
+
+    from eventkit import create_app
+    from eventkit.attendees.models import Attendee, Person
+    from eventkit.auth.models import Organiser
+    from eventkit.checkin.models import DoorLink
+    from eventkit.db import db, utcnow
+    from eventkit.events.models import Event
+    from eventkit.security import derive, hash_token, new_token
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret_key})
+    with app.app_context():
+        flask_migrate.upgrade()
+        organiser = Organiser(email="bench@example.org", name="Bench Organiser")
+        organiser.set_password(secrets.token_urlsafe(16))
+        starts = utcnow() + timedelta(hours=1)
+        event = Event(slug="bench", title="Benchmark gathering", owner=organiser, timezone="Europe/Berlin",
+                      starts_at=starts, ends_at=starts + timedelta(hours=3), capacity=guests, status="open")
+        door = DoorLink(event=event, label="Front door")
+        door_secret = door.issue_secret()
+        db.session.add_all([organiser, event, door])
+        db.session.flush()
+        emails = [f"guest{n}@bench.example" for n in range(guests)]
+        db.session.execute(insert(Person), [{"email": email, "created_at": utcnow()} for email in emails])
+        person_ids = dict(db.session.execute(db.select(Person.email, Person.id)).all())
+        codes, rows = [], []
+        for n, email in enumerate(emails):
+            seed_value = new_token()
+            code = derive("checkin", seed_value)
+            codes.append(code)
+            rows.append({"event_id": event.id, "person_id": person_ids[email], "name": f"Guest Number {n}",
+                         "email": email, "status": "registered", "token_hash": hash_token(new_token()),
+                         "checkin_seed": seed_value, "checkin_code_hash": hash_token(code)})
+        db.session.execute(insert(Attendee), rows)
+        db.session.commit()
+        db.engine.dispose()
+    return door_secret, codes
+
+
+def start_gunicorn(env: dict, port: int, workers: int, threads: int, log_path: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+               "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
+               "--log-level", "warning", "eventkit:create_app()"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not start; see {log_path}")
+
+
+def connect(port: int) -> http.client.HTTPConnection:
+    """A keep-alive connection with Nagle off (no 40 ms delayed-ACK stalls between requests)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.connect()
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return connection
+
+
+class Scanners:
+    """N threads, each with a keep-alive connection, scanning codes from one shared supply."""
+
+    def __init__(self, port: int, secret: str, codes: list[str], count: int):
+        self.port, self.path, self.count = port, f"/api/door/{secret}/scan", count
+        self.codes, self.next_code, self.lock = codes, 0, threading.Lock()
+        self.latencies: list[float] = []
+        self.outcomes: Counter = Counter()
+        self.welcomed: Counter = Counter()
+        self.errors: Counter = Counter()
+
+    def _pick(self, sent: int) -> str:
+        with self.lock:
+            if sent % 20 == 19 and self.next_code:
+                return self.codes[(self.next_code * 7919) % self.next_code]  # a rescan
+            code = self.codes[self.next_code % len(self.codes)]
+            self.next_code += 1
+            return code
+
+    def _run(self, stop_at: float) -> None:
+        connection = connect(self.port)
+        latencies, outcomes, welcomed, errors, sent = [], Counter(), Counter(), Counter(), 0
+        while time.perf_counter() < stop_at:
+            body = json.dumps({"code": self._pick(sent), "nonce": secrets.token_hex(12)}).encode()
+            started = time.perf_counter()
+            try:
+                connection.request("POST", self.path, body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                errors[type(error).__name__] += 1
+                connection.close()
+                connection = connect(self.port)
+                continue
+            latencies.append(time.perf_counter() - started)
+            sent += 1
+            if response.status != 200:
+                errors[f"HTTP {response.status}"] += 1
+                continue
+            outcomes[answer["outcome"]] += 1
+            if answer["outcome"] == "welcome":
+                welcomed[answer["guest"]["id"]] += 1
+        with self.lock:
+            self.latencies += latencies
+            self.outcomes += outcomes
+            self.welcomed += welcomed
+            self.errors += errors
+
+    def run(self, seconds: float) -> float:
+        stop_at = time.perf_counter() + seconds
+        threads = [threading.Thread(target=self._run, args=(stop_at,)) for _ in range(self.count)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - started
+
+
+def checked_in_in_database(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM attendee WHERE checked_in_at IS NOT NULL")).scalar()
+    engine.dispose()
+    return count
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of the gunicorn master and its workers so far (Linux /proc)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if entry.name == str(master_pid) or fields[1] == str(master_pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def main() -> None:
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="eventkit-bench-checkin-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    secret_key = secrets.token_urlsafe(48)
+    print(f"seeding {args.guests} guests in {workdir} ...", flush=True)
+    door_secret, codes = seed(database_url, secret_key, args.guests)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret_key,
+           "EVENTKIT_BASE_URL": f"http://127.0.0.1:{port}", "EVENTKIT_ENV": "production"}
+    server = start_gunicorn(env, port, args.workers, args.threads, workdir / "gunicorn.log")
+    try:
+        print(f"gunicorn: {args.workers} workers x {args.threads} threads; {args.scanners} scanners for "
+              f"{args.seconds:g} s on {os.cpu_count()} cores", flush=True)
+        scanners = Scanners(port, door_secret, codes, args.scanners)
+        cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
+        elapsed = scanners.run(args.seconds)
+        server_cpu = server_cpu_seconds(server.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    welcomes = scanners.outcomes["welcome"]
+    in_database = checked_in_in_database(database_url)
+    duplicates = sum(n - 1 for n in scanners.welcomed.values() if n > 1) + abs(in_database - welcomes)
+    result = {
+        "checkins_per_s": round(welcomes / elapsed, 1),
+        "p50_ms": round(percentile(scanners.latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(scanners.latencies, 0.99) * 1000, 2),
+        "duplicates": duplicates,
+    }
+    print(f"requests: {len(scanners.latencies)} in {elapsed:.1f} s ({len(scanners.latencies) / elapsed:.0f}/s); "
+          f"outcomes: {dict(scanners.outcomes)}; errors: {dict(scanners.errors) or 'none'}")
+    print(f"check-ins: {welcomes} answered, {in_database} in the database; "
+          f"mean latency {statistics.fmean(scanners.latencies) * 1000 if scanners.latencies else 0:.2f} ms")
+    if scanners.next_code > len(codes):
+        print(f"warning: all {len(codes)} guests were scanned before the time was up; later scans were "
+              "rescans, so check-ins/s understates the capacity (use --guests or a shorter --seconds)")
+    requests = max(1, len(scanners.latencies))
+    print(f"CPU per request: server {server_cpu / requests * 1000:.2f} ms, scanner client "
+          f"{client_cpu / requests * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"check-ins/s: {result['checkins_per_s']}  p50: {result['p50_ms']} ms  p99: {result['p99_ms']} ms  "
+          f"duplicates: {duplicates}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The door page and its JSON API (/api/door/<secret>/...), authorised by the door link's secret.
+
+No account and no CSRF cookie: the secret in the path is the credential, and the JSON body is
+validated strictly (known keys and types only, at most MAX_BODY bytes).
+"""
+from __future__ import annotations
+
+from flask import abort, jsonify, make_response, render_template, request, url_for
+
+from eventkit.checkin import bp, doors, services
+from eventkit.checkin.gate import release as release_write_gate, serialised_writes
+from eventkit.db import utcnow
+from eventkit.errors import DomainError
+from eventkit.extensions import csrf
+
+MAX_BODY = 2048
+SCAN_FIELDS = {"code": str, "nonce": str}
+GUEST_FIELDS = {"attendee_id": int, "nonce": str}
+UNDO_FIELDS = {"attendee_id": int}
+
+
+def json_body(fields: dict[str, type]) -> dict:
+    """The request's JSON object with exactly `fields` of the right types, or a 4xx JSON error."""
+    length = request.content_length
+    if length is None:
+        abort(411, "Send a Content-Length header.")
+    if length > MAX_BODY:
+        abort(413, f"The request body is limited to {MAX_BODY} bytes.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or set(data) != set(fields):
+        raise DomainError(f"Send a JSON object with exactly these keys: {', '.join(fields)}.", "bad_request")
+    for key, kind in fields.items():
+        if type(data[key]) is not kind:  # bool is not an int here
+            raise DomainError(f"'{key}' must be a {kind.__name__}.", "bad_request")
+    return data
+
+
+bp.teardown_request(release_write_gate)
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/door/<secret>")
+def door_page(secret: str):
+    """The volunteer's scanner page: camera, name search, undo and the live count."""
+    try:
+        door = doors.door_for_secret(secret)
+    except DomainError as error:
+        html = render_template("checkin/door_closed.html", message=error.message)
+        return _no_store(make_response(html, error.status))
+    api_base = url_for("checkin.api_stats", secret=secret).rsplit("/", 1)[0]
+    html = render_template("checkin/door.html", door=door, api_base=api_base,
+                           stats=doors.stats(door.event_id))
+    return _no_store(make_response(html))
+
+
+@bp.post("/api/door/<secret>/scan")
+@csrf.exempt
+@serialised_writes
+def api_scan(secret: str):
+    """Check in the guest whose scanned code (or check-in URL) is in the body."""
+    door = doors.door_for_secret(secret)
+    data = json_body(SCAN_FIELDS)
+    return _no_store(jsonify(services.scan(door, data["code"], data["nonce"], utcnow())))
+
+
+@bp.post("/api/door/<secret>/checkin")
+@csrf.exempt
+@serialised_writes
+def api_check_in(secret: str):
+    """Check in a guest picked from a name search."""
+    door = doors.door_for_secret(secret)
+    data = json_body(GUEST_FIELDS)
+    return _no_store(jsonify(services.check_in_guest(door, data["attendee_id"], data["nonce"], utcnow())))
+
+
+@bp.post("/api/door/<secret>/undo")
+@csrf.exempt
+@serialised_writes
+def api_undo(secret: str):
+    """Take back a mistaken check-in."""
+    door = doors.door_for_secret(secret)
+    data = json_body(UNDO_FIELDS)
+    return _no_store(jsonify(services.undo(door, data["attendee_id"], utcnow())))
+
+
+@bp.get("/api/door/<secret>/search")
+def api_search(secret: str):
+    """Guests whose name contains ?q= (three letters at least)."""
+    door = doors.door_for_secret(secret)
+    query = request.args.get("q", "")[:100]
+    return _no_store(jsonify(results=doors.search(door.event_id, query, door.zone)))
+
+
+@bp.get("/api/door/<secret>/stats")
+def api_stats(secret: str):
+    """Arrived and expected guests, for the live count."""
+    door = doors.door_for_secret(secret)
+    return _no_store(jsonify(doors.stats(door.event_id)))

@@ -1,0 +1,151 @@
+"""Door links (create, revoke, resolve a secret) and what the door and organiser pages read."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import joinedload
+
+from eventkit import audit
+from eventkit.attendees.models import EXPECTED, Attendee
+from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
+from eventkit.db import db
+from eventkit.errors import DomainError, NotFound
+from eventkit.events.models import Event
+from eventkit.security import hash_token
+
+MAX_ACTIVE_LINKS = 20
+MIN_SEARCH = 3
+SEARCH_LIMIT = 20
+
+
+def create_door_link(event: Event, label: str, organiser) -> tuple[DoorLink, str]:
+    """A new door link for `event`; returns it and its secret (shown once, then only its hash is kept)."""
+    if active_link_count(event.id) >= MAX_ACTIVE_LINKS:
+        raise DomainError(f"A gathering can have at most {MAX_ACTIVE_LINKS} active door links; "
+                          "revoke one first.", "too_many_links", 422)
+    link = DoorLink(event_id=event.id, label=label.strip(), created_by=organiser.id)
+    secret = link.issue_secret()
+    db.session.add(link)
+    db.session.flush()
+    audit.record("door_link.create", actor=f"organiser:{organiser.id}", target=f"door_link:{link.id}",
+                 event_id=event.id, label=link.label)
+    return link, secret
+
+
+def revoke_door_link(event: Event, link_id: int, organiser, now: datetime) -> DoorLink:
+    """Revoke a door link of `event` (404 for another gathering's link); its page stops working at once."""
+    link = db.session.get(DoorLink, link_id)
+    if link is None or link.event_id != event.id:
+        raise NotFound("No such door link.", "not_found")
+    if link.revoked_at is None:
+        link.revoked_at = now
+        audit.record("door_link.revoke", actor=f"organiser:{organiser.id}", target=f"door_link:{link.id}",
+                     event_id=event.id, label=link.label)
+    return link
+
+
+@dataclass(frozen=True)
+class Door:
+    """What a door request needs to know about its link and gathering (read in one query)."""
+
+    id: int
+    event_id: int
+    label: str
+    title: str
+    timezone: str
+
+    @property
+    def actor(self) -> str:
+        return f"door:{self.id}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, value: datetime) -> datetime:
+        return value.astimezone(self.zone)
+
+
+_links, _events = DoorLink.__table__, Event.__table__
+DOOR_BY_SECRET = (
+    select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone)
+    .join(_events, _events.c.id == _links.c.event_id).where(_links.c.secret_hash == bindparam("secret_hash"))
+)
+
+
+def door_for_secret(secret: str) -> Door:
+    """The door a secret opens. Raises NotFound for unknown secrets, 410 for revoked links."""
+    row = None
+    if secret and len(secret) <= 100:
+        row = db.session.connection().execute(DOOR_BY_SECRET, {"secret_hash": hash_token(secret)}).first()
+    if row is None:
+        raise NotFound("This door link does not exist. Check the address or ask the organiser.", "unknown_door")
+    if row.revoked_at is not None:
+        raise DomainError("This door link was revoked. Ask the organiser for a new one.", "revoked", 410)
+    return Door(row.id, row.event_id, row.label, row.title, row.timezone)
+
+
+def active_link_count(event_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(DoorLink).where(DoorLink.event_id == event_id, DoorLink.revoked_at.is_(None))
+    )
+
+
+def stats(event_id: int) -> dict:
+    """Arrived (everyone checked in, invited-only guests included) and expected (registered, approved)."""
+    expected, arrived = db.session.execute(
+        select(func.count(case((Attendee.status.in_(list(EXPECTED)), 1))), func.count(Attendee.checked_in_at))
+        .where(Attendee.event_id == event_id)
+    ).one()
+    return {"arrived": arrived, "expected": expected}
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(event_id: int, query: str, zone) -> list[dict]:
+    """Guests of the gathering whose name contains `query` (three letters at least), expected ones first."""
+    query = " ".join(query.split())
+    if len(query) < MIN_SEARCH:
+        return []
+    rows = db.session.execute(
+        select(Attendee.id, Attendee.name, Attendee.organisation, Attendee.status, Attendee.checked_in_at)
+        .where(Attendee.event_id == event_id, func.lower(Attendee.name).like(_like_pattern(query), escape="\\"))
+        .order_by(case((Attendee.status.in_(list(EXPECTED)), 0), else_=1), Attendee.name)
+        .limit(SEARCH_LIMIT)
+    ).all()
+    return [
+        {"id": row.id, "name": row.name, "organisation": row.organisation, "status": row.status,
+         "checked_in": row.checked_in_at is not None,
+         "time": row.checked_in_at.astimezone(zone).strftime("%H:%M") if row.checked_in_at else None}
+        for row in rows
+    ]
+
+
+def door_links(event_id: int) -> list[DoorLink]:
+    return list(db.session.scalars(
+        select(DoorLink).where(DoorLink.event_id == event_id)
+        .order_by(DoorLink.revoked_at.is_not(None), DoorLink.created_at.desc())
+    ))
+
+
+def arrivals(event_id: int, limit: int | None = None) -> list[CheckIn]:
+    """Check-ins of the gathering, latest first, with guest and door loaded."""
+    stmt = (select(CheckIn).where(CheckIn.event_id == event_id)
+            .options(joinedload(CheckIn.attendee), joinedload(CheckIn.door_link))
+            .order_by(CheckIn.at.desc(), CheckIn.id.desc()))
+    return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
+
+
+def failed_scans(event_id: int, limit: int = 100) -> list[FailedScan]:
+    """The latest scans that let nobody in, with guest and door loaded."""
+    return list(db.session.scalars(
+        select(FailedScan).where(FailedScan.event_id == event_id)
+        .options(joinedload(FailedScan.attendee), joinedload(FailedScan.door_link))
+        .order_by(FailedScan.at.desc(), FailedScan.id.desc()).limit(limit)
+    ))

@@ -1,0 +1,81 @@
+"""Many phones scanning one code at the same instant: exactly one check-in, no errors.
+
+Runs against whichever database the suite uses: the file-backed SQLite test database by default,
+PostgreSQL when TEST_DATABASE_URL points there.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from eventkit.attendees.models import Attendee
+from eventkit.audit import AuditEntry
+from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
+from eventkit.db import db
+
+THREADS = 50
+
+
+@pytest.fixture
+def door_secret(app, event):
+    with app.app_context():
+        link = DoorLink(event_id=event.id, label="Front door")
+        secret = link.issue_secret()
+        db.session.add(link)
+        db.session.commit()
+    return secret
+
+
+def run_at_once(app, count, body_for):
+    """POST a scan from `count` threads released together; returns (status, outcome) per thread."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker(index):
+        client = app.test_client()
+        try:
+            barrier.wait()
+            response = client.post(body_for(index)[0], json=body_for(index)[1])
+            results.append((response.status_code, response.get_json().get("outcome")))
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return results
+
+
+def counts(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.slow
+def test_fifty_simultaneous_scans_of_one_code_check_in_exactly_once(app, event, make_attendee, door_secret):
+    guest = make_attendee(event)
+    url = f"/api/door/{door_secret}/scan"
+    results = run_at_once(app, THREADS, lambda i: (url, {"code": guest.code, "nonce": f"thread-{i:04d}"}))
+    assert len(results) == THREADS
+    assert Counter(results) == {(200, "welcome"): 1, (200, "already"): THREADS - 1}
+    assert counts(app, CheckIn) == 1
+    assert counts(app, FailedScan) == THREADS - 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "checkin")) == 1
+        assert db.session.get(Attendee, guest.id).checked_in_at is not None
+
+
+@pytest.mark.slow
+def test_simultaneous_retries_of_one_request_count_once(app, event, make_attendee, door_secret):
+    guest = make_attendee(event)
+    url = f"/api/door/{door_secret}/scan"
+    results = run_at_once(app, 20, lambda i: (url, {"code": guest.code, "nonce": "same-request-01"}))
+    assert Counter(results) == {(200, "welcome"): 20}
+    assert counts(app, CheckIn) == 1
+    assert counts(app, FailedScan) == 0
