@@ -254,3 +254,13 @@ def test_delete_profile_data_erases_profile_intents_and_own_notes(app, signed_in
     henry = app.test_client()
     guest_login(other, on=henry)
     assert "Grace" not in henry.get(f"/e/{event.slug}/directory").get_data(as_text=True)
+
+
+def test_a_stored_non_web_link_is_never_rendered_as_a_link(app, event, make_attendee, client, guest_login):
+    """Links set outside the form (e.g. an import) are still never clickable unless http(s)."""
+    viewer = make_attendee(event, name="Viewer")
+    listed = make_attendee(event, name="Listed", directory_consent=True,
+                           links=["javascript:alert(1)", "https://ok.example"])
+    guest_login(viewer)
+    body = client.get(f"/e/{event.slug}/directory/{listed.id}").get_data(as_text=True)
+    assert 'href="javascript' not in body and 'href="https://ok.example"' in body

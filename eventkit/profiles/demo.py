@@ -14,19 +14,24 @@ from eventkit.events.models import Event
 from eventkit.profiles import notes, services
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent
 
+#: role, organisation, field, bio, offers and seeks as (preferred topic, text)
 SAMPLES = [
     ("Founder", "Kelp Carbon", "Climate", "Building ocean carbon removal; ex-marine biologist.",
-     ["intros to climate VCs", "feedback on a pitch deck"], ["a first backend engineer", "pilot customers"]),
+     [("Climate policy", "what regulators ask of carbon removal")],
+     [("Fundraising", "intros to climate VCs"), ("Hiring", "a first backend engineer")]),
     ("Staff engineer", "Gridline", "Developer tools", "Twelve years of distributed systems; now grid software.",
-     ["code review of a Rust service", "hiring loop design"], ["a climate startup to advise"]),
+     [("Rust", "code review of a Rust service"), ("Hiring", "help designing a hiring loop")],
+     [("Climate policy", "a climate startup to advise")]),
     ("Partner", "Tidewater Ventures", "Finance", "Seed investor in climate hardware and software.",
-     ["a read on your round", "intros to co-investors"], ["founders working on grid storage"]),
+     [("Fundraising", "a candid read on your round"), ("Go-to-market", "intros to pilot customers")],
+     [("Go-to-market", "founders working on grid storage")]),
     ("Product designer", "Studio Nord", "Design", "Designs tools for field workers and scientists.",
-     ["a design critique", "user research help"], ["a mission-driven team"]),
+     [("Design feedback", "a design critique of your product")], [("Hiring", "a mission-driven team")]),
     ("Policy advisor", "City of Amsterdam", "Policy", "Works on the city's heat transition plan.",
-     ["how procurement really works", "intros at the city"], ["data on building retrofits"]),
+     [("Climate policy", "how city procurement really works")], [("Rust", "engineers for an open data tool")]),
     ("PhD researcher", "TU Delft", "Research", "Battery degradation models.",
-     ["a literature map of battery research"], ["industry datasets", "a summer internship"]),
+     [("Design feedback", "a literature map of battery research")],
+     [("Fundraising", "how to spin a lab project out")]),
 ]
 LINKS = "https://example.org/{}"
 
@@ -46,12 +51,14 @@ def _fill(guest, sample, now) -> None:
     }, now)
 
 
-def _add_intents(guest, sample, tag_cycle, now) -> int:
+def _add_intents(guest, sample, tags, tag_cycle, now) -> int:
+    """The sample's intents, on the preferred topic if the gathering has it, else the next topic."""
+    by_name = {tag.name: tag for tag in tags}
     added = 0
-    for kind, texts in (("offer", sample[4]), ("seek", sample[5])):
-        for text in texts[:MAX_INTENTS_PER_KIND]:
-            db.session.add(Intent(attendee_id=guest.id, kind=kind, tag_id=next(tag_cycle).id, text=text,
-                                  created_at=now))
+    for kind, items in (("offer", sample[4]), ("seek", sample[5])):
+        for topic, text in items[:MAX_INTENTS_PER_KIND]:
+            tag = by_name.get(topic) or next(tag_cycle)
+            db.session.add(Intent(attendee_id=guest.id, kind=kind, tag_id=tag.id, text=text, created_at=now))
             added += 1
     return added
 
@@ -67,7 +74,7 @@ def seed_profiles(event: Event, now: datetime) -> SeedResult:
         _fill(guest, sample, now)
         result.profiles += 1
         if tag_cycle:
-            result.intents += _add_intents(guest, sample, tag_cycle, now)
+            result.intents += _add_intents(guest, sample, event.tags, tag_cycle, now)
     db.session.flush()
     for author, subject in zip(guests[:3], guests[1:4]):
         if notes.guest_note(author, subject) is None and subject.directory_consent:

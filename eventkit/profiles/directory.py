@@ -35,11 +35,11 @@ class Entry:
 
     @property
     def offers(self) -> list[Intent]:
-        return [intent for intent in self.guest.intents if intent.kind == IntentKind.OFFER]
+        return sorted((i for i in self.guest.intents if i.kind == IntentKind.OFFER), key=lambda i: i.id)
 
     @property
     def seeks(self) -> list[Intent]:
-        return [intent for intent in self.guest.intents if intent.kind == IntentKind.SEEK]
+        return sorted((i for i in self.guest.intents if i.kind == IntentKind.SEEK), key=lambda i: i.id)
 
 
 def listed_guests(event_id: int, exclude_id: int | None = None) -> list[Attendee]:

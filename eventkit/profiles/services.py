@@ -12,6 +12,7 @@ from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
+from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import queue_email
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind, ResearchNote
 
@@ -144,16 +145,22 @@ def remind_unready(event: Event, actor: str, now: datetime) -> int:
     Guests who opted out of reminder emails are skipped. Returns how many emails were queued.
     """
     day = now.astimezone(event.zone).date().isoformat()
+    due = {
+        f"profile-reminder:{guest.id}:{day}": guest
+        for guest in active_guests(event) if not guest.is_ready and not guest.reminders_opt_out
+    }
+    already = set(db.session.scalars(
+        select(OutboundEmail.dedupe_key).where(OutboundEmail.dedupe_key.in_(list(due)))
+    )) if due else set()
     queued = 0
-    for guest in active_guests(event):
-        if guest.is_ready or guest.reminders_opt_out:
+    for key, guest in due.items():
+        if key in already:
             continue
-        email = queue_email(
-            to_email=guest.email, to_name=guest.name, template="profile_reminder",
-            purpose="profile_reminder", dedupe_key=f"profile-reminder:{guest.id}:{day}",
-            event_id=event.id, event=event, todo=missing(guest), path=f"/e/{event.slug}/profile",
+        queue_email(
+            to_email=guest.email, to_name=guest.name, template="profile_reminder", purpose="profile_reminder",
+            dedupe_key=key, event_id=event.id, event=event, todo=missing(guest), path=f"/e/{event.slug}/profile",
         )
-        queued += email is not None
+        queued += 1
     audit.record("profiles.reminded", actor=actor, event_id=event.id, queued=queued)
     return queued
 
