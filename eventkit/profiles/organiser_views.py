@@ -21,9 +21,10 @@ def profile_readiness(event):
 def organiser_notes(event_id):
     """Every guest of the gathering with their readiness and the organiser's own private note."""
     event = get_managed_event_or_404(event_id)
-    guests = services.active_guests(event)
+    guests = services.all_guests(event)
+    coming = [guest for guest in guests if guest.status not in services.GONE]
     return render_template(
-        "profiles/organiser_notes.html", event=event, guests=guests, summary=services.readiness(guests),
+        "profiles/organiser_notes.html", event=event, guests=guests, summary=services.readiness(coming),
         notes=notes.organiser_notes_by_subject(current_user, event),
     )
 

@@ -109,6 +109,14 @@ class Readiness:
         return self.total - self.ready
 
 
+def all_guests(event: Event) -> list[Attendee]:
+    """Every guest of the gathering, whatever their status, with their intents (two queries)."""
+    return list(db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id)
+        .options(selectinload(Attendee.intents)).order_by(Attendee.name, Attendee.id)
+    ))
+
+
 def active_guests(event: Event) -> list[Attendee]:
     """The gathering's guests who are still coming, with their intents (two queries)."""
     return list(db.session.scalars(
