@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("profiles", __name__)
 
-from eventkit.profiles import commands, views  # noqa: E402,F401
+from eventkit.profiles import commands, organiser_views, views  # noqa: E402,F401

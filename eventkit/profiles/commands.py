@@ -1,1 +1,23 @@
 """CLI commands of the profiles feature (registered on the `flask eventkit` group)."""
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from eventkit.cli import eventkit_cli
+from eventkit.db import db, utcnow
+from eventkit.events.models import Event
+from eventkit.profiles.demo import seed_profiles
+
+
+@eventkit_cli.command("demo-profiles")
+@click.argument("slug")
+def demo_profiles(slug: str) -> None:
+    """Give the guests of gathering SLUG sample profiles, offers, seeks and a few notes (idempotent)."""
+    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
+    if event is None:
+        raise click.ClickException(f"No gathering with the slug {slug!r}.")
+    result = seed_profiles(event, utcnow())
+    db.session.commit()
+    click.echo(f"{result.profiles} profiles, {result.intents} offers/seeks, {result.notes} notes added "
+               f"to {event.title}.")
