@@ -139,6 +139,7 @@ def _feature_seeds(event: Event, now) -> None:
     """Let each feature add its own demo data: `eventkit/<feature>/demo.py: seed_demo(event, now)`."""
     for feature in FEATURES:
         name = f"eventkit.{feature}.demo"
-        if find_spec(name) is not None:
-            import_module(name).seed_demo(event, now)
+        seed = getattr(import_module(name), "seed_demo", None) if find_spec(name) else None
+        if seed is not None:
+            seed(event, now)
             db.session.flush()
