@@ -9,6 +9,7 @@ from eventkit.db import db
 from eventkit.demo.services import DEMO_EMAIL, DEMO_SLUG
 from eventkit.events.models import Event
 from eventkit.mail.models import OutboundEmail
+from eventkit.matching.models import Conversation, Plan
 from eventkit.profiles.models import Intent, ResearchNote
 
 
@@ -31,6 +32,9 @@ def test_seed_demo_builds_a_realistic_gathering_once(app, runner):
         assert count(ResearchNote) >= 5
         assert count(OutboundEmail, OutboundEmail.purpose == "invitation") >= 24
         assert all(guest.is_ready for guest in guests)
+        plan = db.session.scalars(select(Plan).where(Plan.event_id == event.id)).one()
+        assert plan.is_locked and plan.rounds == 4
+        assert count(Conversation, Conversation.event_id == event.id) >= 4 * 11
 
 
 def test_seed_demo_prints_a_working_login_and_guest_link(app, runner, client):
