@@ -154,6 +154,7 @@ def unlock(event_id: int):
 @login_required
 def held(event_id: int):
     """Record how many rounds have taken place; re-planning keeps those."""
+    get_managed_event_or_404(event_id)
     form = HeldForm(prefix="held")
     if not form.validate_on_submit():
         flash("Enter a round number.", "error")
