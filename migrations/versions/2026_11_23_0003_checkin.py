@@ -1,10 +1,9 @@
 """checkin: door links, scans and check-in records
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0001
 Create Date: 2026-11-23
 
-Owned by the checkin feature: its schema changes go here until the feature first ships.
 The attendee table is untouched: `attendee.checked_in_at` stays the truth, `checkin` says by which door.
 """
 from alembic import op
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0003'
-down_revision = '0002'
+down_revision = '0001'
 branch_labels = None
 depends_on = None
 

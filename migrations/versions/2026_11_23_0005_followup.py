@@ -1,17 +1,16 @@
 """followup: connections, follow-up tasks and actions
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003
 Create Date: 2026-11-23
 
-Owned by the followup feature: its schema changes go here until the feature first ships.
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
