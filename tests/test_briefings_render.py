@@ -1,0 +1,73 @@
+"""Briefing PDFs: content, privacy of notes, the QR code and the paper size."""
+from __future__ import annotations
+
+import pytest
+import zxingcpp
+from test_briefings_support import REASON, build_gathering, page_png, pdf_pages, pdf_text
+
+from eventkit.attendees.models import Attendee
+from eventkit.briefings import services
+from eventkit.db import db
+from eventkit.events.models import Event
+from eventkit.qr import checkin_url
+
+
+@pytest.fixture
+def gathering(app, make_event, make_attendee, make_intent):
+    return build_gathering(app, make_event, make_attendee, make_intent)
+
+
+def briefing_of(app, guest, paper="a4") -> bytes:
+    with app.app_context():
+        return services.guest_briefing(db.session.get(Attendee, guest.id), services.paper_for(paper))
+
+
+def test_guest_briefing_lists_partners_reasons_and_own_notes_only(app, gathering):
+    text = pdf_text(briefing_of(app, gathering.ada))
+    assert "Ada Lovelace" in text and gathering.event.title in text
+    assert "Ben Okafor" in text and "Gridworks" in text and "Cleo Park" in text
+    assert REASON in text
+    assert "mentoring on async Rust" in text or "Rust" in text
+    assert "ADA-NOTE-ON-BEN" in text and "ADA-STARTER" in text
+    assert "BEN-NOTE-ON-ADA" not in text and "BEN-STARTER" not in text
+    assert "ORGANISER-NOTE-ON-BEN" not in text
+    assert "ADA-NOTE-ON-DAN" not in text  # Dan is no partner of Ada's
+    assert "within 48 hours" in text
+
+
+def test_directory_lists_consenting_guests_only(app, gathering):
+    text = pdf_text(briefing_of(app, gathering.ben))
+    assert "Cleo Park" in text
+    assert "Dan Shy" not in text  # no consent, and not Ben's partner
+
+
+def test_unlocked_plan_says_not_planned(app, make_event, make_attendee, make_intent):
+    gathering = build_gathering(app, make_event, make_attendee, make_intent, locked=False)
+    text = pdf_text(briefing_of(app, gathering.ada))
+    assert "Conversations not planned yet" in text
+    assert REASON not in text and "ADA-NOTE-ON-BEN" not in text
+
+
+def test_qr_on_the_page_decodes_to_the_guests_checkin_url(app, gathering, tmp_path):
+    pdf = briefing_of(app, gathering.ada)
+    image = page_png(pdf, tmp_path)
+    results = zxingcpp.read_barcodes(image)
+    with app.app_context():
+        expected = checkin_url(gathering.ada.code)
+    assert [r.text for r in results] == [expected]
+
+
+@pytest.mark.parametrize(("paper", "points", "pixels"), [
+    ("a4", (595, 842), (1241, 1754)),
+    ("letter", (612, 792), (1275, 1650)),
+])
+def test_paper_size(app, gathering, tmp_path, paper, points, pixels):
+    pdf = briefing_of(app, gathering.ada, paper)
+    box = pdf_pages(pdf)[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == points
+    assert page_png(pdf, tmp_path).size == pixels
+
+
+def test_unknown_paper_is_refused(app):
+    with app.app_context(), pytest.raises(services.DomainError):
+        services.paper_for("tabloid")
