@@ -24,6 +24,8 @@ from eventkit.qr import checkin_url
 ARRIVAL_MINUTES = 30
 #: minutes to find the next table between rounds
 CHANGEOVER_MINUTES = 3
+#: a partner's bio is cut to this length on paper
+BIO_CHARS = 280
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Person:
     field: str = ""
     offers: list[str] = dataclasses.field(default_factory=list)
     seeks: list[str] = dataclasses.field(default_factory=list)
+    bio: str = ""
 
     @property
     def role_line(self) -> str:
@@ -103,7 +106,12 @@ def person(attendee: Attendee) -> Person:
         return [_intent_text(i) for i in sorted(attendee.intents, key=lambda i: i.id) if i.kind == kind]
 
     return Person(attendee.id, attendee.name, attendee.role, attendee.organisation, attendee.field,
-                  intents("offer"), intents("seek"))
+                  intents("offer"), intents("seek"), _short(attendee.bio))
+
+
+def _short(text: str, limit: int = BIO_CHARS) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _intent_text(intent: Intent) -> str:

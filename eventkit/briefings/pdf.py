@@ -68,13 +68,14 @@ def render(job: RenderJob) -> RenderResult:
 
 
 def _split(document) -> dict[int, bytes]:
-    """One PDF per section, from the pages between one section anchor and the next."""
-    starts: list[tuple[int, int]] = []
+    """One PDF per section, from the page of one section's anchor to the page before the next one's."""
+    first_page: dict[int, int] = {}
     for number, page in enumerate(document.pages):
         for anchor in page.anchors:
-            if anchor.startswith(SECTION_PREFIX) and anchor[len(SECTION_PREFIX):].isdigit():
-                starts.append((number, int(anchor[len(SECTION_PREFIX):])))
-    starts.sort()
+            key = anchor.removeprefix(SECTION_PREFIX)
+            if anchor.startswith(SECTION_PREFIX) and key.isdigit():
+                first_page.setdefault(int(key), number)
+    starts = sorted((number, attendee_id) for attendee_id, number in first_page.items())
     bounds = [number for number, _ in starts[1:]] + [len(document.pages)]
     return {
         attendee_id: document.copy(document.pages[start:end]).write_pdf()

@@ -139,13 +139,13 @@ def _queue_one(event: Event, attendee: Attendee, pdf: bytes, locked_at: datetime
     email = queue_email(
         to_email=attendee.email, to_name=attendee.name, template="briefing", purpose="briefing",
         dedupe_key=f"briefing:{event.id}:{attendee.id}:{locked_at.isoformat()}", event_id=event.id,
-        attachments=(Attachment(filename=filename(event, attendee), mimetype="application/pdf", content=pdf),),
+        attachments=(Attachment(filename=filename(event, attendee.id), mimetype="application/pdf", content=pdf),),
         event=event, attendee=attendee,
     )
     return 0 if email is None else 1
 
 
-def filename(event: Event, attendee: Attendee | None = None, kind: str = "briefing") -> str:
+def filename(event: Event, attendee_id: int | None = None, kind: str = "briefing") -> str:
     """A safe download name, e.g. briefing-climate-dinner-42.pdf."""
-    suffix = f"-{attendee.id}" if attendee is not None else ""
+    suffix = f"-{attendee_id}" if attendee_id is not None else ""
     return f"{kind}-{event.slug}{suffix}.pdf"
