@@ -71,3 +71,27 @@ def test_paper_size(app, gathering, tmp_path, paper, points, pixels):
 def test_unknown_paper_is_refused(app):
     with app.app_context(), pytest.raises(services.DomainError):
         services.paper_for("tabloid")
+
+
+def test_pack_content_loads_in_a_fixed_number_of_queries(app, gathering, make_attendee, make_intent, count_queries):
+    from flask import render_template
+
+    from eventkit.briefings import content
+
+    def build_pack_html() -> int:
+        with count_queries() as counter, app.test_request_context():
+            event = db.session.get(Event, gathering.event.id)
+            roster = content.load_roster(event)
+            sheets = [content.guest_sheet(roster, guest) for guest in content.briefing_guests(roster)]
+            render_template("briefings/pack.html", sheets=sheets, event=roster.event,
+                            paper=services.paper_for("a4"), title="t")
+            render_template("briefings/run_sheet.html", paper=services.paper_for("a4"), event=roster.event,
+                            guests=content.briefing_guests(roster), rounds=services._rounds(roster), not_ready=[],
+                            access=[], title="t")
+        return counter.count
+
+    small = build_pack_html()
+    for n in range(6):
+        extra = make_attendee(gathering.event, f"Extra {n}", directory_consent=True)
+        make_intent(extra, "offer", "Hiring", "intros")
+    assert build_pack_html() == small

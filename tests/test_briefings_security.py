@@ -105,12 +105,12 @@ def test_hostile_guest_text_is_printed_as_text_and_fetches_nothing(
         db.session.commit()
     results = []
 
-    def spy(job, timeout):
-        result = pdf_module.render(job)
+    def spy(jobs, timeout):
+        result = pdf_module.render(jobs[0])
         results.append(result)
         return result
 
-    monkeypatch.setattr(services, "render_isolated", spy)
+    monkeypatch.setattr(services, "render_parallel", spy)
     with app.app_context():
         pdf = services.guest_briefing(db.session.get(Attendee, gathering.ada.id), services.paper_for("a4"))
     text = pdf_text(pdf)

@@ -136,7 +136,7 @@ def test_email_briefings_queues_one_pdf_per_guest_once(app, client, login, organ
             select(OutboundAttachment).where(OutboundAttachment.email_id == ada_mail.id)).one()
         assert attachment.mimetype == "application/pdf"
         text = pdf_text(attachment.content)
-        assert text.startswith("BRIEFING FOR\nAda Lovelace") and "ADA-NOTE-ON-BEN" in text
+        assert "BRIEFING FOR\nAda Lovelace" in text and text.count("BRIEFING FOR") == 1 and "ADA-NOTE-ON-BEN" in text
         assert "BEN-NOTE-ON-ADA" not in text and "BRIEFING FOR\nBen" not in text
         assert "Page 1" in text and "Page 3" not in text  # numbering restarts for each guest
     client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
@@ -178,3 +178,35 @@ def test_cli_writes_pack_run_sheet_and_one_file_per_guest(runner, gathering, tmp
 def test_cli_unknown_slug(runner, tmp_path, app):
     result = runner.invoke(args=["eventkit", "briefings", "nope", "--out", str(tmp_path)])
     assert result.exit_code != 0 and "No gathering" in result.output
+
+
+@pytest.mark.parametrize("app_config", [{"BRIEFINGS_PARALLEL_MIN_GUESTS": 2}], indirect=True)
+def test_pack_rendered_in_parallel_parts_keeps_guest_order_and_sections(app, client, login, organiser, gathering,
+                                                                        runner, tmp_path):
+    login(organiser)
+    pack = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    assert pack.status_code == 200
+    text = pdf_text(pack.data)
+    positions = [text.index(f"BRIEFING FOR\n{name}") for name in ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy")]
+    assert positions == sorted(positions)
+    result = runner.invoke(args=["eventkit", "briefings", gathering.event.slug, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    dan = pdf_text((tmp_path / f"briefing-{gathering.event.slug}-{gathering.dan.id}.pdf").read_bytes())
+    assert "BRIEFING FOR\nDan Shy" in dan and dan.count("BRIEFING FOR") == 1
+
+
+def test_panels_link_to_the_downloads(app, gathering):
+    from flask import render_template
+
+    from eventkit.attendees.models import Attendee
+    from eventkit.events.models import Event
+
+    with app.test_request_context():
+        event = db.session.get(Event, gathering.event.id)
+        guest_panel = render_template("briefings/_guest_panel.html", event=event,
+                                      attendee=db.session.get(Attendee, gathering.ada.id))
+        event_panel = render_template("briefings/_event_panel.html", event=event)
+    assert f"/e/{event.slug}/briefing.pdf?paper=letter" in guest_panel
+    for path in ("pack.pdf?paper=a4", "run-sheet.pdf?paper=letter", f"{gathering.dan.id}.pdf?paper=a4"):
+        assert f"/events/{event.id}/briefings/{path}" in event_panel
+    assert f'action="/events/{event.id}/briefings/email"' in event_panel

@@ -7,11 +7,15 @@ a web worker; a document with too many pages is refused before it is written.
 """
 from __future__ import annotations
 
+import io
 import multiprocessing
 import resource
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
 from eventkit.briefings.fetcher import SafeFetcher, static_base_url
@@ -106,21 +110,52 @@ _slots = threading.BoundedSemaphore(2)
 
 def render_isolated(job: RenderJob, timeout: float) -> RenderResult:
     """Render in a child process; raise RenderError if it fails or takes longer than `timeout` seconds."""
+    deadline = time.monotonic() + timeout
     if not _slots.acquire(timeout=timeout):
         raise RenderError("The PDF renderer is busy with other documents. Try again in a minute.", "busy")
     try:
-        return _run_child(job, timeout)
+        return _run_child(job, timeout, max(deadline - time.monotonic(), 0.001))
     finally:
         _slots.release()
 
 
-def _run_child(job: RenderJob, timeout: float) -> RenderResult:
+def render_parallel(jobs: list[RenderJob], timeout: float) -> RenderResult:
+    """Render consecutive parts of one pack side by side (one child each) and join them in order.
+
+    Measured faster than one document on a multi-core machine (bench/briefings.py); each part is
+    still one WeasyPrint document, and the whole stays under the same time limit.
+    """
+    if len(jobs) == 1:
+        return render_isolated(jobs[0], timeout)
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        parts = list(pool.map(lambda job: render_isolated(job, timeout), jobs))
+    return join(parts, max_pages=jobs[0].max_pages, max_bytes=jobs[0].max_bytes)
+
+
+def join(parts: list[RenderResult], max_pages: int, max_bytes: int) -> RenderResult:
+    """One PDF from several, pages in order (pypdf keeps the bookmarks)."""
+    pages = sum(part.pages for part in parts)
+    if pages > max_pages:
+        raise RenderError(f"The document would have {pages} pages (the limit is {max_pages}).", "too_large")
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part.pdf)))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    if buffer.tell() > max_bytes:
+        raise RenderError(f"The PDF would be {buffer.tell() // 1024 // 1024} MB, over the limit.", "too_large")
+    sections = {key: value for part in parts for key, value in part.sections.items()}
+    fetched = [entry for part in parts for entry in part.fetched]
+    return RenderResult(pdf=buffer.getvalue(), pages=pages, sections=sections, fetched=fetched)
+
+
+def _run_child(job: RenderJob, timeout: float, remaining: float) -> RenderResult:
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(target=_child, args=(sender, job), daemon=True)
     process.start()
     sender.close()
     try:
-        if not receiver.poll(timeout):
+        if not receiver.poll(remaining):
             raise RenderError(
                 f"Rendering took longer than {timeout:g} seconds and was stopped. "
                 "Try again later, or download the briefings one by one.", "timeout"

@@ -1,6 +1,7 @@
 """Briefing PDFs as plain functions returning bytes, and emailing them through the outbox."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,7 +9,7 @@ from flask import current_app, render_template
 
 from eventkit.attendees.models import Attendee
 from eventkit.briefings import content
-from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, render, render_isolated
+from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, render, render_parallel
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.mail.services import Attachment, queue_email
@@ -33,6 +34,10 @@ DEFAULTS = {
     "BRIEFINGS_MAX_PDF_BYTES": 60 * 1024 * 1024,
     #: render in a child process with a time limit (False: in-process, e.g. for profiling)
     "BRIEFINGS_ISOLATE": True,
+    #: child processes a pack is split across (never more than the CPU count)
+    "BRIEFINGS_RENDER_WORKERS": 2,
+    #: packs smaller than this render as one document in one child
+    "BRIEFINGS_PARALLEL_MIN_GUESTS": 12,
 }
 
 
@@ -83,7 +88,7 @@ def run_sheet(event: Event, paper: Paper) -> bytes:
         rounds=_rounds(roster), not_ready=[g for g in guests if not g.is_ready],
         access=[g for g in guests if g.access_notes.strip()], title=f"Run-sheet: {event.title}",
     )
-    return _run(RenderJob(html=html, **_limits())).pdf
+    return _run([RenderJob(html=html, **_limits())]).pdf
 
 
 def _rounds(roster: content.Roster) -> list[tuple[content.Slot, list]] | None:
@@ -100,21 +105,44 @@ def _rounds(roster: content.Roster) -> list[tuple[content.Slot, list]] | None:
 
 
 def _render(sheets, roster, paper: Paper, title: str, split: bool = False) -> RenderResult:
+    """Lay the sheets out as one document per worker (one worker on one core or for a few guests)."""
+    jobs = [_job(part, roster, paper, title, split) for part in _parts(sheets, _workers(len(sheets)))]
+    return _run(jobs)
+
+
+def _job(sheets, roster, paper: Paper, title: str, split: bool) -> RenderJob:
     generated = {f"qr-{s.guest.id}.svg": ("image/svg+xml", qr_svg(s.checkin_url).encode()) for s in sheets}
     html = render_template("briefings/pack.html", sheets=sheets, event=roster.event, paper=paper, title=title)
-    return _run(RenderJob(html=html, generated=generated, split=split, **_limits()))
+    return RenderJob(html=html, generated=generated, split=split, **_limits())
+
+
+def _workers(guests: int) -> int:
+    if not setting("BRIEFINGS_ISOLATE") or guests < setting("BRIEFINGS_PARALLEL_MIN_GUESTS"):
+        return 1
+    return max(1, min(int(setting("BRIEFINGS_RENDER_WORKERS")), os.cpu_count() or 1))
+
+
+def _parts(items: list, count: int) -> list[list]:
+    """`items` in `count` consecutive, nearly equal parts."""
+    size, extra = divmod(len(items), count)
+    parts, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        parts.append(items[start:end])
+        start = end
+    return [part for part in parts if part]
 
 
 def _limits() -> dict:
     return {"max_pages": setting("BRIEFINGS_MAX_PAGES"), "max_bytes": setting("BRIEFINGS_MAX_PDF_BYTES")}
 
 
-def _run(job: RenderJob) -> RenderResult:
+def _run(jobs: list[RenderJob]) -> RenderResult:
     """Render with the configured isolation; map a stopped render to a 503 the user can read."""
     try:
         if setting("BRIEFINGS_ISOLATE"):
-            return render_isolated(job, float(setting("BRIEFINGS_RENDER_TIMEOUT")))
-        return render(job)
+            return render_parallel(jobs, float(setting("BRIEFINGS_RENDER_TIMEOUT")))
+        return render(jobs[0])
     except RenderError as error:
         status = 413 if error.code == "too_large" else 503
         raise DomainError(error.message, f"render_{error.code}", status) from None
