@@ -95,3 +95,16 @@ def test_pack_content_loads_in_a_fixed_number_of_queries(app, gathering, make_at
         extra = make_attendee(gathering.event, f"Extra {n}", directory_consent=True)
         make_intent(extra, "offer", "Hiring", "intros")
     assert build_pack_html() == small
+
+
+def test_printed_directory_is_short_and_skips_partners(app, gathering, make_attendee, monkeypatch):
+    from eventkit.briefings import content
+
+    for n in range(3):
+        make_attendee(gathering.event, f"Zed Extra {n}", directory_consent=True)
+    monkeypatch.setattr(content, "DIRECTORY_LIMIT", 2)
+    with app.app_context():
+        roster = content.load_roster(db.session.get(Event, gathering.event.id))
+        sheet = content.guest_sheet(roster, roster.attendees[gathering.ben.id])
+    assert [p.name for p in sheet.directory] == ["Cleo Park", "Zed Extra 0"]  # Ada is Ben's partner
+    assert sheet.directory_more == 2

@@ -26,6 +26,8 @@ ARRIVAL_MINUTES = 30
 CHANGEOVER_MINUTES = 3
 #: a partner's bio is cut to this length on paper
 BIO_CHARS = 280
+#: the printed directory is short: at most this many other guests (the rest are on the guest's page)
+DIRECTORY_LIMIT = 30
 
 
 @dataclass
@@ -88,6 +90,8 @@ class GuestSheet:
     checkin_url: str
     meetings: list[Meeting] | None
     directory: list[Person]
+    #: consenting guests left off the printed directory
+    directory_more: int = 0
 
 
 @dataclass
@@ -179,15 +183,19 @@ def may_have_briefing(attendee: Attendee) -> bool:
 
 
 def guest_sheet(roster: Roster, attendee: Attendee) -> GuestSheet:
-    """One guest's briefing: their conversations, their own notes on those partners, the directory."""
+    """One guest's briefing: their conversations, their own notes on those partners, a short directory."""
+    meetings = _meetings(roster, attendee.id)
+    partners = {p.id for m in meetings or [] for p in m.partners}
+    listed = [
+        roster.people[a.id] for a in roster.attendees.values()
+        if a.id != attendee.id and a.id not in partners and a.directory_consent and a.status in EXPECTED
+    ]
     return GuestSheet(
         guest=roster.people[attendee.id],
         checkin_url=checkin_url(attendee.checkin_code),
-        meetings=_meetings(roster, attendee.id),
-        directory=[
-            roster.people[a.id] for a in roster.attendees.values()
-            if a.id != attendee.id and a.directory_consent and a.status in EXPECTED
-        ],
+        meetings=meetings,
+        directory=listed[:DIRECTORY_LIMIT],
+        directory_more=max(len(listed) - DIRECTORY_LIMIT, 0),
     )
 
 

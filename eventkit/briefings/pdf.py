@@ -54,10 +54,13 @@ class RenderResult:
     #: attendee id -> PDF bytes of that guest's pages (only with `split`)
     sections: dict[int, bytes] = field(default_factory=dict)
     fetched: list[tuple[str, str]] = field(default_factory=list)
+    #: CPU seconds each rendering process spent (one entry per part)
+    cpu_seconds: list[float] = field(default_factory=list)
 
 
 def render(job: RenderJob) -> RenderResult:
     """Render in this process (the child calls it; tests and the benchmark may too)."""
+    started = time.process_time()
     fetcher = SafeFetcher(job.generated)
     document = HTML(string=job.html, base_url=static_base_url(), url_fetcher=fetcher).render()
     if len(document.pages) > job.max_pages:
@@ -68,7 +71,8 @@ def render(job: RenderJob) -> RenderResult:
     if len(pdf) > job.max_bytes:
         raise RenderError(f"The PDF would be {len(pdf) // 1024 // 1024} MB, over the limit.", "too_large")
     sections = _split(document) if job.split else {}
-    return RenderResult(pdf=pdf, pages=len(document.pages), sections=sections, fetched=fetcher.log)
+    return RenderResult(pdf=pdf, pages=len(document.pages), sections=sections, fetched=fetcher.log,
+                        cpu_seconds=[time.process_time() - started])
 
 
 def _split(document) -> dict[int, bytes]:
@@ -146,7 +150,8 @@ def join(parts: list[RenderResult], max_pages: int, max_bytes: int) -> RenderRes
         raise RenderError(f"The PDF would be {buffer.tell() // 1024 // 1024} MB, over the limit.", "too_large")
     sections = {key: value for part in parts for key, value in part.sections.items()}
     fetched = [entry for part in parts for entry in part.fetched]
-    return RenderResult(pdf=buffer.getvalue(), pages=pages, sections=sections, fetched=fetched)
+    cpu = [seconds for part in parts for seconds in part.cpu_seconds]
+    return RenderResult(pdf=buffer.getvalue(), pages=pages, sections=sections, fetched=fetched, cpu_seconds=cpu)
 
 
 def _run_child(job: RenderJob, timeout: float, remaining: float) -> RenderResult:
