@@ -1,2 +1,102 @@
-"""Views of the briefings feature."""
-from eventkit.briefings import bp  # noqa: F401
+"""Downloads of briefings (guest and organiser), the run-sheet, and emailing briefings to guests."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from eventkit.attendees.access import load_guest_or_403
+from eventkit.attendees.models import Attendee
+from eventkit.briefings import bp, services
+from eventkit.briefings.forms import EmailBriefingsForm
+from eventkit.db import db
+from eventkit.events.access import get_managed_event_or_404
+from eventkit.events.models import Event
+from eventkit.matching.models import Plan
+
+
+def _pdf(data: bytes, name: str, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="{name}"',
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+def _paper() -> services.Paper:
+    return services.paper_for(request.values.get("paper"))
+
+
+@bp.get("/e/<slug>/briefing.pdf")
+def guest_download(slug: str):
+    """The signed-in guest's own briefing."""
+    event, attendee = load_guest_or_403(slug)
+    pdf = services.guest_briefing(attendee, _paper())
+    return _pdf(pdf, services.filename(event), inline=request.args.get("view") == "1")
+
+
+@bp.get("/events/<int:event_id>/briefings/<int:attendee_id>.pdf")
+@login_required
+def organiser_guest_download(event_id: int, attendee_id: int):
+    """Any guest's briefing of the organiser's event (404 for other events' guests)."""
+    event = get_managed_event_or_404(event_id)
+    attendee = _event_attendee_or_404(event, attendee_id)
+    return _pdf(services.guest_briefing(attendee, _paper()), services.filename(event, attendee.id))
+
+
+@bp.get("/events/<int:event_id>/briefings/pack.pdf")
+@login_required
+def pack_download(event_id: int):
+    """Every confirmed guest's briefing in one PDF, for printing."""
+    event = get_managed_event_or_404(event_id)
+    result = services.print_pack(event, _paper())
+    return _pdf(result.pdf, services.filename(event, kind="briefings"))
+
+
+@bp.get("/events/<int:event_id>/briefings/run-sheet.pdf")
+@login_required
+def run_sheet_download(event_id: int):
+    """The organiser's run-sheet for the door and the rounds."""
+    event = get_managed_event_or_404(event_id)
+    return _pdf(services.run_sheet(event, _paper()), services.filename(event, kind="run-sheet"))
+
+
+@bp.post("/events/<int:event_id>/briefings/email")
+@login_required
+def email_all(event_id: int):
+    """Queue every confirmed guest's briefing as an email attachment."""
+    event = get_managed_event_or_404(event_id)
+    form = EmailBriefingsForm()
+    if not form.validate_on_submit():
+        flash("Choose A4 or US Letter and try again.", "error")
+        return redirect(_event_page(event), 303)
+    queued = services.email_briefings(event, services.paper_for(form.paper.data))
+    flash(f"Queued {queued} briefing email(s)." if queued else "Every guest already has this plan's briefing.")
+    return redirect(_event_page(event), 303)
+
+
+def _event_page(event: Event) -> str:
+    return f"/events/{event.id}"
+
+
+def _event_attendee_or_404(event: Event, attendee_id: int) -> Attendee:
+    attendee = db.session.get(Attendee, attendee_id)
+    if attendee is None or attendee.event_id != event.id:
+        abort(404)
+    return attendee
+
+
+@bp.app_template_global()
+def briefings_overview(event: Event) -> dict:
+    """For the organiser's panel: the guests to download for and whether the plan is locked."""
+    guests = db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name, Attendee.id)
+    ).all()
+    plan = db.session.scalars(select(Plan).where(Plan.event_id == event.id)).first()
+    return {
+        "guests": [g for g in guests if services.content.may_have_briefing(g)],
+        "locked": bool(plan and plan.is_locked),
+        "papers": services.PAPERS.values(),
+        "form": EmailBriefingsForm(),
+    }

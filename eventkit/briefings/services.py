@@ -1,0 +1,179 @@
+"""Briefing PDFs as plain functions returning bytes, and emailing them through the outbox."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, render_template
+
+from eventkit.attendees.models import Attendee
+from eventkit.briefings import content
+from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, render, render_parallel
+from eventkit.errors import DomainError
+from eventkit.events.models import Event
+from eventkit.mail.services import Attachment, queue_email
+from eventkit.qr import qr_svg
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str
+    css_size: str
+    label: str
+
+
+PAPERS = {
+    "a4": Paper("a4", "A4", "A4"),
+    "letter": Paper("letter", "letter", "US Letter"),
+}
+DEFAULTS = {
+    "BRIEFINGS_RENDER_TIMEOUT": 120.0,
+    "BRIEFINGS_MAX_PACK_GUESTS": 150,
+    "BRIEFINGS_MAX_PAGES": 800,
+    "BRIEFINGS_MAX_PDF_BYTES": 60 * 1024 * 1024,
+    #: render in a child process with a time limit (False: in-process, e.g. for profiling)
+    "BRIEFINGS_ISOLATE": True,
+    #: child processes a pack is split across (never more than the CPU count)
+    "BRIEFINGS_RENDER_WORKERS": 2,
+    #: packs smaller than this render as one document in one child
+    "BRIEFINGS_PARALLEL_MIN_GUESTS": 12,
+}
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def paper_for(value: str | None) -> Paper:
+    """The paper size the organiser asked for (default A4); DomainError for anything else."""
+    key = (value or "a4").strip().lower()
+    if key not in PAPERS:
+        raise DomainError("Paper must be A4 or US Letter (a4 or letter).", "bad_paper", 400)
+    return PAPERS[key]
+
+
+def guest_briefing(attendee: Attendee, paper: Paper) -> bytes:
+    """One guest's briefing as PDF bytes."""
+    if not content.may_have_briefing(attendee):
+        raise DomainError("Briefings are for guests with a place at this gathering.", "no_place", 403)
+    roster = content.load_roster(attendee.event, note_authors=[attendee.id])
+    sheet = content.guest_sheet(roster, roster.attendees[attendee.id])
+    return _render([sheet], roster, paper, title=f"Briefing for {attendee.name}").pdf
+
+
+def pack_sheets(event: Event) -> tuple[content.Roster, list[content.GuestSheet]]:
+    roster = content.load_roster(event)
+    guests = content.briefing_guests(roster)
+    limit = setting("BRIEFINGS_MAX_PACK_GUESTS")
+    if len(guests) > limit:
+        raise DomainError(f"The pack is limited to {limit} guests; download briefings one by one.", "too_large", 413)
+    if not guests:
+        raise DomainError("No confirmed guests yet, so there is nothing to print.", "empty", 409)
+    return roster, [content.guest_sheet(roster, guest) for guest in guests]
+
+
+def print_pack(event: Event, paper: Paper, split: bool = False) -> RenderResult:
+    """Every expected guest's briefing in ONE document (one layout); with `split`, also one PDF per guest."""
+    roster, sheets = pack_sheets(event)
+    return _render(sheets, roster, paper, title=f"Briefings: {event.title}", split=split)
+
+
+def run_sheet(event: Event, paper: Paper) -> bytes:
+    """The organiser's run-sheet: arrivals, the plan by round, guests not ready, access notes."""
+    roster = content.load_roster(event, note_authors=[])
+    guests = content.briefing_guests(roster)
+    html = render_template(
+        "briefings/run_sheet.html", paper=paper, event=roster.event, guests=guests,
+        rounds=_rounds(roster), not_ready=[g for g in guests if not g.is_ready],
+        access=[g for g in guests if g.access_notes.strip()], title=f"Run-sheet: {event.title}",
+    )
+    return _run([RenderJob(html=html, **_limits())]).pdf
+
+
+def _rounds(roster: content.Roster) -> list[tuple[content.Slot, list]] | None:
+    if roster.conversations is None:
+        return None
+    rounds = []
+    for slot in roster.event.slots or []:
+        tables = [
+            (c.table_no, [roster.people[m] for m in (c.a_id, c.b_id, c.c_id) if m in roster.people])
+            for c in roster.conversations if c.round == slot.round
+        ]
+        rounds.append((slot, tables))
+    return rounds
+
+
+def _render(sheets, roster, paper: Paper, title: str, split: bool = False) -> RenderResult:
+    """Lay the sheets out as one document per worker (one worker on one core or for a few guests)."""
+    jobs = [_job(part, roster, paper, title, split) for part in _parts(sheets, _workers(len(sheets)))]
+    return _run(jobs)
+
+
+def _job(sheets, roster, paper: Paper, title: str, split: bool) -> RenderJob:
+    generated = {f"qr-{s.guest.id}.svg": ("image/svg+xml", qr_svg(s.checkin_url).encode()) for s in sheets}
+    html = render_template("briefings/pack.html", sheets=sheets, event=roster.event, paper=paper, title=title)
+    return RenderJob(html=html, generated=generated, split=split, **_limits())
+
+
+def _workers(guests: int) -> int:
+    if not setting("BRIEFINGS_ISOLATE") or guests < setting("BRIEFINGS_PARALLEL_MIN_GUESTS"):
+        return 1
+    return max(1, min(int(setting("BRIEFINGS_RENDER_WORKERS")), os.cpu_count() or 1))
+
+
+def _parts(items: list, count: int) -> list[list]:
+    """`items` in `count` consecutive, nearly equal parts."""
+    size, extra = divmod(len(items), count)
+    parts, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        parts.append(items[start:end])
+        start = end
+    return [part for part in parts if part]
+
+
+def _limits() -> dict:
+    return {"max_pages": setting("BRIEFINGS_MAX_PAGES"), "max_bytes": setting("BRIEFINGS_MAX_PDF_BYTES")}
+
+
+def _run(jobs: list[RenderJob]) -> RenderResult:
+    """Render with the configured isolation; map a stopped render to a 503 the user can read."""
+    try:
+        if setting("BRIEFINGS_ISOLATE"):
+            return render_parallel(jobs, float(setting("BRIEFINGS_RENDER_TIMEOUT")))
+        return render(jobs[0])
+    except RenderError as error:
+        status = 413 if error.code == "too_large" else 503
+        raise DomainError(error.message, f"render_{error.code}", status) from None
+
+
+def email_briefings(event: Event, paper: Paper) -> int:
+    """Queue one email per expected guest with their briefing attached; returns how many were new.
+
+    Needs a locked plan; the dedupe key includes the lock time, so re-locking allows a fresh send
+    and clicking twice sends nothing twice.
+    """
+    roster, sheets = pack_sheets(event)
+    locked_at = roster.event.plan_locked_at
+    if locked_at is None:
+        raise DomainError("Lock the conversation plan before emailing briefings.", "plan_not_locked", 409)
+    result = _render(sheets, roster, paper, title=f"Briefings: {event.title}", split=True)
+    return sum(_queue_one(event, roster.attendees[s.guest.id], result.sections[s.guest.id], locked_at)
+               for s in sheets)
+
+
+def _queue_one(event: Event, attendee: Attendee, pdf: bytes, locked_at: datetime) -> int:
+    email = queue_email(
+        to_email=attendee.email, to_name=attendee.name, template="briefing", purpose="briefing",
+        dedupe_key=f"briefing:{event.id}:{attendee.id}:{locked_at.isoformat()}", event_id=event.id,
+        attachments=(Attachment(filename=filename(event, attendee.id), mimetype="application/pdf", content=pdf),),
+        event=event, attendee=attendee,
+    )
+    return 0 if email is None else 1
+
+
+def filename(event: Event, attendee_id: int | None = None, kind: str = "briefing") -> str:
+    """A safe download name, e.g. briefing-climate-dinner-42.pdf."""
+    suffix = f"-{attendee_id}" if attendee_id is not None else ""
+    return f"{kind}-{event.slug}{suffix}.pdf"

@@ -1,0 +1,212 @@
+"""Downloads, access checks, render limits, emailing briefings and the CLI."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from test_briefings_support import REASON, build_gathering, pdf_pages, pdf_text
+
+from eventkit.attendees.models import AttendeeStatus
+from eventkit.db import db, utcnow
+from eventkit.mail.models import OutboundAttachment, OutboundEmail
+from eventkit.matching.models import Plan
+
+
+@pytest.fixture
+def app_config(request) -> dict:
+    """Per-test config overrides through `indirect` parametrization."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+def gathering(app, make_event, make_attendee, make_intent):
+    return build_gathering(app, make_event, make_attendee, make_intent)
+
+
+def test_guest_downloads_own_briefing(client, guest_login, gathering):
+    guest_login(gathering.ada)
+    response = client.get(f"/e/{gathering.event.slug}/briefing.pdf?paper=letter")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    text = pdf_text(response.data)
+    assert "Ada Lovelace" in text and "ADA-NOTE-ON-BEN" in text and "BEN-NOTE-ON-ADA" not in text
+    assert round(float(pdf_pages(response.data)[0].mediabox.height)) == 792
+
+
+def test_guest_briefing_needs_a_guest_session(client, gathering, make_event, make_attendee, guest_login):
+    assert client.get(f"/e/{gathering.event.slug}/briefing.pdf").status_code == 403
+    stranger = make_attendee(make_event(), "Stranger")
+    guest_login(stranger)
+    assert client.get(f"/e/{gathering.event.slug}/briefing.pdf").status_code == 403
+    assert client.get("/e/no-such-gathering/briefing.pdf").status_code == 404
+
+
+def test_guest_without_a_place_gets_a_clear_refusal(client, guest_login, gathering, make_attendee):
+    declined = make_attendee(gathering.event, "Declined Dora", status=AttendeeStatus.DECLINED)
+    guest_login(declined)
+    response = client.get(f"/e/{gathering.event.slug}/briefing.pdf")
+    assert response.status_code == 403
+    assert b"place at this gathering" in response.data
+
+
+def test_bad_paper_is_a_clear_400(client, guest_login, gathering):
+    guest_login(gathering.ada)
+    response = client.get(f"/e/{gathering.event.slug}/briefing.pdf?paper=tabloid")
+    assert response.status_code == 400
+    assert b"A4 or US Letter" in response.data
+
+
+def test_organiser_downloads_any_guest_pack_and_run_sheet(client, login, organiser, gathering):
+    login(organiser)
+    base = f"/events/{gathering.event.id}/briefings"
+    guest = client.get(f"{base}/{gathering.ben.id}.pdf")
+    assert guest.status_code == 200 and "BEN-NOTE-ON-ADA" in pdf_text(guest.data)
+    assert "ORGANISER-NOTE-ON-BEN" not in pdf_text(guest.data)
+
+    pack = client.get(f"{base}/pack.pdf?paper=a4")
+    assert pack.status_code == 200
+    text = pdf_text(pack.data)
+    for name in ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy"):
+        assert f"BRIEFING FOR\n{name}" in text
+    assert REASON in text and "ORGANISER-NOTE-ON-BEN" not in text
+
+    sheet = client.get(f"{base}/run-sheet.pdf")
+    assert sheet.status_code == 200
+    text = pdf_text(sheet.data)
+    assert "Table 3" in text and "Vegetarian; step-free access" in text
+    assert gathering.ada.code[-6:] in text and gathering.ada.code not in text
+    assert "ADA-NOTE-ON-BEN" not in text
+
+
+def test_organiser_cannot_reach_other_events(client, login, make_organiser, organiser, gathering,
+                                             make_event, make_attendee):
+    other_event = make_event()
+    outsider = make_attendee(other_event, "Outsider")
+    login(organiser)
+    assert client.get(f"/events/{gathering.event.id}/briefings/{outsider.id}.pdf").status_code == 404
+    login(make_organiser())
+    for path in (f"{gathering.ada.id}.pdf", "pack.pdf", "run-sheet.pdf"):
+        assert client.get(f"/events/{gathering.event.id}/briefings/{path}").status_code == 404
+    assert client.post(f"/events/{gathering.event.id}/briefings/email").status_code == 404
+
+
+def test_anonymous_is_sent_to_sign_in(client, gathering):
+    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    assert response.status_code in (302, 401)
+
+
+@pytest.mark.parametrize("app_config", [{"BRIEFINGS_RENDER_TIMEOUT": 0.001}], indirect=True)
+def test_slow_render_is_stopped_with_a_clear_503_and_the_app_keeps_working(app, client, login, organiser, gathering):
+    login(organiser)
+    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    assert response.status_code == 503
+    assert b"was stopped" in response.data
+    app.config["BRIEFINGS_RENDER_TIMEOUT"] = 120
+    assert client.get(f"/events/{gathering.event.id}/briefings/run-sheet.pdf").status_code == 200
+
+
+@pytest.mark.parametrize("app_config", [{"BRIEFINGS_MAX_PAGES": 2}], indirect=True)
+def test_too_large_pack_is_refused(client, login, organiser, gathering):
+    login(organiser)
+    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    assert response.status_code == 413
+    assert b"pages (the limit is 2)" in response.data
+
+
+@pytest.mark.parametrize("app_config", [{"BRIEFINGS_MAX_PACK_GUESTS": 3}], indirect=True)
+def test_pack_guest_cap(client, login, organiser, gathering):
+    login(organiser)
+    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    assert response.status_code == 413
+    assert b"limited to 3 guests" in response.data
+
+
+def test_email_briefings_queues_one_pdf_per_guest_once(app, client, login, organiser, gathering):
+    login(organiser)
+    response = client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
+    assert response.status_code == 303
+    with app.app_context():
+        emails = db.session.scalars(select(OutboundEmail).where(OutboundEmail.purpose == "briefing")).all()
+        assert sorted(e.to_email for e in emails) == sorted(
+            g.email for g in (gathering.ada, gathering.ben, gathering.cleo, gathering.dan))
+        ada_mail = next(e for e in emails if e.to_email == gathering.ada.email)
+        assert ada_mail.subject == f"Your briefing for {gathering.event.title}"
+        attachment = db.session.scalars(
+            select(OutboundAttachment).where(OutboundAttachment.email_id == ada_mail.id)).one()
+        assert attachment.mimetype == "application/pdf"
+        text = pdf_text(attachment.content)
+        assert "BRIEFING FOR\nAda Lovelace" in text and text.count("BRIEFING FOR") == 1 and "ADA-NOTE-ON-BEN" in text
+        assert "BEN-NOTE-ON-ADA" not in text and "BRIEFING FOR\nBen" not in text
+        assert "Page 1" in text and "Page 3" not in text  # numbering restarts for each guest
+    client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
+    with app.app_context():
+        assert db.session.query(OutboundEmail).filter_by(purpose="briefing").count() == 4
+        db.session.query(Plan).filter_by(event_id=gathering.event.id).update({"locked_at": utcnow()})
+        db.session.commit()
+    client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
+    with app.app_context():
+        assert db.session.query(OutboundEmail).filter_by(purpose="briefing").count() == 8
+
+
+def test_email_needs_a_locked_plan(app, client, login, organiser, make_event, make_attendee, make_intent):
+    gathering = build_gathering(app, make_event, make_attendee, make_intent, locked=False)
+    login(organiser)
+    response = client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
+    assert response.status_code == 409
+    assert b"Lock the conversation plan" in response.data
+    with app.app_context():
+        assert db.session.query(OutboundEmail).count() == 0
+
+
+def test_cli_writes_pack_run_sheet_and_one_file_per_guest(runner, gathering, tmp_path):
+    result = runner.invoke(args=["eventkit", "briefings", gathering.event.slug, "--out", str(tmp_path / "out"),
+                                 "--paper", "letter"])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    slug = gathering.event.slug
+    expected = {f"briefings-{slug}.pdf", f"run-sheet-{slug}.pdf"} | {
+        f"briefing-{slug}-{g.id}.pdf" for g in (gathering.ada, gathering.ben, gathering.cleo, gathering.dan)}
+    assert set(files) == expected
+    ben = (tmp_path / "out" / f"briefing-{slug}-{gathering.ben.id}.pdf").read_bytes()
+    text = pdf_text(ben)
+    assert "Ben Okafor" in text and "BEN-NOTE-ON-ADA" in text and "ADA-NOTE-ON-BEN" not in text
+    assert round(float(pdf_pages(ben)[0].mediabox.width)) == 612
+    assert "Wrote 4 briefings" in result.output
+
+
+def test_cli_unknown_slug(runner, tmp_path, app):
+    result = runner.invoke(args=["eventkit", "briefings", "nope", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "No gathering" in result.output
+
+
+@pytest.mark.parametrize("app_config", [{"BRIEFINGS_PARALLEL_MIN_GUESTS": 2}], indirect=True)
+def test_pack_rendered_in_parallel_parts_keeps_guest_order_and_sections(app, client, login, organiser, gathering,
+                                                                        runner, tmp_path):
+    login(organiser)
+    pack = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    assert pack.status_code == 200
+    text = pdf_text(pack.data)
+    positions = [text.index(f"BRIEFING FOR\n{name}") for name in ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy")]
+    assert positions == sorted(positions)
+    result = runner.invoke(args=["eventkit", "briefings", gathering.event.slug, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    dan = pdf_text((tmp_path / f"briefing-{gathering.event.slug}-{gathering.dan.id}.pdf").read_bytes())
+    assert "BRIEFING FOR\nDan Shy" in dan and dan.count("BRIEFING FOR") == 1
+
+
+def test_panels_link_to_the_downloads(app, gathering):
+    from flask import render_template
+
+    from eventkit.attendees.models import Attendee
+    from eventkit.events.models import Event
+
+    with app.test_request_context():
+        event = db.session.get(Event, gathering.event.id)
+        guest_panel = render_template("briefings/_guest_panel.html", event=event,
+                                      attendee=db.session.get(Attendee, gathering.ada.id))
+        event_panel = render_template("briefings/_event_panel.html", event=event)
+    assert f"/e/{event.slug}/briefing.pdf?paper=letter" in guest_panel
+    for path in ("pack.pdf?paper=a4", "run-sheet.pdf?paper=letter", f"{gathering.dan.id}.pdf?paper=a4"):
+        assert f"/events/{event.id}/briefings/{path}" in event_panel
+    assert f'action="/events/{event.id}/briefings/email"' in event_panel
