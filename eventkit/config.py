@@ -7,6 +7,16 @@ from pathlib import Path
 
 from flask import Flask
 
+#: tuning limits that may be set from the environment (numbers; see the README)
+NUMERIC_SETTINGS = (
+    "GUEST_IMPORT_MAX_BYTES",
+    "BRIEFINGS_RENDER_TIMEOUT",
+    "BRIEFINGS_MAX_PACK_GUESTS",
+    "BRIEFINGS_MAX_PAGES",
+    "BRIEFINGS_MAX_PDF_BYTES",
+    "BRIEFINGS_RENDER_WORKERS",
+    "BRIEFINGS_PARALLEL_MIN_GUESTS",
+)
 WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "development"}
 MIN_KEY_LENGTH = 32
 
@@ -32,9 +42,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _numbers() -> dict:
+    values = {}
+    for name in NUMERIC_SETTINGS:
+        raw = os.environ.get(name, "").strip()
+        if raw:
+            values[name] = float(raw) if "." in raw else int(raw)
+    return values
+
+
 def from_environment(instance_path: str) -> dict:
     """Settings read from the environment."""
-    return {
+    return _numbers() | {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "BASE_URL": os.environ.get("EVENTKIT_BASE_URL", "http://localhost:5000").rstrip("/"),
