@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 
 import qrcode
-import qrcode.image.svg
 from flask import current_app
 
 QUIET_ZONE = 4  # modules, as the QR standard asks
@@ -23,9 +22,30 @@ def _qr(data: str) -> qrcode.QRCode:
 
 
 def qr_svg(data: str) -> str:
-    """A vector QR code as an SVG document (for pages and print)."""
-    image = _qr(data).make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
+    """A vector QR code as an SVG document (for pages and print).
+
+    One path with one rectangle per horizontal run of dark modules: the same picture as qrcode's
+    SvgPathImage (one subpath per module), with about a third of the subpaths and a tenth of the
+    text, which WeasyPrint draws several times faster. The quiet zone is part of the viewBox.
+    """
+    matrix = _qr(data).get_matrix()  # includes the quiet zone
+    size = len(matrix)
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < size and row[x]:
+                x += 1
+            runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{size}mm" height="{size}mm" '
+        f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+    )
 
 
 def qr_png(data: str, box_size: int = 10) -> bytes:
