@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 
 import qrcode
-import qrcode.image.svg
 from flask import current_app
 
 QUIET_ZONE = 4  # modules, as the QR standard asks
@@ -23,9 +22,31 @@ def _qr(data: str) -> qrcode.QRCode:
 
 
 def qr_svg(data: str) -> str:
-    """A vector QR code as an SVG document (for pages and print)."""
-    image = _qr(data).make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
+    """A vector QR code as an SVG document (for pages and print).
+
+    One path drawing each horizontal run of dark modules as a one-module-wide stroke (butt caps,
+    so exactly the modules' squares): the same picture as qrcode's SvgPathImage, which writes one
+    closed subpath per module, in a fraction of the path commands, so WeasyPrint draws it several
+    times faster. The quiet zone is part of the viewBox.
+    """
+    matrix = _qr(data).get_matrix()  # includes the quiet zone
+    size = len(matrix)
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < size and row[x]:
+                x += 1
+            runs.append(f"M{start} {y}.5h{x - start}")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{size}mm" height="{size}mm" '
+        f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+        f'<path fill="none" stroke="#000" stroke-width="1" stroke-linecap="butt" d="{"".join(runs)}"/></svg>'
+    )
 
 
 def qr_png(data: str, box_size: int = 10) -> bytes:

@@ -1,6 +1,8 @@
 """Briefing PDFs: content, privacy of notes, the QR code and the paper size."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import zxingcpp
 from test_briefings_support import REASON, build_gathering, page_png, pdf_pages, pdf_text
@@ -9,7 +11,7 @@ from eventkit.attendees.models import Attendee
 from eventkit.briefings import services
 from eventkit.db import db
 from eventkit.events.models import Event
-from eventkit.qr import checkin_url
+from eventkit.qr import QUIET_ZONE, _qr, checkin_url, qr_svg
 
 
 @pytest.fixture
@@ -108,3 +110,19 @@ def test_printed_directory_is_short_and_skips_partners(app, gathering, make_atte
         sheet = content.guest_sheet(roster, roster.attendees[gathering.ben.id])
     assert [p.name for p in sheet.directory] == ["Cleo Park", "Zed Extra 0"]  # Ada is Ben's partner
     assert sheet.directory_more == 2
+
+
+def test_qr_svg_is_one_vector_path_of_the_exact_modules_with_quiet_zone():
+    data = "https://eventkit.example/c/abcdefghijklmnopqrstuv"
+    svg = qr_svg(data)
+    assert svg.count("<path") == 1 and "<image" not in svg and "<rect" not in svg
+    matrix = _qr(data).get_matrix()
+    size = len(matrix)
+    assert f'viewBox="0 0 {size} {size}"' in svg
+    drawn = [[False] * size for _ in range(size)]
+    for x, y, length in re.findall(r"M(\d+) (\d+)\.5h(\d+)", svg):
+        for column in range(int(x), int(x) + int(length)):
+            drawn[int(y)][column] = True
+    assert drawn == matrix
+    assert not any(matrix[y][x] for y in range(size) for x in range(size)
+                   if min(x, y) < QUIET_ZONE or max(x, y) >= size - QUIET_ZONE)

@@ -27,7 +27,7 @@ CHANGEOVER_MINUTES = 3
 #: a partner's bio is cut to this length on paper
 BIO_CHARS = 280
 #: the printed directory is short: at most this many other guests (the rest are on the guest's page)
-DIRECTORY_LIMIT = 30
+DIRECTORY_LIMIT = 12
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Turning briefing HTML into PDF bytes in a separate process, with a time limit and size caps.
 
-The parent passes plain data (an HTML string and the generated images) to a child process started
+The parent passes plain data (an HTML string, generated images and the QR codes' text) to a child process started
 by a fork server that has WeasyPrint preloaded; the child renders with `SafeFetcher` and sends
 the bytes back. A render that runs too long is killed, so a hostile or huge document cannot hold
 a web worker; a document with too many pages is refused before it is written.
@@ -19,6 +19,7 @@ from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 
 from eventkit.briefings.fetcher import SafeFetcher, static_base_url
+from eventkit.qr import qr_svg
 
 #: anchors of the sections that `split` cuts the document at (id="guest-<attendee id>")
 SECTION_PREFIX = "guest-"
@@ -40,6 +41,9 @@ class RenderJob:
     html: str
     #: name -> (mime type, bytes), served to the document as generated:<name>
     generated: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: name -> text: QR codes the child draws itself and serves as generated:<name> (SVG); drawing
+    #: them there keeps the parent's serial work small (qrcode's mask choice is slow pure Python)
+    qr_codes: dict[str, str] = field(default_factory=dict)
     max_pages: int = 600
     max_bytes: int = 40 * 1024 * 1024
     #: also return one PDF per section (id="guest-<id>"), cut from the same layout
@@ -61,7 +65,9 @@ class RenderResult:
 def render(job: RenderJob) -> RenderResult:
     """Render in this process (the child calls it; tests and the benchmark may too)."""
     started = time.process_time()
-    fetcher = SafeFetcher(job.generated)
+    generated = dict(job.generated)
+    generated.update({name: ("image/svg+xml", qr_svg(text).encode()) for name, text in job.qr_codes.items()})
+    fetcher = SafeFetcher(generated)
     document = HTML(string=job.html, base_url=static_base_url(), url_fetcher=fetcher).render()
     if len(document.pages) > job.max_pages:
         raise RenderError(

@@ -13,7 +13,6 @@ from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, render,
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.mail.services import Attachment, queue_email
-from eventkit.qr import qr_svg
 
 
 @dataclass(frozen=True)
@@ -111,9 +110,9 @@ def _render(sheets, roster, paper: Paper, title: str, split: bool = False) -> Re
 
 
 def _job(sheets, roster, paper: Paper, title: str, split: bool) -> RenderJob:
-    generated = {f"qr-{s.guest.id}.svg": ("image/svg+xml", qr_svg(s.checkin_url).encode()) for s in sheets}
+    qr_codes = {f"qr-{s.guest.id}.svg": s.checkin_url for s in sheets}
     html = render_template("briefings/pack.html", sheets=sheets, event=roster.event, paper=paper, title=title)
-    return RenderJob(html=html, generated=generated, split=split, **_limits())
+    return RenderJob(html=html, qr_codes=qr_codes, split=split, **_limits())
 
 
 def _workers(guests: int) -> int:
