@@ -50,3 +50,11 @@ def load_guest_or_403(slug: str) -> tuple[Event, Attendee]:
     if attendee is None:
         abort(403, "Open the personal link from your invitation email to see this page.")
     return event, attendee
+
+
+def get_attendee_or_404(event: Event, attendee_id: int) -> Attendee:
+    """The guest if they are on this event's list; raises 404 otherwise (also for other events' guests)."""
+    attendee = db.session.get(Attendee, attendee_id)
+    if attendee is None or attendee.event_id != event.id:
+        abort(404)
+    return attendee

@@ -1,7 +1,7 @@
 """Organiser views of the guest list: list, add, status changes, link rotation, export."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,6 +11,7 @@ from eventkit.attendees import bp, services
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.csv_io import export_csv
 from eventkit.attendees.forms import GuestForm, StatusForm
+from eventkit.attendees.access import get_attendee_or_404
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
@@ -26,14 +27,6 @@ def guest_rows(event_id: int) -> list[Attendee]:
     stmt = (select(Attendee).where(Attendee.event_id == event_id)
             .options(selectinload(Attendee.intents)).order_by(Attendee.created_at, Attendee.id))
     return list(db.session.scalars(stmt))
-
-
-def get_attendee_or_404(event: Event, attendee_id: int) -> Attendee:
-    """The guest if they are on this event's list; 404 otherwise."""
-    attendee = db.session.get(Attendee, attendee_id)
-    if attendee is None or attendee.event_id != event.id:
-        abort(404)
-    return attendee
 
 
 @bp.app_template_global()

@@ -1,11 +1,11 @@
 """Downloads of briefings (guest and organiser), the run-sheet, and emailing briefings to guests."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request
+from flask import Response, flash, redirect, request
 from flask_login import login_required
 from sqlalchemy import select
 
-from eventkit.attendees.access import load_guest_or_403
+from eventkit.attendees.access import get_attendee_or_404, load_guest_or_403
 from eventkit.attendees.models import Attendee
 from eventkit.briefings import bp, services
 from eventkit.briefings.forms import EmailBriefingsForm
@@ -41,7 +41,7 @@ def guest_download(slug: str):
 def organiser_guest_download(event_id: int, attendee_id: int):
     """Any guest's briefing of the organiser's event (404 for other events' guests)."""
     event = get_managed_event_or_404(event_id)
-    attendee = _event_attendee_or_404(event, attendee_id)
+    attendee = get_attendee_or_404(event, attendee_id)
     return _pdf(services.guest_briefing(attendee, _paper()), services.filename(event, attendee.id))
 
 
@@ -78,13 +78,6 @@ def email_all(event_id: int):
 
 def _event_page(event: Event) -> str:
     return f"/events/{event.id}"
-
-
-def _event_attendee_or_404(event: Event, attendee_id: int) -> Attendee:
-    attendee = db.session.get(Attendee, attendee_id)
-    if attendee is None or attendee.event_id != event.id:
-        abort(404)
-    return attendee
 
 
 @bp.app_template_global()

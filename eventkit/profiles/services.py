@@ -12,7 +12,6 @@ from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
-from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import queue_email
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind, ResearchNote
 
@@ -157,18 +156,13 @@ def remind_unready(event: Event, actor: str, now: datetime) -> int:
         f"profile-reminder:{guest.id}:{day}": guest
         for guest in active_guests(event) if not guest.is_ready and not guest.reminders_opt_out
     }
-    already = set(db.session.scalars(
-        select(OutboundEmail.dedupe_key).where(OutboundEmail.dedupe_key.in_(list(due)))
-    )) if due else set()
     queued = 0
     for key, guest in due.items():
-        if key in already:
-            continue
-        queue_email(
+        email = queue_email(
             to_email=guest.email, to_name=guest.name, template="profile_reminder", purpose="profile_reminder",
             dedupe_key=key, event_id=event.id, event=event, todo=missing(guest), path=f"/e/{event.slug}/profile",
         )
-        queued += 1
+        queued += email is not None
     audit.record("profiles.reminded", actor=actor, event_id=event.id, queued=queued)
     return queued
 
