@@ -1,6 +1,6 @@
 """Door check-in benchmark: gunicorn on SQLite, 5,000 guests, concurrent scanners for a fixed time.
 
-    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 6] [--workers 2] [--threads 8]
+    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 5] [--workers <cores>] [--threads 1]
 
 Builds a throw-away database in a temp folder with the migrations, seeds one gathering directly,
 starts `gunicorn eventkit:create_app()` and lets N scanner threads (keep-alive HTTP connections)
@@ -35,10 +35,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--guests", type=int, default=5000)
     parser.add_argument("--scanners", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=6.0,
+    parser.add_argument("--seconds", type=float, default=5.0,
                         help="scan time; keep it short enough that the guests do not run out")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="gunicorn worker processes (default: one per core)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker (gthread); more than one makes the thread "
+                             "holding the SQLite writer gate wait for its own worker's GIL")
     return parser.parse_args()
 
 
