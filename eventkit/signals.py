@@ -12,3 +12,8 @@ event_status_changed = _signals.signal("event-status-changed")
 #: sent by the attendees service before a guest accepts an invitation: sender=attendee, now=datetime.
 #: A receiver raises DomainError (with a message saying exactly why) to refuse the acceptance.
 accepting_invitation = _signals.signal("accepting-invitation")
+
+#: sent by the events service when an edit changes a gathering's capacity, before it is saved:
+#: sender=event (already carrying the new capacity), old=int, new=int, actor=str, now=datetime.
+#: A receiver raises DomainError to refuse the change (nothing is saved then).
+capacity_changed = _signals.signal("capacity-changed")

@@ -1,5 +1,6 @@
 """Capacity, the waitlist and promotion when a place frees up."""
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -141,3 +142,51 @@ def test_no_guests_are_added_to_a_finished_gathering(app, make_event):
     event = make_event(status="finished")
     with pytest.raises(DomainError, match="finished"):
         add(app, event, "late@example.com")
+
+
+def edit_capacity(client, event, capacity):
+    from test_events import form_data
+
+    with client.application.app_context():
+        current = db.session.get(Event, event.id)
+        zone = current.timezone
+        starts, ends = (value.astimezone(ZoneInfo(zone)) for value in (current.starts_at, current.ends_at))
+    return client.post(f"/events/{event.id}/edit", data=form_data(
+        title="Edited title", timezone=zone, capacity=str(capacity),
+        starts_local=starts.strftime("%Y-%m-%dT%H:%M"), ends_local=ends.strftime("%Y-%m-%dT%H:%M")))
+
+
+def test_capacity_below_the_places_held_is_refused_and_nothing_changes(app, client, login, organiser, make_event):
+    event = make_event(capacity=3, owner=organiser)
+    for i in range(3):
+        add(app, event, f"g{i}@example.com")
+    login(organiser)
+    response = edit_capacity(client, event, 2)
+    assert response.status_code == 422
+    assert "3 guests already hold a place, so the capacity cannot go below 3" in response.data.decode()
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        assert (stored.capacity, stored.title) == (3, event.title)
+        assert not db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.updated")).all()
+
+
+def test_capacity_down_to_the_places_held_is_accepted(app, client, login, organiser, make_event):
+    event = make_event(capacity=5, owner=organiser)
+    for i in range(3):
+        add(app, event, f"g{i}@example.com")
+    login(organiser)
+    assert edit_capacity(client, event, 3).status_code == 302
+    with app.app_context():
+        assert db.session.get(Event, event.id).capacity == 3
+
+
+def test_more_capacity_offers_places_to_the_longest_waiting(app, client, login, organiser, make_event):
+    event = make_event(capacity=1, owner=organiser, status="open")
+    start = utcnow()
+    for i, email in enumerate(["in@example.com", "waits-longest@example.com", "waits-less@example.com"]):
+        add(app, event, email, now=start + timedelta(minutes=i))
+    login(organiser)
+    assert edit_capacity(client, event, 2).status_code == 302
+    assert statuses(app, event) == {"in@example.com": "invited", "waits-longest@example.com": "invited",
+                                    "waits-less@example.com": "waitlisted"}
+    assert [m.to_email for m in mails(app, "place_offered")] == ["waits-longest@example.com"]

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("attendees", __name__)
 
-from eventkit.attendees import commands, guest_views, import_views, views  # noqa: E402,F401
+from eventkit.attendees import commands, guest_views, import_views, receivers, views  # noqa: E402,F401

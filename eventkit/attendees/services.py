@@ -157,6 +157,17 @@ def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int 
     return promoted
 
 
+def apply_capacity(event: Event, *, actor: str, now: datetime) -> list[Attendee]:
+    """After a capacity edit (already flushed, so the event row is locked): refuse a capacity below
+    the places already held; a larger one offers places to the waiting list while replies are open."""
+    taken = places_taken(event.id)
+    if event.capacity < taken:
+        raise DomainError(
+            f"{taken} guests already hold a place, so the capacity cannot go below {taken}. "
+            "Move guests to the waiting list or cancel their places first.", "capacity_below_held", 409)
+    return promote_from_waitlist(event, actor=actor, now=now) if replies_open(event, now) else []
+
+
 def organiser_change_status(event: Event, attendee: Attendee, action: str, *, actor: str, now: datetime) -> list[Attendee]:
     """Apply an organiser's action to a guest; returns the guests promoted from the waitlist."""
     if action not in ORGANISER_ACTIONS:

@@ -11,12 +11,12 @@ from sqlalchemy import exists, func, or_, select, update
 from eventkit import audit
 from eventkit.auth.models import Organiser
 from eventkit.auth.services import normalise_email, organiser_by_email
-from eventkit.db import atomic, db
+from eventkit.db import atomic, db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events import rules
 from eventkit.events.models import TRANSITIONS, Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
-from eventkit.signals import event_status_changed
+from eventkit.signals import capacity_changed, event_status_changed
 
 MAX_SLUG_LENGTH = 60
 EDITABLE = frozenset({
@@ -83,12 +83,20 @@ def create_event(owner: Organiser, values: dict) -> Event:
 
 
 def update_event(event: Event, values: dict, actor: Organiser) -> Event:
-    """Apply edited settings (the slug stays, so links already sent keep working)."""
+    """Apply edited settings (the slug stays, so links already sent keep working).
+
+    A capacity change goes past `capacity_changed` receivers (the guest list refuses one below the
+    places held); on a refusal nothing is saved and the object gets its old values back.
+    """
     _check_values(values)
+    old_capacity = event.capacity
     changed = sorted(name for name, value in values.items() if getattr(event, name) != value)
-    for name, value in values.items():
-        setattr(event, name, value)
-    db.session.flush()
+    with atomic():
+        for name, value in values.items():
+            setattr(event, name, value)
+        db.session.flush()
+        if "capacity" in changed:
+            capacity_changed.send(event, old=old_capacity, new=event.capacity, actor=actor.actor, now=utcnow())
     if changed:
         audit.record("event.updated", actor=actor.actor, target=f"event:{event.id}", event_id=event.id,
                      fields=changed)
