@@ -211,8 +211,10 @@ def login(client):
     """Sign an organiser in on `client` (or another client) without going through the form."""
 
     def do_login(organiser: Organiser, on=None):
+        with (on or client).application.app_context():
+            session_id = organiser.get_id()  # derived with the app's key
         with (on or client).session_transaction() as session:
-            session["_user_id"] = str(organiser.id)
+            session["_user_id"] = session_id
             session["_fresh"] = True
 
     return do_login

@@ -21,13 +21,9 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SignupForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)],
-                       render_kw={"autocomplete": "name"})
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "email", "autocapitalize": "none"})
-    password = PasswordField(
-        "Password",
+def _new_password_field(label: str) -> PasswordField:
+    return PasswordField(
+        label,
         validators=[
             DataRequired(),
             Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
@@ -36,11 +32,23 @@ class SignupForm(FlaskForm):
         description=f"At least {MIN_PASSWORD_LENGTH} characters; a few unrelated words work well.",
         render_kw={"autocomplete": "new-password"},
     )
-    confirm = PasswordField(
+
+
+def _confirm_field() -> PasswordField:
+    return PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)],
+                       render_kw={"autocomplete": "name"})
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email", "autocapitalize": "none"})
+    password = _new_password_field("Password")
+    confirm = _confirm_field()
 
     def validate_email(self, field) -> None:
         try:
@@ -49,3 +57,10 @@ class SignupForm(FlaskForm):
             raise ValidationError(error.message) from None
         if organiser_by_email(field.data) is not None:
             raise ValidationError("An organiser account with this email already exists. Sign in instead.")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                            render_kw={"autocomplete": "current-password"})
+    password = _new_password_field("New password")
+    confirm = _confirm_field()

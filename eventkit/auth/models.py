@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventkit.db import UTCDateTime, db, utcnow
+from eventkit.security import derive
 
 
 class Organiser(UserMixin, db.Model):
@@ -34,6 +35,15 @@ class Organiser(UserMixin, db.Model):
     @property
     def actor(self) -> str:
         return f"organiser:{self.id}"
+
+    @property
+    def session_version(self) -> str:
+        """Derived from the password hash: a new password signs every other browser out."""
+        return derive("organiser-session", self.password_hash)[:22]
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: id and session version."""
+        return f"{self.id}.{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<Organiser {self.email}>"

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from eventkit import audit
 from eventkit.auth.models import LoginFailure, Organiser
 from eventkit.db import atomic, db
 from eventkit.errors import DomainError
@@ -79,6 +80,23 @@ def reset_password(email: str, password: str) -> Organiser:
     organiser.set_password(password)
     db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(organiser.email)))
     db.session.flush()
+    return organiser
+
+
+def change_password(organiser: Organiser, current: str, new: str, now: datetime) -> Organiser:
+    """A signed-in organiser's new password, after checking the current one.
+
+    A wrong current password counts as a failed sign-in (same throttle, so a borrowed browser
+    cannot guess it); the new one must follow the rules and differ from the current one.
+    Every other browser signed in to the account is signed out (see Organiser.session_version).
+    """
+    authenticate(organiser.email, current, now)
+    check_password_rules(new)
+    if new == current:
+        raise DomainError("Choose a password different from the current one.", "same_password")
+    organiser.set_password(new)
+    db.session.flush()
+    audit.record("organiser.password_changed", actor=organiser.actor, target=organiser.actor)
     return organiser
 
 

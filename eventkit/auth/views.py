@@ -1,9 +1,9 @@
-"""Views of the auth feature: organiser sign-up, sign-in and sign-out."""
+"""Views of the auth feature: organiser sign-up, sign-in, sign-out and the account page."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from eventkit.auth import bp, services
-from eventkit.auth.forms import LoginForm, SignupForm
+from eventkit.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 
@@ -62,3 +62,27 @@ def logout():
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/auth/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The organiser's account: who they are signed in as, and a password change."""
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/account.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        services.change_password(current_user, form.current.data, form.password.data, now=utcnow())
+    except DomainError as error:
+        if error.code == "bad_credentials":
+            form.current.errors = ["That is not your current password."]
+            return render_template("auth/account.html", form=form), 200  # 200 keeps the failed attempt
+        (form.current if error.code == "throttled" else form.password).errors = [error.message]
+        return render_template("auth/account.html", form=form), 429 if error.code == "throttled" else 422
+    login_user(current_user._get_current_object(), remember=_had_remember_cookie())
+    flash("Password changed. Other browsers signed in to your account are now signed out.", "info")
+    return redirect(url_for("auth.account"))
+
+
+def _had_remember_cookie() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
