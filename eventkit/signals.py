@@ -17,3 +17,7 @@ accepting_invitation = _signals.signal("accepting-invitation")
 #: sender=event (already carrying the new capacity), old=int, new=int, actor=str, now=datetime.
 #: A receiver raises DomainError to refuse the change (nothing is saved then).
 capacity_changed = _signals.signal("capacity-changed")
+
+#: sent by the events service just before a gathering is deleted: sender=event, actor=str.
+#: The database cascades the gathering's own rows; receivers clean up what outlives it otherwise.
+event_deleting = _signals.signal("event-deleting")

@@ -118,3 +118,8 @@ class CoOrganiserForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     status = StringField(validators=[DataRequired()])
+
+
+class DeleteEventForm(FlaskForm):
+    confirm_title = StringField("Type the gathering's title to confirm",
+                                validators=[DataRequired(message="Type the title to confirm."), Length(max=200)])

@@ -1,4 +1,4 @@
-"""Workflows on gatherings: create, edit, status changes, topic tags and co-organisers."""
+"""Workflows on gatherings: create, edit, delete, status changes, topic tags and co-organisers."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from eventkit import audit
 from eventkit.auth.models import Organiser
@@ -16,7 +16,7 @@ from eventkit.errors import DomainError
 from eventkit.events import rules
 from eventkit.events.models import TRANSITIONS, Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
-from eventkit.signals import capacity_changed, event_status_changed
+from eventkit.signals import capacity_changed, event_deleting, event_status_changed
 
 MAX_SLUG_LENGTH = 60
 EDITABLE = frozenset({
@@ -101,6 +101,28 @@ def update_event(event: Event, values: dict, actor: Organiser) -> Event:
         audit.record("event.updated", actor=actor.actor, target=f"event:{event.id}", event_id=event.id,
                      fields=changed)
     return event
+
+
+def delete_event(event: Event, typed_title: str, actor: Organiser) -> str:
+    """Delete a draft gathering and everything of it (guests, notes, plan, door links); returns its title.
+
+    Only the owner may, only while it is a draft (an open one goes back to draft first; a finished
+    one keeps its follow-up history), and only with its title typed as confirmation.
+    """
+    if actor.id != event.owner_id:
+        raise DomainError("Only the owner of a gathering can delete it.", "not_owner", 403)
+    if event.status != EventStatus.DRAFT:
+        raise DomainError("Only a draft gathering can be deleted. Move it back to draft first; a finished "
+                          "gathering cannot be deleted, it keeps its follow-up history.", "not_draft", 409)
+    if " ".join((typed_title or "").split()).casefold() != " ".join(event.title.split()).casefold():
+        raise DomainError("Type the gathering's title exactly to confirm the deletion.", "not_confirmed", 422)
+    title, event_id = event.title, event.id
+    event_deleting.send(event, actor=actor.actor)
+    db.session.expunge(event)
+    db.session.execute(delete(Event).where(Event.id == event_id))  # the database cascades its rows
+    audit.record("event.deleted", actor=actor.actor, target=f"event:{event_id}", title=title)
+    db.session.flush()
+    return title
 
 
 def change_status(event: Event, new: str, actor: Organiser, now: datetime) -> Event:

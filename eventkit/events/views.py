@@ -7,7 +7,7 @@ from eventkit.errors import DomainError
 from eventkit.events import bp, services
 from eventkit.events.calendar import event_ics
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.events.forms import CoOrganiserForm, EventForm, StatusForm, TagForm
+from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, StatusForm, TagForm
 from eventkit.events.models import TRANSITIONS, EventStatus
 
 #: button label and whether to ask for confirmation, per target status
@@ -76,15 +76,33 @@ def edit(event_id: int):
     """Edit a gathering's details and policies."""
     event = get_managed_event_or_404(event_id)
     form = EventForm(event=event)
+    page = {"form": form, "event": event, "delete_form": DeleteEventForm(formdata=None)}
     if not form.validate_on_submit():
-        return render_template("events/form.html", form=form, event=event), 422 if form.is_submitted() else 200
+        return render_template("events/form.html", **page), 422 if form.is_submitted() else 200
     try:
         services.update_event(event, form.values(), current_user)
     except DomainError as error:
         flash(error.message, "error")
-        return render_template("events/form.html", form=form, event=event), 422
+        return render_template("events/form.html", **page), 422
     flash("Changes saved.", "info")
     return redirect(url_for("events.show", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/delete")
+@login_required
+def delete(event_id: int):
+    """Delete a draft gathering (owner only, title typed to confirm)."""
+    event = get_managed_event_or_404(event_id)
+    form = DeleteEventForm()
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(next(iter(form.errors.values()))[0], "invalid", 422)
+        title = services.delete_event(event, form.confirm_title.data, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("events.edit", event_id=event.id, _anchor="delete"), 303)
+    flash(f"Deleted “{title}” with its guest list.", "info")
+    return redirect(url_for("events.index"), 303)
 
 
 @bp.post("/events/<int:event_id>/status")

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("mail", __name__)
 
-from eventkit.mail import commands, views  # noqa: E402,F401
+from eventkit.mail import commands, receivers, views  # noqa: E402,F401
