@@ -144,3 +144,26 @@ def test_remind_command_accepts_now_and_reports(app, runner, make_event, make_at
     bad = runner.invoke(args=["eventkit", "remind", "--now", "next tuesday"])
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
     assert all_rows(app, select(OutboundEmail.purpose).distinct()) == [("followup",)]
+
+
+def test_escalations_reach_co_organisers_once_a_day_and_only_for_their_gatherings(
+        app, make_event, make_attendee, make_organiser, organiser):
+    from eventkit.events.models import EventOrganiser
+
+    helper = make_organiser(email="helper@example.com", name="Hana Helper")
+    elsewhere = make_organiser(email="elsewhere@example.com", name="Eli Elsewhere")
+    event, _g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
+    other = make_event(owner=elsewhere)
+    with app.app_context():
+        db.session.add_all([EventOrganiser(event_id=event.id, organiser_id=helper.id),
+                            EventOrganiser(event_id=other.id, organiser_id=organiser.id)])
+        db.session.commit()
+    finish(app, event.id, NOW)
+    sweep_at(app, ENDS + timedelta(days=3))
+    sweep_at(app, ENDS + timedelta(days=3, hours=2))  # same day (23:00): nothing again
+    escalations = [e for e in outbox(app) if kind_of(e) == "escalation"]
+    assert sorted(e.to_email for e in escalations) == sorted([organiser.email, "helper@example.com"])
+    assert all(event.title in e.body_text for e in escalations)
+    sweep_at(app, ENDS + timedelta(days=4))  # next day: one more each
+    assert Counter(e.to_email for e in outbox(app) if kind_of(e) == "escalation") == {
+        organiser.email: 2, "helper@example.com": 2}

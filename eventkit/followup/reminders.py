@@ -9,8 +9,9 @@ Rules (all times UTC):
 - overdue: once per task, in the first 7 days after it fell due;
 - weekly digest: once per person per ISO week, to guests with at least one overdue task, listing
   every open task due within the next 7 days;
-- organiser escalation: once per organiser per day, listing tasks overdue by a day or more
-  (guests who unsubscribed from reminders included: they still count as overdue).
+- organiser escalation: once per organiser (owner or co-organiser) per day, listing tasks of their
+  gatherings overdue by a day or more (guests who unsubscribed from reminders included: they still
+  count as overdue).
 Guests who unsubscribed get no reminders; connections nobody acted on fade after the final deadline.
 """
 from __future__ import annotations
@@ -21,13 +22,13 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import String, cast, exists, literal, select
+from sqlalchemy import String, cast, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from eventkit.attendees.models import Attendee
 from eventkit.auth.models import Organiser
 from eventkit.db import db, insert_ignore_many
-from eventkit.events.models import Event
+from eventkit.events.models import Event, EventOrganiser
 from eventkit.followup import links
 from eventkit.followup.models import FollowUpReminder, FollowUpTask
 from eventkit.followup.services import fade_stale
@@ -170,24 +171,51 @@ def _queue_digests(out: Outgoing) -> None:
                 page_url=f"{out.base_url}/e/{event.slug}/connections", unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
+def _escalation_key(organiser, day: str):
+    """The dedupe key of an organiser's escalation of `day` (a column expression or an id)."""
+    if isinstance(organiser, int):
+        return f"followup:escalation:organiser:{organiser}:{day}"
+    return literal("followup:escalation:organiser:") + cast(organiser, String) + literal(f":{day}")
+
+
+def _escalation_teams(rows: list[tuple]) -> dict[int, set[int]]:
+    """Per gathering in `rows`: its owner and co-organisers (one query)."""
+    teams = defaultdict(set)
+    for _t, _o, _c, event in rows:
+        teams[event.id].add(event.owner_id)
+    co_organisers = select(EventOrganiser.event_id, EventOrganiser.organiser_id).where(
+        EventOrganiser.event_id.in_(list(teams)))
+    for event_id, organiser_id in db.session.execute(co_organisers):
+        teams[event_id].add(organiser_id)
+    return teams
+
+
 def _queue_escalations(out: Outgoing) -> None:
+    """Each organiser (owner or co-organiser) of a gathering with tasks overdue a day: one email a day."""
     now = out.now
     day = now.date().isoformat()
-    key_sql = literal("followup:escalation:organiser:") + cast(Event.owner_id, String) + literal(f":{day}")
-    rows = _task_rows(FollowUpTask.due_at <= now - ESCALATE_AFTER, ~exists().where(FollowUpReminder.dedupe_key == key_sql))
+    not_escalated = lambda organiser: ~exists().where(FollowUpReminder.dedupe_key == _escalation_key(organiser, day))  # noqa: E731
+    rows = _task_rows(FollowUpTask.due_at <= now - ESCALATE_AFTER, or_(
+        not_escalated(Event.owner_id),
+        exists().where(EventOrganiser.event_id == Event.id, not_escalated(EventOrganiser.organiser_id))))
     by_organiser = defaultdict(list)
+    teams = _escalation_teams(rows)
     for row in rows:
-        by_organiser[row[3].owner_id].append(row)
+        for organiser_id in teams[row[3].id]:
+            by_organiser[organiser_id].append(row)
+    keys = {organiser_id: _escalation_key(organiser_id, day) for organiser_id in by_organiser}
+    done = set(db.session.scalars(select(FollowUpReminder.dedupe_key).where(FollowUpReminder.dedupe_key.in_(keys.values()))))
     organisers = {o.id: o for o in db.session.scalars(select(Organiser).where(Organiser.id.in_(list(by_organiser))))}
     for organiser_id, items in by_organiser.items():
+        if keys[organiser_id] in done:
+            continue
         organiser = organisers[organiser_id]
         per_event = defaultdict(int)
         for _t, _o, _c, event in items:
             per_event[(event.id, event.title)] += 1
-        out.add(key=f"followup:escalation:organiser:{organiser_id}:{day}", kind="escalation",
-                to=(organiser.email, organiser.name), template="followup_escalation", event_id=None,
-                tasks=len(items), entries=items[:ESCALATION_LIST_MAX], total=len(items), per_event=per_event,
-                now=now)
+        out.add(key=keys[organiser_id], kind="escalation", to=(organiser.email, organiser.name),
+                template="followup_escalation", event_id=None, tasks=len(items), entries=items[:ESCALATION_LIST_MAX],
+                total=len(items), per_event=per_event, now=now)
 
 
 def sweep(now: datetime) -> dict:
