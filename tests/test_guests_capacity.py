@@ -189,4 +189,6 @@ def test_more_capacity_offers_places_to_the_longest_waiting(app, client, login, 
     assert edit_capacity(client, event, 2).status_code == 302
     assert statuses(app, event) == {"in@example.com": "invited", "waits-longest@example.com": "invited",
                                     "waits-less@example.com": "waitlisted"}
-    assert [m.to_email for m in mails(app, "place_offered")] == ["waits-longest@example.com"]
+    offers = mails(app, "place_offered")
+    assert [m.to_email for m in offers] == ["waits-longest@example.com"]
+    assert f"/e/{event.slug}/link" in offers[0].body_text  # a guest who lost the invitation gets a new link

@@ -1,7 +1,7 @@
 """Guest sessions from magic links, and loading the signed-in guest for a gathering."""
 from __future__ import annotations
 
-from flask import abort, session
+from flask import abort, make_response, render_template, session
 from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
@@ -43,13 +43,18 @@ def load_guest_or_403(slug: str) -> tuple[Event, Attendee]:
 
     Raises 404 if there is no such gathering, 403 if this browser has no guest session for it.
     """
+    event = event_by_slug_or_404(slug)
+    attendee = signed_in_guest(event)
+    if attendee is None:
+        abort(make_response(render_template("attendees/sign_in_needed.html", event=event), 403))
+    return event, attendee
+
+
+def event_by_slug_or_404(slug: str) -> Event:
     event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
     if event is None:
         abort(404)
-    attendee = signed_in_guest(event)
-    if attendee is None:
-        abort(403, "Open the personal link from your invitation email to see this page.")
-    return event, attendee
+    return event
 
 
 def get_attendee_or_404(event: Event, attendee_id: int) -> Attendee:

@@ -32,3 +32,10 @@ class ImportForm(FlaskForm):
 
 class ConfirmImportForm(FlaskForm):
     payload = HiddenField(validators=[DataRequired()])
+
+
+class LinkRequestForm(FlaskForm):
+    email = StringField("Your email", validators=[DataRequired(message="Type the email your invitation went to."),
+                                                  Email(check_deliverability=False), Length(max=254)],
+                        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+                        render_kw={"autocomplete": "email", "autocapitalize": "none", "inputmode": "email"})

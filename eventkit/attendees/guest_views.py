@@ -1,10 +1,11 @@
-"""Guest views: the magic link, the guest's page, their reply and the calendar file."""
+"""Guest views: the magic link (and a new one by email), the guest's page, their reply, the calendar."""
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, session, url_for
 
 from eventkit.attendees import bp, services
-from eventkit.attendees.access import SESSION_KEY, attendee_for_token, load_guest_or_403, sign_in_guest
+from eventkit.attendees.access import SESSION_KEY, attendee_for_token, event_by_slug_or_404, load_guest_or_403, sign_in_guest
+from eventkit.attendees.forms import LinkRequestForm
 from eventkit.attendees.views import ics_response
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
@@ -84,3 +85,16 @@ def guest_sign_out(slug: str):
     guests.pop(str(event.id), None)
     session[SESSION_KEY] = guests
     return render_template("attendees/signed_out.html", event=event)
+
+
+@bp.route("/e/<slug>/link", methods=["GET", "POST"])
+def request_link(slug: str):
+    """A guest who lost their personal link gets a new one by email (same answer for anyone)."""
+    event = event_by_slug_or_404(slug)
+    form = LinkRequestForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _no_referrer(make_response(render_template("attendees/link_request.html", event=event, form=form), status))
+    services.request_new_link(event, form.email.data, utcnow())
+    return _no_referrer(make_response(render_template(
+        "attendees/link_request.html", event=event, form=None, sent_to=form.email.data.strip())))

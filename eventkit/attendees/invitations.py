@@ -43,7 +43,8 @@ def queue_place_offered(attendee: Attendee) -> OutboundEmail | None:
     """Tell a guest promoted from the waitlist that a place is theirs if they accept.
 
     The message links to the guest's page without a token (tokens are stored hashed): their
-    invitation link still works, and the page asks for it if this browser is not signed in.
+    invitation link still works, the page asks for it if this browser is not signed in, and a
+    guest who lost it gets a new one at /e/<slug>/link.
     """
     return queue_email(
         to_email=attendee.email,
@@ -55,4 +56,5 @@ def queue_place_offered(attendee: Attendee) -> OutboundEmail | None:
         event=attendee.event,
         attendee=attendee,
         page_url=f"{current_app.config['BASE_URL']}/e/{attendee.event.slug}/me",
+        link_request_url=f"{current_app.config['BASE_URL']}/e/{attendee.event.slug}/link",
     )

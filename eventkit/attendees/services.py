@@ -6,7 +6,7 @@ clock take `now`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -229,3 +229,23 @@ def rotate_link(attendee: Attendee, *, actor: str, now: datetime) -> str:
     audit.record("attendee.link_rotated", actor=actor, target=f"attendee:{attendee.id}", event_id=attendee.event_id)
     queue_invitation(attendee, token)
     return token
+
+
+#: a guest can have a fresh personal link emailed at most this often
+LINK_REQUEST_INTERVAL = timedelta(minutes=15)
+
+
+def request_new_link(event: Event, email: str, now: datetime) -> Attendee | None:
+    """A guest who lost their link asks for a new one by email: rotate it and email the invitation.
+
+    Returns the guest, or None when the email is not on this gathering's list or a link went out
+    less than LINK_REQUEST_INTERVAL ago; the caller must answer the same in every case, so the form
+    tells nobody who is on the list.
+    """
+    address = normalise_email(email)
+    attendee = db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id, Attendee.email == address)).first()
+    if attendee is None or now - attendee.token_rotated_at < LINK_REQUEST_INTERVAL:
+        return None
+    rotate_link(attendee, actor=attendee.actor, now=now)
+    return attendee
