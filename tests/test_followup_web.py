@@ -12,7 +12,6 @@ from sqlalchemy import select
 from eventkit.db import db, utcnow
 from eventkit.followup import links, services, stats
 from eventkit.followup.models import Connection, ConnectionLink, FollowUpTask, Stage
-from eventkit.mail.models import OutboundEmail
 from eventkit.mail.sender import send_due
 from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 

@@ -97,8 +97,8 @@ def test_constraint_on_another_events_guest_is_404(client, login, organiser, gat
 def test_replanning_after_a_cancellation_keeps_held_rounds(app, client, login, organiser, gathering,
                                                            make_attendee, make_intent):
     event, (ana, ben, cleo, dev) = gathering
-    eve = ready_guest(make_attendee, make_intent, event, "Eve", "Health",
-                      [("Design feedback", "UX critique")], [("Rust", "Rust help")])
+    ready_guest(make_attendee, make_intent, event, "Eve", "Health",
+                [("Design feedback", "UX critique")], [("Rust", "Rust help")])
     login(organiser)
     client.post(f"/events/{event.id}/plan", data={**SETTINGS, "settings-odd_policy": "rest"})
     client.post(f"/events/{event.id}/plan/held", data={"held-rounds_held": "1"})

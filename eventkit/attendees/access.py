@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
+from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.security import hash_token
 
@@ -59,7 +60,4 @@ def event_by_slug_or_404(slug: str) -> Event:
 
 def get_attendee_or_404(event: Event, attendee_id: int) -> Attendee:
     """The guest if they are on this event's list; raises 404 otherwise (also for other events' guests)."""
-    attendee = db.session.get(Attendee, attendee_id)
-    if attendee is None or attendee.event_id != event.id:
-        abort(404)
-    return attendee
+    return get_for_event_or_404(Attendee, attendee_id, event, "There is no such guest in this gathering.")

@@ -13,6 +13,7 @@ from eventkit.attendees.models import EXPECTED, Attendee
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
+from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.security import hash_token
 
@@ -37,9 +38,7 @@ def create_door_link(event: Event, label: str, organiser) -> tuple[DoorLink, str
 
 def revoke_door_link(event: Event, link_id: int, organiser, now: datetime) -> DoorLink:
     """Revoke a door link of `event` (404 for another gathering's link); its page stops working at once."""
-    link = db.session.get(DoorLink, link_id)
-    if link is None or link.event_id != event.id:
-        raise NotFound("No such door link.", "not_found")
+    link = get_for_event_or_404(DoorLink, link_id, event, "No such door link.")
     if link.revoked_at is None:
         link.revoked_at = now
         audit.record("door_link.revoke", actor=f"organiser:{organiser.id}", target=f"door_link:{link.id}",

@@ -21,7 +21,7 @@ from eventkit.audit import AuditEntry
 from eventkit.checkin import outcomes
 from eventkit.checkin.doors import Door
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, RetiredCheckinCode, ScanRequest
-from eventkit.db import db, utcnow
+from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.security import hash_token
 

@@ -13,6 +13,7 @@ from eventkit.auth.models import Organiser
 from eventkit.auth.services import normalise_email, organiser_by_email
 from eventkit.db import atomic, db, utcnow
 from eventkit.errors import DomainError
+from eventkit.events.access import get_for_event_or_404
 from eventkit.events import rules
 from eventkit.events.models import TRANSITIONS, Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
@@ -174,9 +175,7 @@ def remove_tag(event: Event, tag_id: int, actor: Organiser) -> Tag:
     """Remove a topic tag no guest has used yet; raises NotFound-like 404 for another event's tag."""
     from eventkit.profiles.models import Intent  # imported late: profiles.models imports this package
 
-    tag = db.session.get(Tag, tag_id)
-    if tag is None or tag.event_id != event.id:
-        raise DomainError("That tag is not part of this gathering.", "no_tag", 404)
+    tag = get_for_event_or_404(Tag, tag_id, event, "That tag is not part of this gathering.")
     used = db.session.scalar(select(func.count(Intent.id)).where(Intent.tag_id == tag.id))
     if used:
         raise DomainError(

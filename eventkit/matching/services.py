@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 from eventkit import audit
 from eventkit.attendees.models import EXPECTED, Attendee
 from eventkit.db import db, insert_ignore
-from eventkit.errors import DomainError, NotFound
+from eventkit.errors import DomainError
+from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.matching import engine
 from eventkit.matching.history import previous_pairs
@@ -136,10 +137,7 @@ def mark_held(event: Event, rounds_held: int, actor: str = "system") -> Plan:
 
 
 def _conversation(event: Event, conversation_id: int) -> Conversation:
-    conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None or conversation.event_id != event.id:
-        raise NotFound("No such conversation.", "not_found")
-    return conversation
+    return get_for_event_or_404(Conversation, conversation_id, event, "No such conversation.")
 
 
 def _check_round_open(plan: Plan, round_no: int) -> None:
@@ -233,9 +231,7 @@ def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note:
     if first_id == second_id:
         raise DomainError("Choose two different guests.", "same")
     for attendee_id in (first_id, second_id):
-        attendee = db.session.get(Attendee, attendee_id)
-        if attendee is None or attendee.event_id != event.id:
-            raise NotFound("No such guest at this gathering.", "not_found")
+        get_for_event_or_404(Attendee, attendee_id, event, "No such guest at this gathering.")
     low, high = sorted((first_id, second_id))
     rule = db.session.scalars(select(PairConstraint).where(
         PairConstraint.event_id == event.id, PairConstraint.low_id == low, PairConstraint.high_id == high)).first()
@@ -250,9 +246,7 @@ def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note:
 
 
 def remove_constraint(event: Event, constraint_id: int, actor: str = "system") -> None:
-    rule = db.session.get(PairConstraint, constraint_id)
-    if rule is None or rule.event_id != event.id:
-        raise NotFound("No such constraint.", "not_found")
+    rule = get_for_event_or_404(PairConstraint, constraint_id, event, "No such constraint.")
     audit.record("constraint.deleted", actor=actor, target=f"pair_constraint:{rule.id}", event_id=event.id)
     db.session.delete(rule)
     db.session.flush()

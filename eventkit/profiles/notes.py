@@ -13,6 +13,7 @@ from eventkit.attendees.models import Attendee
 from eventkit.auth.models import Organiser
 from eventkit.db import db, insert_ignore
 from eventkit.errors import NotFound
+from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.profiles.models import ResearchNote
 
@@ -70,10 +71,7 @@ def delete_note(note: ResearchNote | None) -> None:
 
 def event_guest_or_404(event: Event, guest_id: int) -> Attendee:
     """A guest of this gathering (any status), for its organisers; 404 otherwise."""
-    guest = db.session.get(Attendee, guest_id)
-    if guest is None or guest.event_id != event.id:
-        raise NotFound("There is no such guest in this gathering.", "not_found")
-    return guest
+    return get_for_event_or_404(Attendee, guest_id, event, "There is no such guest in this gathering.")
 
 
 def organiser_notes_by_subject(author: Organiser, event: Event) -> dict[int, ResearchNote]:
