@@ -11,6 +11,7 @@ from eventkit.events.models import Event
 from eventkit.mail.models import OutboundEmail
 from eventkit.matching.models import Conversation, Plan
 from eventkit.profiles.models import Intent, ResearchNote
+from eventkit.text import name_key
 
 
 def count(model, *where):
@@ -32,6 +33,7 @@ def test_seed_demo_builds_a_realistic_gathering_once(app, runner):
         assert count(ResearchNote) >= 5
         assert count(OutboundEmail, OutboundEmail.purpose == "invitation") >= 24
         assert all(guest.is_ready for guest in guests)
+        assert all(guest.name_key == name_key(guest.name) for guest in guests), "door search finds demo guests"
         plan = db.session.scalars(select(Plan).where(Plan.event_id == event.id)).one()
         assert plan.is_locked and plan.rounds == 4
         assert count(Conversation, Conversation.event_id == event.id) >= 4 * 11

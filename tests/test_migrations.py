@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from eventkit import create_app
@@ -17,6 +17,7 @@ from eventkit.auth.models import Organiser
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event, Tag
 from eventkit.profiles.models import Intent
+from eventkit.text import name_key
 
 from conftest import build_config
 
@@ -102,3 +103,33 @@ def test_round_trip_on_a_populated_database_keeps_data(scratch_app):
         flask_migrate.upgrade()
         assert current_revision() == head_revision(scratch_app)
         assert db.session.scalars(select(Attendee)).all() == []
+
+
+def test_name_keys_are_filled_for_existing_guests_in_batches(scratch_app):
+    """0007 computes attendee.name_key in Python for rows written before it (more rows than one batch)."""
+    with scratch_app.app_context():
+        flask_migrate.upgrade()
+        guest_id = _populate()
+        names = ["Émile Zola", "Łukasz Nowak", "Αλέξανδρος", *(f"Zoë {n}" for n in range(1100))]
+        rows = [{"event_id": db.session.get(Attendee, guest_id).event_id, "person_id": person_id, "name": name,
+                 "email": f"m{n}@example.com", "token_hash": f"t{n}", "checkin_seed": f"s{n}",
+                 "checkin_code_hash": f"c{n}"}
+                for n, (name, person_id) in enumerate(zip(names, _people(len(names))))]
+        db.session.execute(insert(Attendee), rows)
+        db.session.commit()
+        db.session.close()
+        flask_migrate.downgrade(revision="0005")
+        assert "name_key" not in {column["name"] for column in inspect(db.engine).get_columns("attendee")}
+        flask_migrate.upgrade()
+        column = {c["name"]: c for c in inspect(db.engine).get_columns("attendee")}["name_key"]
+        assert column["nullable"] is False
+        stored = db.session.execute(select(Attendee.name, Attendee.name_key)).all()
+        db.session.close()
+        assert len(stored) == len(names) + 1
+        assert all(key == name_key(name) for name, key in stored)
+        assert {"emile zola", "lukasz nowak", "αλεξανδροσ", "zoe 1099"} <= {key for _, key in stored}
+
+
+def _people(count: int) -> list[int]:
+    db.session.execute(insert(Person), [{"email": f"m{n}@example.com", "created_at": utcnow()} for n in range(count)])
+    return list(db.session.scalars(select(Person.id).where(Person.email.like("m%@example.com")).order_by(Person.id)))

@@ -5,11 +5,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from eventkit.db import UTCDateTime, db, utcnow
 from eventkit.events.models import Event
 from eventkit.security import derive, hash_token, new_token
+from eventkit.text import NAME_KEY_LENGTH, name_key
 
 
 class AttendeeStatus(StrEnum):
@@ -38,6 +39,11 @@ class Person(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def _name_key_default(context) -> str:
+    """name_key for Core inserts that give only `name` (bulk `insert(Attendee)` with dict rows)."""
+    return name_key(context.get_current_parameters().get("name") or "")
+
+
 class Attendee(db.Model):
     """One person at one gathering."""
 
@@ -45,12 +51,17 @@ class Attendee(db.Model):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
         Index("ix_attendee_event_id_status", "event_id", "status"),
+        Index("ix_attendee_event_id_name_key", "event_id", "name_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    #: `name` folded by eventkit.text.name_key (no case, no accents): what name search compares.
+    #: Follows `name` through the ORM (validator below) and Core inserts (the default); a Core
+    #: UPDATE of `name` must set it too
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH), default=_name_key_default)
     #: stored lower-cased; the same as person.email
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(120), default="")
@@ -87,6 +98,12 @@ class Attendee(db.Model):
             self.rotate_token()
         if not self.checkin_seed:
             self.rotate_checkin_code()
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, value: str) -> str:
+        """Every name set on a guest (creation, profile edit, any service) refreshes its search key."""
+        self.name_key = name_key(value)
+        return value
 
     def rotate_token(self) -> str:
         """Issue a new magic-link token; the old link and signed-in sessions stop working."""

@@ -16,6 +16,7 @@ from eventkit.errors import DomainError, NotFound
 from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.security import hash_token
+from eventkit.text import search_key
 
 MAX_ACTIVE_LINKS = 20
 MIN_SEARCH = 3
@@ -102,20 +103,22 @@ def stats(event_id: int) -> dict:
     return {"arrived": arrived, "expected": expected}
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like_pattern(key: str) -> str:
+    """`%key%` for LIKE with escape "\\": `%`, `_` and `\\` typed in a query match themselves."""
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def search(event_id: int, query: str, zone) -> list[dict]:
-    """Guests of the gathering whose name contains `query` (three letters at least), expected ones first."""
-    query = " ".join(query.split())
-    if len(query) < MIN_SEARCH:
+    """Guests whose name contains `query` ignoring case and accents (three letters at least), expected first."""
+    key = search_key(query)
+    if len(key) < MIN_SEARCH:
         return []
     rows = db.session.execute(
         select(Attendee.id, Attendee.name, Attendee.organisation, Attendee.status, Attendee.checked_in_at)
-        .where(Attendee.event_id == event_id, func.lower(Attendee.name).like(_like_pattern(query), escape="\\"))
-        .order_by(case((Attendee.status.in_(list(EXPECTED)), 0), else_=1), Attendee.name)
+        .where(Attendee.event_id == event_id, Attendee.name_key.like(_like_pattern(key), escape="\\"))
+        .order_by(case((Attendee.status.in_(list(EXPECTED)), 0), else_=1), Attendee.name_key, Attendee.name,
+                  Attendee.id)
         .limit(SEARCH_LIMIT)
     ).all()
     return [
