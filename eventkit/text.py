@@ -28,13 +28,16 @@ _MARKS = re.compile(
 _PLAIN = str.maketrans({
     "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h",
     "ŧ": "t",
-    # phone keyboards type curly apostrophes; lists hold straight ones (or the other way round)
-    "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u02bb": "'", "`": "'",
+    # apostrophes are left out: "obrien", "o'brien" and "O’Brien" (phones type curly ones) all meet
+    "'": "", "\u2018": "", "\u2019": "", "\u02bc": "", "\u02bb": "", "`": "",
+    # hyphens and dashes count as spaces: "jean pierre" finds "Jean-Pierre"
+    "-": " ", "\u2010": " ", "\u2011": " ", "\u2012": " ", "\u2013": " ", "\u2014": " ",
 })
 
 
 def search_key(text: str) -> str:
-    """`text` case-folded, without accents, with plain letters for ł, ø, æ... and single spaces."""
+    """`text` case-folded, without accents or apostrophes, with plain letters for ł, ø, æ..., and
+    hyphens as single spaces."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text or "").casefold())
     plain = _MARKS.sub("", folded).translate(_PLAIN)
     return " ".join(unicodedata.normalize("NFC", plain).split())

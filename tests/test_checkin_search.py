@@ -162,3 +162,14 @@ def test_search_runs_the_same_queries_for_one_match_or_many(find, event, make_at
     with count_queries() as many:
         assert len(find("emile")) == SEARCH_LIMIT
     assert many.count == one.count <= 3
+
+
+
+def test_two_characters_find_chinese_japanese_and_korean_names_but_two_latin_letters_do_not(
+        find, event, make_attendee):
+    for name, email in [("王明", "wang@example.com"), ("김민", "kim@example.com"), ("Al Bo", "al@example.com")]:
+        make_attendee(event, name=name, email=email)
+    assert find("王明") == ["王明"]
+    assert find("김민") == ["김민"]
+    assert find("al") == []  # two Latin letters match too many names to help
+    assert find("al b") == ["Al Bo"]

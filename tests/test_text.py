@@ -20,7 +20,9 @@ from eventkit.text import NAME_KEY_LENGTH, name_key, search_key
     ("Đorđe Þórsson", "dorde thorsson"),
     ("Œdipe", "oedipe"),
     ("İpek Işık", "ipek isik"),
-    ("O’Brien", "o'brien"),
+    ("O’Brien", "obrien"),
+    ("d'Artagnan", "dartagnan"),
+    ("Jean-Pierre Saint–Exupéry", "jean pierre saint exupery"),
     ("ﬁona ＡＢＣ", "fiona abc"),
 ])
 def test_latin_names_lose_case_and_accents(text, key):
@@ -45,6 +47,12 @@ def test_typed_query_and_stored_name_meet():
     assert search_key("αλέξ") in search_key("Αλέξανδρος Παπαδόπουλος")
     assert search_key("emi") in search_key("Émile") and search_key("ÉMI") in search_key("émile")
     assert search_key("MULL") in search_key("Müller")
+
+
+def test_typed_variants_of_apostrophes_and_hyphens_meet():
+    stored = search_key("Seán O’Brien-Smith")
+    for typed in ("o'brien", "obrien", "o’brien smith", "brien-smith", "sean o"):
+        assert search_key(typed) in stored
 
 
 def test_whitespace_is_collapsed_and_trimmed():

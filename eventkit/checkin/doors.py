@@ -1,6 +1,7 @@
 """Door links (create, revoke, resolve a secret) and what the door and organiser pages read."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +21,9 @@ from eventkit.text import search_key
 
 MAX_ACTIVE_LINKS = 20
 MIN_SEARCH = 3
+#: Chinese, Japanese and Korean names are often two characters long: two are enough there
+MIN_SEARCH_WIDE = 2
+_WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 SEARCH_LIMIT = 20
 
 
@@ -110,9 +114,10 @@ def _like_pattern(key: str) -> str:
 
 
 def search(event_id: int, query: str, zone) -> list[dict]:
-    """Guests whose name contains `query` ignoring case and accents (three letters at least), expected first."""
+    """Guests whose name contains `query` ignoring case and accents (three letters at least, two
+    Chinese, Japanese or Korean characters), expected guests first."""
     key = search_key(query)
-    if len(key) < MIN_SEARCH:
+    if len(key) < (MIN_SEARCH_WIDE if _WIDE.search(key) else MIN_SEARCH):
         return []
     rows = db.session.execute(
         select(Attendee.id, Attendee.name, Attendee.organisation, Attendee.status, Attendee.checked_in_at)

@@ -140,7 +140,8 @@
   var searchTimer = null;
   function runSearch() {
     var q = $("search").value.trim(), list = $("search-results");
-    if (q.length < 3) { list.textContent = ""; return; }
+    var wide = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/.test(q);
+    if (q.length < (wide ? 2 : 3)) { list.textContent = ""; return; }
     fetch(api + "/search?q=" + encodeURIComponent(q), { credentials: "omit", cache: "no-store" })
       .then(readJson).then(function (data) { renderResults(data.results, q); }).catch(failed);
   }
