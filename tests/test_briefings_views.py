@@ -1,14 +1,11 @@
-"""Downloads, access checks, render limits, emailing briefings and the CLI."""
+"""Downloads, access checks, render limits and the CLI (emailing briefings: test_briefings_email.py)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 from test_briefings_support import REASON, build_gathering, pdf_pages, pdf_text
 
 from eventkit.attendees.models import AttendeeStatus
-from eventkit.db import db, utcnow
-from eventkit.mail.models import OutboundAttachment, OutboundEmail
-from eventkit.matching.models import Plan
+from eventkit.db import db
 
 
 @pytest.fixture
@@ -120,43 +117,6 @@ def test_pack_guest_cap(client, login, organiser, gathering):
     response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
     assert response.status_code == 413
     assert b"limited to 3 guests" in response.data
-
-
-def test_email_briefings_queues_one_pdf_per_guest_once(app, client, login, organiser, gathering):
-    login(organiser)
-    response = client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
-    assert response.status_code == 303
-    with app.app_context():
-        emails = db.session.scalars(select(OutboundEmail).where(OutboundEmail.purpose == "briefing")).all()
-        assert sorted(e.to_email for e in emails) == sorted(
-            g.email for g in (gathering.ada, gathering.ben, gathering.cleo, gathering.dan))
-        ada_mail = next(e for e in emails if e.to_email == gathering.ada.email)
-        assert ada_mail.subject == f"Your briefing for {gathering.event.title}"
-        attachment = db.session.scalars(
-            select(OutboundAttachment).where(OutboundAttachment.email_id == ada_mail.id)).one()
-        assert attachment.mimetype == "application/pdf"
-        text = pdf_text(attachment.content)
-        assert "BRIEFING FOR\nAda Lovelace" in text and text.count("BRIEFING FOR") == 1 and "ADA-NOTE-ON-BEN" in text
-        assert "BEN-NOTE-ON-ADA" not in text and "BRIEFING FOR\nBen" not in text
-        assert "Page 1" in text and "Page 3" not in text  # numbering restarts for each guest
-    client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
-    with app.app_context():
-        assert db.session.query(OutboundEmail).filter_by(purpose="briefing").count() == 4
-        db.session.query(Plan).filter_by(event_id=gathering.event.id).update({"locked_at": utcnow()})
-        db.session.commit()
-    client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
-    with app.app_context():
-        assert db.session.query(OutboundEmail).filter_by(purpose="briefing").count() == 8
-
-
-def test_email_needs_a_locked_plan(app, client, login, organiser, make_event, make_attendee, make_intent):
-    gathering = build_gathering(app, make_event, make_attendee, make_intent, locked=False)
-    login(organiser)
-    response = client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"})
-    assert response.status_code == 409
-    assert b"Lock the conversation plan" in response.data
-    with app.app_context():
-        assert db.session.query(OutboundEmail).count() == 0
 
 
 def test_cli_writes_pack_run_sheet_and_one_file_per_guest(runner, gathering, tmp_path):

@@ -118,7 +118,7 @@ def test_name_keys_are_filled_for_existing_guests_in_batches(scratch_app):
         db.session.execute(insert(Attendee), rows)
         db.session.commit()
         db.session.close()
-        flask_migrate.downgrade(revision="0005")
+        flask_migrate.downgrade(revision="0006")
         assert "name_key" not in {column["name"] for column in inspect(db.engine).get_columns("attendee")}
         flask_migrate.upgrade()
         column = {c["name"]: c for c in inspect(db.engine).get_columns("attendee")}["name_key"]
@@ -133,3 +133,26 @@ def test_name_keys_are_filled_for_existing_guests_in_batches(scratch_app):
 def _people(count: int) -> list[int]:
     db.session.execute(insert(Person), [{"email": f"m{n}@example.com", "created_at": utcnow()} for n in range(count)])
     return list(db.session.scalars(select(Person.id).where(Person.email.like("m%@example.com")).order_by(Person.id)))
+
+
+def test_downgrading_0006_fails_messages_still_waiting_for_an_attachment(scratch_app):
+    from eventkit.mail.models import MailStatus, OutboundEmail
+    from eventkit.mail.services import Attachment, queue_email
+
+    with scratch_app.app_context():
+        flask_migrate.upgrade()
+        common = dict(to_email="g@example.com", template="notice", purpose="notice", title="T", body="b")
+        waiting = queue_email(dedupe_key="waiting", **common,
+                              attachments=(Attachment.made_when_sent("b.pdf", "application/pdf", "briefing", n=1),)).id
+        ready = queue_email(dedupe_key="ready", **common, attachments=(Attachment("a.txt", "text/plain", b"x"),)).id
+        db.session.commit()
+        db.session.close()
+        flask_migrate.downgrade(revision="0005")
+        with db.engine.connect() as conn:
+            rows = {row.id: row for row in conn.execute(text("SELECT id, status, last_error FROM outbound_email"))}
+            attachments = conn.execute(text("SELECT email_id, content FROM outbound_attachment")).all()
+        assert rows[waiting].status == MailStatus.FAILED and "made at send time" in rows[waiting].last_error
+        assert rows[ready].status == MailStatus.PENDING
+        assert [(a.email_id, bytes(a.content)) for a in attachments] == [(ready, b"x")]
+        flask_migrate.upgrade()
+        assert db.session.get(OutboundEmail, ready).attachments[0].producer is None

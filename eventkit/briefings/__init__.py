@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("briefings", __name__)
 
-from eventkit.briefings import commands, views  # noqa: E402,F401
+from eventkit.briefings import commands, producer, views  # noqa: E402,F401

@@ -1,9 +1,8 @@
-"""Briefing PDFs as plain functions returning bytes, and emailing them through the outbox."""
+"""Briefing PDFs as plain functions returning bytes (emailing them: `eventkit.briefings.emailing`)."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import current_app, render_template
 
@@ -12,7 +11,6 @@ from eventkit.briefings import content
 from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, render, render_parallel
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
-from eventkit.mail.services import Attachment, queue_email
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def guest_briefing(attendee: Attendee, paper: Paper) -> bytes:
         raise DomainError("Briefings are for guests with a place at this gathering.", "no_place", 403)
     roster = content.load_roster(attendee.event, note_authors=[attendee.id])
     sheet = content.guest_sheet(roster, roster.attendees[attendee.id])
-    return _render([sheet], roster, paper, title=f"Briefing for {attendee.name}").pdf
+    return render_sheets([sheet], roster.event, paper, title=f"Briefing for {attendee.name}").pdf
 
 
 def pack_sheets(event: Event) -> tuple[content.Roster, list[content.GuestSheet]]:
@@ -75,7 +73,7 @@ def pack_sheets(event: Event) -> tuple[content.Roster, list[content.GuestSheet]]
 def print_pack(event: Event, paper: Paper, split: bool = False) -> RenderResult:
     """Every expected guest's briefing in ONE document (one layout); with `split`, also one PDF per guest."""
     roster, sheets = pack_sheets(event)
-    return _render(sheets, roster, paper, title=f"Briefings: {event.title}", split=split)
+    return render_sheets(sheets, roster.event, paper, title=f"Briefings: {event.title}", split=split)
 
 
 def run_sheet(event: Event, paper: Paper) -> bytes:
@@ -103,15 +101,19 @@ def _rounds(roster: content.Roster) -> list[tuple[content.Slot, list]] | None:
     return rounds
 
 
-def _render(sheets, roster, paper: Paper, title: str, split: bool = False) -> RenderResult:
-    """Lay the sheets out as one document per worker (one worker on one core or for a few guests)."""
-    jobs = [_job(part, roster, paper, title, split) for part in _parts(sheets, _workers(len(sheets)))]
-    return _run(jobs)
+def render_sheets(sheets: list[content.GuestSheet], event: content.EventInfo, paper: Paper, title: str,
+                  split: bool = False, timeout: float | None = None) -> RenderResult:
+    """Lay the sheets out as one document per worker (one worker on one core or for a few guests).
+
+    Needs no database: sheets and event are plain data. DomainError if the render is stopped.
+    """
+    jobs = [_job(part, event, paper, title, split) for part in _parts(sheets, _workers(len(sheets)))]
+    return _run(jobs, timeout)
 
 
-def _job(sheets, roster, paper: Paper, title: str, split: bool) -> RenderJob:
+def _job(sheets, event: content.EventInfo, paper: Paper, title: str, split: bool) -> RenderJob:
     qr_codes = {f"qr-{s.guest.id}.svg": s.checkin_url for s in sheets}
-    html = render_template("briefings/pack.html", sheets=sheets, event=roster.event, paper=paper, title=title)
+    html = render_template("briefings/pack.html", sheets=sheets, event=event, paper=paper, title=title)
     return RenderJob(html=html, qr_codes=qr_codes, split=split, **_limits())
 
 
@@ -136,40 +138,16 @@ def _limits() -> dict:
     return {"max_pages": setting("BRIEFINGS_MAX_PAGES"), "max_bytes": setting("BRIEFINGS_MAX_PDF_BYTES")}
 
 
-def _run(jobs: list[RenderJob]) -> RenderResult:
+def _run(jobs: list[RenderJob], timeout: float | None = None) -> RenderResult:
     """Render with the configured isolation; map a stopped render to a 503 the user can read."""
+    limit = float(setting("BRIEFINGS_RENDER_TIMEOUT"))
     try:
         if setting("BRIEFINGS_ISOLATE"):
-            return render_parallel(jobs, float(setting("BRIEFINGS_RENDER_TIMEOUT")))
+            return render_parallel(jobs, limit if timeout is None else min(limit, timeout))
         return render(jobs[0])
     except RenderError as error:
         status = 413 if error.code == "too_large" else 503
         raise DomainError(error.message, f"render_{error.code}", status) from None
-
-
-def email_briefings(event: Event, paper: Paper) -> int:
-    """Queue one email per expected guest with their briefing attached; returns how many were new.
-
-    Needs a locked plan; the dedupe key includes the lock time, so re-locking allows a fresh send
-    and clicking twice sends nothing twice.
-    """
-    roster, sheets = pack_sheets(event)
-    locked_at = roster.event.plan_locked_at
-    if locked_at is None:
-        raise DomainError("Lock the conversation plan before emailing briefings.", "plan_not_locked", 409)
-    result = _render(sheets, roster, paper, title=f"Briefings: {event.title}", split=True)
-    return sum(_queue_one(event, roster.attendees[s.guest.id], result.sections[s.guest.id], locked_at)
-               for s in sheets)
-
-
-def _queue_one(event: Event, attendee: Attendee, pdf: bytes, locked_at: datetime) -> int:
-    email = queue_email(
-        to_email=attendee.email, to_name=attendee.name, template="briefing", purpose="briefing",
-        dedupe_key=f"briefing:{event.id}:{attendee.id}:{locked_at.isoformat()}", event_id=event.id,
-        attachments=(Attachment(filename=filename(event, attendee.id), mimetype="application/pdf", content=pdf),),
-        event=event, attendee=attendee,
-    )
-    return 0 if email is None else 1
 
 
 def filename(event: Event, attendee_id: int | None = None, kind: str = "briefing") -> str:

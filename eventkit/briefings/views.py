@@ -1,13 +1,13 @@
 """Downloads of briefings (guest and organiser), the run-sheet, and emailing briefings to guests."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request
+from flask import Response, flash, jsonify, redirect, request
 from flask_login import login_required
 from sqlalchemy import select
 
 from eventkit.attendees.access import get_attendee_or_404, load_guest_or_403
 from eventkit.attendees.models import Attendee
-from eventkit.briefings import bp, services
+from eventkit.briefings import bp, emailing, services
 from eventkit.briefings.forms import EmailBriefingsForm
 from eventkit.db import db
 from eventkit.events.access import get_managed_event_or_404
@@ -65,19 +65,33 @@ def run_sheet_download(event_id: int):
 @bp.post("/events/<int:event_id>/briefings/email")
 @login_required
 def email_all(event_id: int):
-    """Queue every confirmed guest's briefing as an email attachment."""
+    """Queue every expected guest's briefing email; the mail sender makes the PDFs as it sends them."""
     event = get_managed_event_or_404(event_id)
     form = EmailBriefingsForm()
     if not form.validate_on_submit():
         flash("Choose A4 or US Letter and try again.", "error")
         return redirect(_event_page(event), 303)
-    queued = services.email_briefings(event, services.paper_for(form.paper.data))
-    flash(f"Queued {queued} briefing email(s)." if queued else "Every guest already has this plan's briefing.")
+    queued = emailing.email_briefings(event, services.paper_for(form.paper.data))
+    if queued:
+        flash(f"Queued {queued} briefing email(s). Each PDF is made as its email is sent; "
+              "progress shows in the briefings panel.", "success")
+    else:
+        flash("Every guest already has this plan's briefing queued or sent.")
     return redirect(_event_page(event), 303)
 
 
+@bp.get("/events/<int:event_id>/briefings/email/status")
+@login_required
+def email_status(event_id: int):
+    """How many of the current plan's briefing emails are queued, sent and failed (JSON, polled by the panel)."""
+    event = get_managed_event_or_404(event_id)
+    response = jsonify(emailing.email_status(event.id))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _event_page(event: Event) -> str:
-    return f"/events/{event.id}"
+    return f"/events/{event.id}#briefings"
 
 
 @bp.app_template_global()
@@ -87,9 +101,11 @@ def briefings_overview(event: Event) -> dict:
         select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name, Attendee.id)
     ).all()
     plan = db.session.scalars(select(Plan).where(Plan.event_id == event.id)).first()
+    locked = bool(plan and plan.is_locked)
     return {
         "guests": [g for g in guests if services.content.may_have_briefing(g)],
-        "locked": bool(plan and plan.is_locked),
+        "locked": locked,
         "papers": services.PAPERS.values(),
         "form": EmailBriefingsForm(),
+        "emails": emailing.email_status(event.id) if locked else None,
     }

@@ -8,8 +8,12 @@ import click
 from flask import current_app
 
 from eventkit.cli import eventkit_cli
-from eventkit.db import db
+from eventkit.db import db, utcnow
+from eventkit.mail.claims import count_due
 from eventkit.mail.sender import SendReport, new_sender_id, send_due
+
+#: a one-off run shows a progress bar from this many due messages, or when attachments are to be made
+PROGRESS_FROM = 20
 
 
 def _describe_transport() -> str:
@@ -21,7 +25,7 @@ def _describe_transport() -> str:
 
 def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
     try:
-        report = send_due(limit=limit, sender_id=sender_id)
+        report = _send_with_progress(limit, sender_id) if verbose else send_due(limit=limit, sender_id=sender_id)
     finally:
         db.session.remove()
     if verbose or report.handled:
@@ -29,6 +33,18 @@ def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
     for line in report.errors:
         click.echo(f"  {line}", err=True)
     return report
+
+
+def _send_with_progress(limit: int | None, sender_id: str) -> SendReport:
+    """One run; a progress bar when it is long (many messages, or attachments such as briefings to make)."""
+    due, to_make = count_due(utcnow())
+    db.session.commit()
+    due = min(due, limit or due)
+    if due < PROGRESS_FROM and not to_make:
+        return send_due(limit=limit, sender_id=sender_id)
+    label = f"Sending {due} messages" + (f" ({to_make} with attachments to make first)" if to_make else "")
+    with click.progressbar(length=due, label=label, show_pos=True) as bar:
+        return send_due(limit=limit, sender_id=sender_id, progress=bar.update)
 
 
 @eventkit_cli.command("send-mail")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventkit.db import UTCDateTime, db, utcnow
@@ -59,6 +59,11 @@ class OutboundAttachment(db.Model):
     email_id: Mapped[int] = mapped_column(ForeignKey("outbound_email.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     mimetype: Mapped[str] = mapped_column(String(100))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: the file; None until the sender has made it with `producer` (then kept, so a retry sends the same file)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: a producer registered with `eventkit.mail.producers.register_producer` (e.g. "briefing"), or None
+    producer: Mapped[str | None] = mapped_column(String(40))
+    #: what the producer needs, as plain JSON (e.g. {"attendee_id": 12, "paper": "a4"})
+    producer_args: Mapped[dict | None] = mapped_column(JSON)
 
     email: Mapped[OutboundEmail] = relationship(back_populates="attachments")

@@ -1,10 +1,7 @@
-"""The outbox sender: claim due messages, deliver them, record each result.
+"""The outbox sender: claim due messages, make their missing attachments, deliver, record each result.
 
-Claiming is one atomic UPDATE (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the sender's
-transaction starts with BEGIN IMMEDIATE) that marks the batch `sending` under a lease, then
-commits, so two senders never hold the same message. Delivery happens outside any transaction.
-A sender that dies leaves its messages `sending` until the lease runs out; the next sender then
-takes them over, so nothing is lost.
+The claim (`eventkit.mail.claims`) is committed at once; attachments queued to be made at send
+time are made next (`eventkit.mail.producers`); delivery happens outside any transaction.
 
 `send_due` runs its own transactions, like a CLI command: never call it inside a request.
 """
@@ -13,26 +10,28 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import update
 
 from eventkit.db import db, utcnow
+from eventkit.mail.claims import claim_batch, give_up_abandoned, lease_for, load_claimed, max_attempts
 from eventkit.mail.delivery import ConnectionFailure, DeliveryError, PermanentFailure, build_message, transport_for
 from eventkit.mail.models import MailStatus, OutboundEmail
+from eventkit.mail.producers import produce_missing
+
+__all__ = ["SendReport", "claim_batch", "new_sender_id", "retry_delay", "send_batch", "send_due"]
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
-#: attempts before a temporarily failing message is given up (12 spans about 20 hours)
-DEFAULT_MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
-#: time a sender may spend on one message before its claim may be taken over
-MIN_LEASE = timedelta(minutes=5)
+#: called with 1 after each message a run has dealt with (sent, failed, retried or handed back)
+Progress = Callable[[int], None]
 
 
 @dataclass
@@ -69,88 +68,6 @@ def retry_delay(attempts: int) -> timedelta:
     if exponent > 20:
         return MAX_RETRY
     return min(FIRST_RETRY * (2**exponent), MAX_RETRY)
-
-
-def max_attempts() -> int:
-    return int(current_app.config.get("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
-
-
-def lease_for(batch_size: int) -> timedelta:
-    """Long enough for a whole batch at the worst SMTP timeouts (connect, TLS, login, data)."""
-    timeout = float(current_app.config.get("MAIL_TIMEOUT") or 20)
-    return max(MIN_LEASE, timedelta(seconds=timeout * 4 * batch_size) + timedelta(minutes=1))
-
-
-def _due(now: datetime):
-    """Pending and due, or claimed by a sender whose lease ran out."""
-    return or_(
-        and_(OutboundEmail.status == MailStatus.PENDING, OutboundEmail.next_attempt_at <= now),
-        and_(OutboundEmail.status == MailStatus.SENDING, OutboundEmail.claimed_until < now),
-    )
-
-
-def give_up_abandoned(now: datetime) -> int:
-    """Fail messages whose senders kept dying while delivering them (a poison message)."""
-    result = db.session.execute(
-        update(OutboundEmail)
-        .where(
-            OutboundEmail.status == MailStatus.SENDING,
-            OutboundEmail.claimed_until < now,
-            OutboundEmail.attempts >= max_attempts(),
-        )
-        .values(
-            status=MailStatus.FAILED,
-            claimed_by=None,
-            claimed_until=None,
-            last_error="Gave up: the sender stopped while delivering this message too many times.",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
-
-
-def claim_batch(sender_id: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
-    """Atomically mark up to `limit` due messages as `sending` for this sender; their ids.
-
-    The attempt is counted here, so a message that crashes every sender still runs out of tries.
-    """
-    # A MATERIALIZED CTE runs the locking, limited SELECT exactly once: as a plain IN (subquery)
-    # PostgreSQL may rescan it per row and so claim more than `limit` rows.
-    picked = (
-        select(OutboundEmail.id)
-        .where(_due(now))
-        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte("picked")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    result = db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id.in_(select(picked.c.id)), _due(now))
-        .values(
-            status=MailStatus.SENDING,
-            claimed_by=sender_id,
-            claimed_until=now + lease,
-            attempts=OutboundEmail.attempts + 1,
-        )
-        .returning(OutboundEmail.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(result.scalars())
-
-
-def load_claimed(ids: list[int]) -> list[OutboundEmail]:
-    """The claimed rows with their attachments, in claiming order."""
-    if not ids:
-        return []
-    query = (
-        select(OutboundEmail)
-        .where(OutboundEmail.id.in_(ids))
-        .options(selectinload(OutboundEmail.attachments))
-        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
-    )
-    return list(db.session.scalars(query))
 
 
 def _record(email_id: int, sender_id: str, **values) -> bool:
@@ -198,24 +115,27 @@ def _release(email_id: int, sender_id: str) -> None:
     _record(email_id, sender_id, status=MailStatus.PENDING, attempts=OutboundEmail.attempts - 1)
 
 
-def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, deadline: float) -> SendReport:
-    """Deliver each claimed message and commit its result at once."""
+def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, deadline: float,
+                    progress: Progress | None = None) -> SendReport:
+    """Make missing attachments, deliver each claimed message and commit its result at once."""
     report = SendReport()
     config = current_app.config
+    unmade = produce_missing(emails, deadline)
     transport = transport_for(config)
     broken: ConnectionFailure | None = None
     try:
         for email in emails:
             if time.monotonic() > deadline:
                 _release(email.id, sender_id)
-                db.session.commit()
                 report.skipped += 1
-                continue
-            error = broken or _deliver_one(transport, email, config["MAIL_FROM"], now)
-            if isinstance(error, ConnectionFailure):
-                broken = error
-            _account(report, email, sender_id, error, now)
+            else:
+                error = unmade.get(email.id) or broken or _deliver_one(transport, email, config["MAIL_FROM"], now)
+                if isinstance(error, ConnectionFailure):
+                    broken = error
+                _account(report, email, sender_id, error, now)
             db.session.commit()
+            if progress:
+                progress(1)
     finally:
         transport.close()
     return report
@@ -252,7 +172,7 @@ def _account(report: SendReport, email: OutboundEmail, sender_id: str, error: De
         report.retrying += 1
 
 
-def send_batch(sender_id: str, now: datetime, limit: int = BATCH_SIZE) -> SendReport:
+def send_batch(sender_id: str, now: datetime, limit: int = BATCH_SIZE, progress: Progress | None = None) -> SendReport:
     """Claim one batch (committed at once), deliver it, record every result."""
     lease = lease_for(limit)
     give_up_abandoned(now)
@@ -263,20 +183,21 @@ def send_batch(sender_id: str, now: datetime, limit: int = BATCH_SIZE) -> SendRe
     db.session.commit()  # the claim is visible; delivery runs outside any transaction
     if not emails:
         return SendReport()
-    return deliver_claimed(emails, sender_id, now, deadline)
+    return deliver_claimed(emails, sender_id, now, deadline, progress)
 
 
-def send_due(now: datetime | None = None, limit: int | None = None, sender_id: str | None = None) -> SendReport:
+def send_due(now: datetime | None = None, limit: int | None = None, sender_id: str | None = None,
+             progress: Progress | None = None) -> SendReport:
     """Send every message due (at most `limit`), batch after batch.
 
     `now` fixes the time for every batch (tests, replays); without it each batch reads the clock,
-    so the leases of a long run stay true.
+    so the leases of a long run stay true. `progress` is called after each message.
     """
     sender_id = sender_id or new_sender_id()
     report = SendReport()
     while limit is None or report.handled + report.skipped < limit:
         size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.handled - report.skipped)
-        batch = send_batch(sender_id, now or utcnow(), size)
+        batch = send_batch(sender_id, now or utcnow(), size, progress)
         report.add(batch)
         if batch.handled + batch.skipped == 0 or batch.skipped:
             break

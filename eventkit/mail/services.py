@@ -1,28 +1,59 @@
 """The one entry into the outbox (`queue_email`) and the organiser's view of it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from eventkit import audit
-from eventkit.db import db, insert_ignore, utcnow
+from eventkit.db import db, insert_ignore, insert_new_rows, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 
-__all__ = ["Attachment", "one_line", "queue_email", "render_message", "outbox_counts", "retry_failed"]
+__all__ = ["Attachment", "Draft", "one_line", "queue_email", "queue_emails", "render_message", "outbox_counts",
+           "retry_failed"]
 
 DEDUPE_KEY_LENGTH = 200
 
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file sent with a message: its bytes now, or a producer that makes them when the message is sent."""
+
     filename: str
     mimetype: str
-    content: bytes
+    content: bytes | None = None
+    #: instead of `content`: a producer registered with `eventkit.mail.producers.register_producer`
+    producer: str | None = None
+    #: what that producer needs, as plain JSON
+    producer_args: dict | None = None
+
+    def __post_init__(self):
+        if (self.content is None) == (self.producer is None):
+            raise ValueError(f"Attachment {self.filename!r} needs either content or a producer, not both.")
+
+    @classmethod
+    def made_when_sent(cls, filename: str, mimetype: str, producer: str, **args) -> Attachment:
+        """An attachment the sender asks `producer` to make (with `args`) just before delivering it."""
+        return cls(filename, mimetype, producer=producer, producer_args=args)
+
+    def row(self, email_id: int) -> dict:
+        return {"email_id": email_id, "filename": self.filename, "mimetype": self.mimetype,
+                "content": self.content, "producer": self.producer, "producer_args": self.producer_args}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One message for `queue_emails`: its recipient, dedupe key, attachments and own template context."""
+
+    to_email: str
+    to_name: str
+    dedupe_key: str
+    attachments: tuple[Attachment, ...] = ()
+    context: dict = field(default_factory=dict)
 
 
 def render_message(template: str, **context) -> tuple[str, str, str]:
@@ -42,6 +73,29 @@ def check_recipient(to_email: str) -> str:
         raise DomainError(error.reason, "invalid_email", 422) from None
 
 
+def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: str, event_id: int | None,
+         now: datetime, context: dict) -> dict:
+    """The outbox row of one message, rendered; DomainError if the address is not one valid address."""
+    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_LENGTH:
+        raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
+    address = check_recipient(to_email)
+    to_name = one_line(to_name)[:120]
+    subject, text, html = render_message(template, to_name=to_name, now=now, **context)
+    return {
+        "to_email": address,
+        "to_name": to_name,
+        "subject": subject[:250],
+        "body_text": text,
+        "body_html": html,
+        "purpose": purpose[:40],
+        "dedupe_key": dedupe_key,
+        "event_id": event_id,
+        "status": MailStatus.PENDING,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
 def queue_email(
     *,
     to_email: str,
@@ -59,44 +113,48 @@ def queue_email(
     Raises DomainError (before writing) if `to_email` is not one valid address. Names and the
     subject are collapsed to one line, so they can never add a header.
     """
-    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_LENGTH:
-        raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
-    address = check_recipient(to_email)
-    now = now or utcnow()
-    to_name = one_line(to_name)[:120]
-    subject, text, html = render_message(template, to_name=to_name, now=now, **context)
-    values = {
-        "to_email": address,
-        "to_name": to_name,
-        "subject": subject[:250],
-        "body_text": text,
-        "body_html": html,
-        "purpose": purpose[:40],
-        "dedupe_key": dedupe_key,
-        "event_id": event_id,
-        "status": MailStatus.PENDING,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
+    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now or utcnow(), context)
     email_id = insert_ignore(OutboundEmail, values, ["dedupe_key"])
     if email_id is None:
         return None
     email = db.session.get_one(OutboundEmail, email_id)
     for item in attachments:
-        db.session.add(
-            OutboundAttachment(email=email, filename=item.filename, mimetype=item.mimetype, content=item.content)
-        )
+        db.session.add(OutboundAttachment(
+            email=email, filename=item.filename, mimetype=item.mimetype, content=item.content,
+            producer=item.producer, producer_args=item.producer_args,
+        ))
     db.session.flush()
     return email
 
 
-def outbox_counts(event_id: int) -> dict[str, int]:
-    """How many of the event's messages are in each status (every status present, 0 if none)."""
-    rows = db.session.execute(
-        select(OutboundEmail.status, func.count())
-        .where(OutboundEmail.event_id == event_id)
-        .group_by(OutboundEmail.status)
-    )
+def queue_emails(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None = None,
+                 now: datetime | None = None, **context) -> int:
+    """Queue many emails with two INSERTs whatever their number; how many were new.
+
+    The rules of `queue_email`: every address is checked before anything is written (DomainError),
+    and a dedupe key queued before is skipped. Each draft's `context` adds to the shared `context`.
+    """
+    now = now or utcnow()
+    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context})
+            for d in drafts]
+    inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
+    attachments = [item.row(inserted[d.dedupe_key]) for d in drafts if d.dedupe_key in inserted for item in d.attachments]
+    if attachments:
+        db.session.execute(insert(OutboundAttachment), attachments)
+    return len(inserted)
+
+
+def outbox_counts(event_id: int, purpose: str | None = None, since: datetime | None = None) -> dict[str, int]:
+    """How many of the event's messages are in each status (every status present, 0 if none).
+
+    Optionally only one `purpose`, and only messages queued at or after `since`.
+    """
+    query = select(OutboundEmail.status, func.count()).where(OutboundEmail.event_id == event_id)
+    if purpose is not None:
+        query = query.where(OutboundEmail.purpose == purpose)
+    if since is not None:
+        query = query.where(OutboundEmail.created_at >= since)
+    rows = db.session.execute(query.group_by(OutboundEmail.status))
     counts = {status.value: 0 for status in MailStatus}
     counts.update({status: count for status, count in rows})
     return counts

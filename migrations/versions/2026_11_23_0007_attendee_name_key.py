@@ -1,7 +1,7 @@
 """attendee.name_key: the name folded for search (no case, no accents), filled for existing guests
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-23
 
 The key is computed in Python by eventkit.text.name_key (the same function the app uses), in
@@ -17,7 +17,7 @@ from eventkit.text import name_key
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
