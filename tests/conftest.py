@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import flask_migrate
 import pytest
@@ -17,8 +18,9 @@ from sqlalchemy import create_engine, text
 from eventkit import create_app
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.auth.models import Organiser
+from eventkit.checkin.models import DoorLink
 from eventkit.config import normalise_database_url
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.events.models import Event, EventStatus, Tag
 from eventkit.profiles.models import Intent
 
@@ -264,3 +266,18 @@ def count_queries(app):
             sa_event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+@pytest.fixture
+def make_door(app):
+    """A door link of a gathering: make(event, label, revoked) -> (id, secret, label, event_id)."""
+
+    def make(event, label="Front door", revoked=False):
+        with app.app_context():
+            link = DoorLink(event_id=event.id, label=label, revoked_at=utcnow() if revoked else None)
+            secret = link.issue_secret()
+            db.session.add(link)
+            db.session.commit()
+            return SimpleNamespace(id=link.id, secret=secret, label=label, event_id=event.id)
+
+    return make

@@ -13,20 +13,15 @@ from sqlalchemy import func, select
 
 from eventkit.attendees.models import Attendee
 from eventkit.audit import AuditEntry
-from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
+from eventkit.checkin.models import CheckIn, FailedScan
 from eventkit.db import db
 
 THREADS = 50
 
 
 @pytest.fixture
-def door_secret(app, event):
-    with app.app_context():
-        link = DoorLink(event_id=event.id, label="Front door")
-        secret = link.issue_secret()
-        db.session.add(link)
-        db.session.commit()
-    return secret
+def door_secret(make_door, event):
+    return make_door(event).secret
 
 
 def run_at_once(app, count, body_for):

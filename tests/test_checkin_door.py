@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,21 +9,8 @@ from sqlalchemy import func, select
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.audit import AuditEntry
-from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
-from eventkit.db import db, utcnow
-
-
-@pytest.fixture
-def make_door(app):
-    def make(event, label="Front door", revoked=False):
-        with app.app_context():
-            link = DoorLink(event_id=event.id, label=label, revoked_at=utcnow() if revoked else None)
-            secret = link.issue_secret()
-            db.session.add(link)
-            db.session.commit()
-            return SimpleNamespace(id=link.id, secret=secret, label=label, event_id=event.id)
-
-    return make
+from eventkit.checkin.models import CheckIn, FailedScan
+from eventkit.db import db
 
 
 @pytest.fixture

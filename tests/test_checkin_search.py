@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import io
 import re
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import insert, select
 
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.checkin.doors import SEARCH_LIMIT
-from eventkit.checkin.models import DoorLink
 from eventkit.db import db
 from eventkit.security import hash_token, new_token
 from eventkit.text import name_key
@@ -20,13 +18,8 @@ NAMES = ["Émile Zola", "Łukasz Nowak", "Anna Müller", "Zoë Kravitz", "Αλέ
 
 
 @pytest.fixture
-def door(app, event):
-    with app.app_context():
-        link = DoorLink(event_id=event.id, label="Front door")
-        secret = link.issue_secret()
-        db.session.add(link)
-        db.session.commit()
-    return SimpleNamespace(secret=secret)
+def door(make_door, event):
+    return make_door(event)
 
 
 @pytest.fixture
