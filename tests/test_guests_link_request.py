@@ -43,6 +43,8 @@ def test_a_guest_gets_a_working_new_link_and_the_old_one_stops(app, client, even
     assert "a new\n        personal link is on its way" in response.get_data(as_text=True)
     sent = invitations(app, "lost@example.com")
     assert len(sent) == before + 1
+    assert sent[-1].subject == f"Your new personal link: {event.title}"
+    assert "The link you had before no longer works." in sent[-1].body_text
     token = new_link_from(sent[-1])
     assert client.get(f"/g/{guest.token}").status_code == 404  # the old link is replaced
     assert client.get(f"/g/{token}").status_code == 302

@@ -22,8 +22,11 @@ def _attachments(attendee: Attendee) -> tuple[Attachment, ...]:
     )
 
 
-def queue_invitation(attendee: Attendee, token: str) -> OutboundEmail | None:
-    """Queue the invitation carrying `token`'s link; a new token (rotation) makes a new message."""
+def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -> OutboundEmail | None:
+    """Queue the invitation carrying `token`'s link; a new token (rotation) makes a new message.
+
+    `renewed`: the link replaces an earlier one (the email says so, and that the old one stopped).
+    """
     return queue_email(
         to_email=attendee.email,
         to_name=attendee.name,
@@ -36,6 +39,7 @@ def queue_invitation(attendee: Attendee, token: str) -> OutboundEmail | None:
         attendee=attendee,
         link=magic_url(token),
         waitlisted=attendee.status == AttendeeStatus.WAITLISTED,
+        renewed=renewed,
     )
 
 

@@ -227,7 +227,7 @@ def rotate_link(attendee: Attendee, *, actor: str, now: datetime) -> str:
     attendee.token_rotated_at = now
     db.session.flush()
     audit.record("attendee.link_rotated", actor=actor, target=f"attendee:{attendee.id}", event_id=attendee.event_id)
-    queue_invitation(attendee, token)
+    queue_invitation(attendee, token, renewed=True)
     return token
 
 
