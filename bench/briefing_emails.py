@@ -53,7 +53,7 @@ def report(event: Event, guests: int, outbox: Path) -> None:
         statements.append(1)
 
     sa_event.listen(db.engine, "before_cursor_execute", count)
-    queue_s, queued = timed(lambda: emailing.email_briefings(event, services.paper_for("a4")))
+    queue_s, (queued, _skipped) = timed(lambda: emailing.email_briefings(event, services.paper_for("a4")))
     sa_event.remove(db.engine, "before_cursor_execute", count)
     db.session.commit()
     print(f"queue {queued} briefing emails (the click): {queue_s * 1000:.0f} ms, {len(statements)} SQL statements",

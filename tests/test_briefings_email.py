@@ -289,3 +289,17 @@ def test_the_event_page_shows_the_counts_and_polls_them(app, client, login, orga
     script = client.get("/static/briefings.js")
     assert script.status_code == 200 and b"data-count" in script.data and b"http" not in script.data
     script.close()
+
+
+def test_a_guest_with_an_unusable_address_is_left_out_and_named(app, client, login, organiser, gathering,
+                                                                no_render_here):
+    with app.app_context():
+        db.session.get(Attendee, gathering.dan.id).email = "dan@@shy"
+        db.session.commit()
+    login(organiser)
+    response = email_all(client, gathering.event)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not emailed, as their address is not a valid one" in page and "Dan Shy" in page
+    assert "Queued 3 briefing email(s)" in page
+    assert set(briefing_emails(app)) == {gathering.ada.email, gathering.ben.email, gathering.cleo.email}

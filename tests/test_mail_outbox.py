@@ -68,7 +68,8 @@ def test_queue_renders_subject_text_and_escaped_html_and_keeps_attachments(app, 
         assert [(a.filename, a.content) for a in row.attachments] == [("event.ics", b"BEGIN:VCALENDAR")]
 
 
-@pytest.mark.parametrize("address", ["not-an-address", "ada@example.com, eve@example.com", "", "ada@"])
+@pytest.mark.parametrize("address", ["not-an-address", "ada@example.com, eve@example.com", "", "ada@", "dan@@shy",
+                                     "a@b@c", "@example.com"])
 def test_an_invalid_recipient_is_refused_before_writing(app, address):
     with app.app_context():
         with pytest.raises(DomainError, match="Invalid email address"):

@@ -16,7 +16,7 @@ from eventkit.briefings.services import Paper, filename
 from eventkit.db import db
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
-from eventkit.mail.services import Attachment, Draft, outbox_counts, queue_emails
+from eventkit.mail.services import Attachment, Draft, check_recipient, outbox_counts, queue_emails
 from eventkit.matching.models import Plan
 
 PURPOSE = "briefing"
@@ -41,10 +41,12 @@ def dedupe_key(event_id: int, attendee_id: int, locked_at: datetime) -> str:
     return f"briefing:{event_id}:{attendee_id}:{locked_at.isoformat()}"
 
 
-def email_briefings(event: Event, paper: Paper) -> int:
-    """Queue one email per expected guest, their briefing to be made when it is sent; how many were new.
+def email_briefings(event: Event, paper: Paper) -> tuple[int, list[str]]:
+    """Queue one email per expected guest, their briefing to be made when it is sent.
 
-    Raises DomainError (409) if the plan is not locked or nobody is expected. Renders nothing.
+    Returns how many were new and the names of guests left out because their address is not a
+    valid one (the others still get theirs). Raises DomainError (409) if the plan is not locked or
+    nobody is expected. Renders nothing.
     """
     locked_at = plan_locked_at(event.id)
     if locked_at is None:
@@ -52,8 +54,18 @@ def email_briefings(event: Event, paper: Paper) -> int:
     guests = expected_guests(event.id)
     if not guests:
         raise DomainError("No confirmed guests yet, so there is nobody to email a briefing to.", "empty", 409)
-    drafts = [_draft(event, guest, paper, locked_at) for guest in guests]
-    return queue_emails(drafts, template="briefing", purpose=PURPOSE, event_id=event.id, event=event)
+    reachable = [guest for guest in guests if _reachable(guest)]
+    skipped = [guest.name for guest in guests if guest not in reachable]
+    drafts = [_draft(event, guest, paper, locked_at) for guest in reachable]
+    return queue_emails(drafts, template="briefing", purpose=PURPOSE, event_id=event.id, event=event), skipped
+
+
+def _reachable(guest: Attendee) -> bool:
+    try:
+        check_recipient(guest.email)
+    except DomainError:
+        return False
+    return True
 
 
 def _draft(event: Event, guest: Attendee, paper: Paper, locked_at: datetime) -> Draft:

@@ -71,7 +71,10 @@ def email_all(event_id: int):
     if not form.validate_on_submit():
         flash("Choose A4 or US Letter and try again.", "error")
         return redirect(_event_page(event), 303)
-    queued = emailing.email_briefings(event, services.paper_for(form.paper.data))
+    queued, skipped = emailing.email_briefings(event, services.paper_for(form.paper.data))
+    if skipped:
+        flash(f"Not emailed, as their address is not a valid one (correct it on the guest list, then email "
+              f"again): {', '.join(skipped)}.", "warning")
     if queued:
         flash(f"Queued {queued} briefing email(s). Each PDF is made as its email is sent; "
               "progress shows in the briefings panel.", "success")

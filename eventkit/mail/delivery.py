@@ -14,6 +14,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -58,7 +59,7 @@ def parse_address(value: str, display_name: str = "") -> Address:
     """An `Address` from an addr-spec; PermanentFailure if it is not one clean address."""
     try:
         address = Address(display_name=one_line(display_name), addr_spec=one_line(value))
-    except (ValueError, IndexError, TypeError) as error:
+    except (ValueError, IndexError, TypeError, HeaderParseError) as error:  # "a@@b" raises HeaderParseError
         raise PermanentFailure(f"Invalid email address {one_line(value)!r}: {error}") from None
     if not address.username or not address.domain:
         raise PermanentFailure(f"Invalid email address {one_line(value)!r}: it needs a name and a domain.")
