@@ -9,6 +9,9 @@ import secrets
 from flask import current_app
 
 TOKEN_BYTES = 24  # 192 bits
+#: for pages whose address holds a secret (personal link, door link, check-in code): never cached,
+#: and the address is never sent on to another site as a Referer
+SECRET_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def new_token() -> str:
@@ -29,3 +32,9 @@ def derive(purpose: str, seed: str) -> str:
     key = current_app.config["SECRET_KEY"].encode("utf-8")
     mac = hmac.new(key, f"{purpose}:{seed}".encode("utf-8"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:24]).decode("ascii").rstrip("=")
+
+
+def secret_page(response):
+    """`response` with SECRET_PAGE_HEADERS set (for views whose URL holds a secret)."""
+    response.headers.update(SECRET_PAGE_HEADERS)
+    return response

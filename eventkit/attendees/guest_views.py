@@ -9,12 +9,7 @@ from eventkit.attendees.forms import LinkRequestForm
 from eventkit.attendees.views import ics_response
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
-
-
-def _no_referrer(response):
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+from eventkit.security import secret_page
 
 
 @bp.get("/g/<token>")
@@ -22,9 +17,9 @@ def magic(token: str):
     """Sign the guest in from their personal link, then drop the token from the address bar."""
     attendee = attendee_for_token(token)
     if attendee is None:
-        return _no_referrer(make_response(render_template("attendees/invalid_link.html"), 404))
+        return secret_page(make_response(render_template("attendees/invalid_link.html"), 404))
     sign_in_guest(attendee)
-    return _no_referrer(redirect(url_for("attendees.home", slug=attendee.event.slug)))
+    return secret_page(redirect(url_for("attendees.home", slug=attendee.event.slug)))
 
 
 @bp.get("/e/<slug>/me")
@@ -94,7 +89,7 @@ def request_link(slug: str):
     form = LinkRequestForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return _no_referrer(make_response(render_template("attendees/link_request.html", event=event, form=form), status))
+        return secret_page(make_response(render_template("attendees/link_request.html", event=event, form=form), status))
     services.request_new_link(event, form.email.data, utcnow())
-    return _no_referrer(make_response(render_template(
-        "attendees/link_request.html", event=event, form=None, sent_to=form.email.data.strip())))
+    return secret_page(make_response(render_template(
+        "attendees/link_request.html", event=event, form=None, sent_to=form.email.data)))

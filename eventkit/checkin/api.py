@@ -12,6 +12,7 @@ from eventkit.checkin.gate import release as release_write_gate, serialised_writ
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.extensions import csrf
+from eventkit.security import secret_page
 
 MAX_BODY = 2048
 SCAN_FIELDS = {"code": str, "nonce": str}
@@ -38,12 +39,6 @@ def json_body(fields: dict[str, type]) -> dict:
 bp.teardown_request(release_write_gate)
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.get("/door/<secret>")
 def door_page(secret: str):
     """The volunteer's scanner page: camera, name search, undo and the live count."""
@@ -51,11 +46,11 @@ def door_page(secret: str):
         door = doors.door_for_secret(secret)
     except DomainError as error:
         html = render_template("checkin/door_closed.html", message=error.message)
-        return _no_store(make_response(html, error.status))
+        return secret_page(make_response(html, error.status))
     api_base = url_for("checkin.api_stats", secret=secret).rsplit("/", 1)[0]
     html = render_template("checkin/door.html", door=door, api_base=api_base,
                            stats=doors.stats(door.event_id))
-    return _no_store(make_response(html))
+    return secret_page(make_response(html))
 
 
 @bp.post("/api/door/<secret>/scan")
@@ -65,7 +60,7 @@ def api_scan(secret: str):
     """Check in the guest whose scanned code (or check-in URL) is in the body."""
     door = doors.door_for_secret(secret)
     data = json_body(SCAN_FIELDS)
-    return _no_store(jsonify(services.scan(door, data["code"], data["nonce"], utcnow())))
+    return secret_page(jsonify(services.scan(door, data["code"], data["nonce"], utcnow())))
 
 
 @bp.post("/api/door/<secret>/checkin")
@@ -75,7 +70,7 @@ def api_check_in(secret: str):
     """Check in a guest picked from a name search."""
     door = doors.door_for_secret(secret)
     data = json_body(GUEST_FIELDS)
-    return _no_store(jsonify(services.check_in_guest(door, data["attendee_id"], data["nonce"], utcnow())))
+    return secret_page(jsonify(services.check_in_guest(door, data["attendee_id"], data["nonce"], utcnow())))
 
 
 @bp.post("/api/door/<secret>/undo")
@@ -85,7 +80,7 @@ def api_undo(secret: str):
     """Take back a mistaken check-in."""
     door = doors.door_for_secret(secret)
     data = json_body(UNDO_FIELDS)
-    return _no_store(jsonify(services.undo(door, data["attendee_id"], utcnow())))
+    return secret_page(jsonify(services.undo(door, data["attendee_id"], utcnow())))
 
 
 @bp.get("/api/door/<secret>/search")
@@ -93,11 +88,11 @@ def api_search(secret: str):
     """Guests whose name contains ?q= (three letters at least)."""
     door = doors.door_for_secret(secret)
     query = request.args.get("q", "")[:100]
-    return _no_store(jsonify(results=doors.search(door.event_id, query, door.zone)))
+    return secret_page(jsonify(results=doors.search(door.event_id, query, door.zone)))
 
 
 @bp.get("/api/door/<secret>/stats")
 def api_stats(secret: str):
     """Arrived and expected guests, for the live count."""
     door = doors.door_for_secret(secret)
-    return _no_store(jsonify(doors.stats(door.event_id)))
+    return secret_page(jsonify(doors.stats(door.event_id)))

@@ -16,7 +16,7 @@ from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.qr import checkin_url, qr_svg
-from eventkit.security import hash_token
+from eventkit.security import SECRET_PAGE_HEADERS, hash_token
 from eventkit.templating import external_url
 
 NEW_LINK_KEY = "checkin_new_door_link"
@@ -103,8 +103,7 @@ def landing(code: str):
     status = 200 if state == "current" else 404
     html = render_template("checkin/landing.html", state=state, event=event,
                            qr=checkin_qr_svg(checkin_url(code)) if state == "current" else None)
-    return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                          "X-Robots-Tag": "noindex"}
+    return html, status, {**SECRET_PAGE_HEADERS, "X-Robots-Tag": "noindex"}
 
 
 @bp.app_template_global()
