@@ -69,22 +69,22 @@ def atomic():
         yield
 
 
+def _insert_ignoring(model, conflict_columns: list[str]):
+    """INSERT ... ON CONFLICT (conflict_columns) DO NOTHING in this session's dialect."""
+    module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
 def insert_ignore(model, values: dict, conflict_columns: list[str]) -> int | None:
     """INSERT a row unless its unique key already exists (both dialects); the new id, or None."""
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-    return db.session.execute(stmt.returning(model.id)).scalar_one_or_none()
+    stmt = _insert_ignoring(model, conflict_columns).values(**values).returning(model.id)
+    return db.session.execute(stmt).scalar_one_or_none()
 
 
 def insert_ignore_many(model, rows: list[dict], conflict_columns: list[str]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING for a batch of rows (one executemany on both dialects)."""
-    if not rows:
-        return
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
-    db.session.execute(stmt, rows)
+    if rows:
+        db.session.execute(_insert_ignoring(model, conflict_columns), rows)
 
 
 def insert_new_rows(model, rows: list[dict], conflict_columns: list[str], *returning, chunk: int = 100) -> list:
@@ -92,12 +92,9 @@ def insert_new_rows(model, rows: list[dict], conflict_columns: list[str], *retur
 
     One statement per `chunk` rows (both dialects), so queuing 80 messages costs one round trip.
     """
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     inserted = []
     for start in range(0, len(rows), chunk):
-        stmt = (module.insert(model).values(rows[start:start + chunk])
-                .on_conflict_do_nothing(index_elements=conflict_columns).returning(*returning))
+        stmt = _insert_ignoring(model, conflict_columns).values(rows[start:start + chunk]).returning(*returning)
         inserted.extend(db.session.execute(stmt).all())
     return inserted
 
