@@ -118,11 +118,7 @@ def queue_email(
     if email_id is None:
         return None
     email = db.session.get_one(OutboundEmail, email_id)
-    for item in attachments:
-        db.session.add(OutboundAttachment(
-            email=email, filename=item.filename, mimetype=item.mimetype, content=item.content,
-            producer=item.producer, producer_args=item.producer_args,
-        ))
+    db.session.add_all(OutboundAttachment(**item.row(email.id)) for item in attachments)
     db.session.flush()
     return email
 
