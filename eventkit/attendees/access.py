@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
-from eventkit.events.access import get_for_event_or_404
+from eventkit.events.access import event_by_slug, get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.security import hash_token
 
@@ -52,7 +52,7 @@ def load_guest_or_403(slug: str) -> tuple[Event, Attendee]:
 
 
 def event_by_slug_or_404(slug: str) -> Event:
-    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
+    event = event_by_slug(slug)
     if event is None:
         abort(404)
     return event

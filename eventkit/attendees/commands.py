@@ -7,9 +7,8 @@ from sqlalchemy import select
 from eventkit.attendees import services
 from eventkit.attendees.invitations import magic_url
 from eventkit.attendees.models import Attendee
-from eventkit.cli import eventkit_cli
+from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.db import db, utcnow
-from eventkit.events.models import Event
 
 
 @eventkit_cli.command("guest-link")
@@ -21,9 +20,7 @@ def guest_link(event_slug: str, email: str) -> None:
     The guest's previous link and open sessions stop working, exactly as with the organiser's
     "New link" button.
     """
-    event = db.session.scalars(select(Event).where(Event.slug == event_slug)).first()
-    if event is None:
-        raise click.ClickException(f"No gathering with the slug {event_slug!r}.")
+    event = event_or_fail(event_slug)
     attendee = db.session.scalars(select(Attendee).where(
         Attendee.event_id == event.id, Attendee.email == services.normalise_email(email))).first()
     if attendee is None:

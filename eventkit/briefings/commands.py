@@ -4,11 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from eventkit.briefings import services
-from eventkit.cli import eventkit_cli
-from eventkit.db import db
+from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 
@@ -20,9 +18,7 @@ from eventkit.events.models import Event
 @click.option("--paper", type=click.Choice(sorted(services.PAPERS)), default="a4", show_default=True)
 def briefings_command(slug: str, out_dir: Path, paper: str) -> None:
     """Write the print pack, the run-sheet and every guest's briefing of gathering SLUG as PDF files."""
-    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
-    if event is None:
-        raise click.ClickException(f"No gathering with the slug {slug!r}.")
+    event = event_or_fail(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         _write_all(event, services.paper_for(paper), out_dir)

@@ -8,19 +8,11 @@ from sqlalchemy import select
 from eventkit import audit
 from eventkit.attendees.models import Attendee
 from eventkit.checkin import doors
-from eventkit.cli import eventkit_cli
+from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.db import db
 from eventkit.errors import DomainError
-from eventkit.events.models import Event
 from eventkit.qr import checkin_url
 from eventkit.templating import external_url
-
-
-def _event_or_fail(slug: str) -> Event:
-    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
-    if event is None:
-        raise click.ClickException(f"No gathering with the slug {slug!r}.")
-    return event
 
 
 @eventkit_cli.command("door-link")
@@ -28,7 +20,7 @@ def _event_or_fail(slug: str) -> Event:
 @click.argument("label")
 def door_link(event_slug: str, label: str) -> None:
     """Create a door link for a gathering and print its secret URL (shown only this once)."""
-    event = _event_or_fail(event_slug)
+    event = event_or_fail(event_slug)
     label = label.strip()
     if not label or len(label) > 60:
         raise click.ClickException("The label must be 1 to 60 characters.")
@@ -46,7 +38,7 @@ def door_link(event_slug: str, label: str) -> None:
 @click.argument("email")
 def checkin_code_rotate(event_slug: str, email: str) -> None:
     """Give a guest a new check-in code (a leaked QR); the old one then scans as "replaced"."""
-    event = _event_or_fail(event_slug)
+    event = event_or_fail(event_slug)
     attendee = db.session.scalars(select(Attendee).where(
         Attendee.event_id == event.id, Attendee.email == email.strip().lower())).first()
     if attendee is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import select
 
 from eventkit.db import db
 from eventkit.errors import NotFound
@@ -30,3 +31,8 @@ def get_for_event_or_404(model, ident: int, event: Event, message: str):
     if row is None or row.event_id != event.id:
         raise NotFound(message, "not_found")
     return row
+
+
+def event_by_slug(slug: str) -> Event | None:
+    """The gathering with this slug (the public part of guest URLs and CLI arguments), or None."""
+    return db.session.scalars(select(Event).where(Event.slug == slug)).first()

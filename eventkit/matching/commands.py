@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from eventkit.cli import eventkit_cli
+from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
-from eventkit.events.models import Event
 from eventkit.matching import services
 
 
@@ -20,9 +18,7 @@ from eventkit.matching import services
 @click.option("--lock", is_flag=True, help="Lock the plan afterwards so guests see it.")
 def plan_command(slug, rounds, minutes, cap, odd, lock):
     """Plan (or re-plan the rounds not yet held of) a gathering's conversations and print a summary."""
-    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
-    if event is None:
-        raise click.ClickException(f"No gathering with the slug {slug!r}.")
+    event = event_or_fail(slug)
     try:
         plan = services.get_or_create_plan(event)
         services.update_settings(event, rounds or plan.rounds, minutes or plan.round_minutes,

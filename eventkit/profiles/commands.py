@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from eventkit.cli import eventkit_cli
+from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.db import db, utcnow
-from eventkit.events.models import Event
 from eventkit.profiles.demo import seed_profiles
 
 
@@ -14,9 +12,7 @@ from eventkit.profiles.demo import seed_profiles
 @click.argument("slug")
 def demo_profiles(slug: str) -> None:
     """Give the guests of gathering SLUG sample profiles, offers, seeks and a few notes (idempotent)."""
-    event = db.session.scalars(select(Event).where(Event.slug == slug)).first()
-    if event is None:
-        raise click.ClickException(f"No gathering with the slug {slug!r}.")
+    event = event_or_fail(slug)
     result = seed_profiles(event, utcnow())
     db.session.commit()
     click.echo(f"{result.profiles} profiles, {result.intents} offers/seeks, {result.notes} notes added "
