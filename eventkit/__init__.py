@@ -1,6 +1,7 @@
 """eventkit: small gatherings that turn into real relationships."""
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -9,21 +10,27 @@ from eventkit.config import configure
 from eventkit.extensions import csrf, db, login_manager, migrate
 
 TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
-FEATURES = (
-    "auth",
-    "events",
-    "attendees",
-    "mail",
-    "profiles",
-    "checkin",
-    "matching",
-    "briefings",
-    "followup",
-)
+#: The features in domain order, each with the modules that hook it into the app when imported:
+#: pages (on the feature's `bp`), signal receivers, attachment producers and `flask eventkit` commands.
+FEATURES: dict[str, tuple[str, ...]] = {
+    "auth": ("views", "loader", "commands"),
+    "events": ("views",),
+    "attendees": ("views", "import_views", "guest_views", "receivers", "commands"),
+    "mail": ("views", "receivers", "commands"),
+    "profiles": ("views", "guest_views", "commands"),
+    "checkin": ("views", "api", "commands"),
+    "matching": ("views", "commands"),
+    "briefings": ("views", "producer", "commands"),
+    "followup": ("views", "guest_views", "receivers", "commands"),
+}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the eventkit application."""
+    """Build the eventkit application.
+
+    The `register_*` steps import the app's modules by name, so that importing one model or
+    service (a script, a migration, a test) does not load every page and command.
+    """
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_FOLDER))
     configure(app, test_config)
     register_extensions(app)
@@ -35,8 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from eventkit import models  # noqa: F401  (the whole schema, for relationships and Alembic)
-
+    import_module("eventkit.models")  # the whole schema, for relationships and Alembic
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     login_manager.init_app(app)
@@ -44,29 +50,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-
-    from eventkit import main
-
-    app.register_blueprint(main.bp)
-    for feature in FEATURES:
-        app.register_blueprint(import_module(f"eventkit.{feature}").bp)
+    app.register_blueprint(import_module("eventkit.main").bp)
+    for feature, modules in FEATURES.items():
+        for module in modules:
+            import_module(f"eventkit.{feature}.{module}")
+        app.register_blueprint(import_module(f"eventkit.{feature}.blueprint").bp)
 
 
 def register_request_hooks(app: Flask) -> None:
-    from eventkit import errors
-
-    errors.register(app)
+    import_module("eventkit.errors").register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from eventkit import templating
-
-    templating.register(app)
+    import_module("eventkit.templating").register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from eventkit.cli import eventkit_cli
-    from eventkit.demo import commands  # noqa: F401
-
-    app.cli.add_command(eventkit_cli)
+    import_module("eventkit.demo.commands")
+    app.cli.add_command(import_module("eventkit.cli").eventkit_cli)

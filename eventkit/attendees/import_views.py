@@ -5,7 +5,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from eventkit.attendees import bp, csv_io, services
+from eventkit.attendees import csv_io, services
+from eventkit.attendees.blueprint import bp
 from eventkit.attendees.forms import ConfirmImportForm, ImportForm
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow

@@ -26,6 +26,8 @@ class AttendeeStatus(StrEnum):
 HOLDS_PLACE = frozenset({AttendeeStatus.INVITED, AttendeeStatus.REGISTERED, AttendeeStatus.APPROVED})
 #: statuses of guests expected at the door
 EXPECTED = frozenset({AttendeeStatus.REGISTERED, AttendeeStatus.APPROVED})
+#: statuses of guests who are no longer coming
+GONE = frozenset({AttendeeStatus.CANCELLED, AttendeeStatus.DECLINED})
 
 
 class Person(db.Model):
@@ -154,6 +156,19 @@ class Attendee(db.Model):
     @property
     def holds_place(self) -> bool:
         return self.status in HOLDS_PLACE
+
+    @property
+    def is_expected(self) -> bool:
+        return self.status in EXPECTED
+
+    @property
+    def is_gone(self) -> bool:
+        return self.status in GONE
+
+    @property
+    def is_listed(self) -> bool:
+        """Listed in the gathering's directory: consented and still coming."""
+        return self.directory_consent and not self.is_gone
 
     def __repr__(self) -> str:
         return f"<Attendee {self.email} @event {self.event_id}>"

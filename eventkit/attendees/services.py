@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from eventkit import audit
+from eventkit.attendees import invitations
 from eventkit.attendees.models import HOLDS_PLACE, Attendee, AttendeeStatus, Person
 from eventkit.db import atomic, db, insert_ignore
 from eventkit.errors import DomainError
@@ -104,8 +105,6 @@ def set_status(attendee: Attendee, status: AttendeeStatus, *, actor: str, now: d
 
 def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> Attendee:
     """Put one guest on the list (waitlisted past capacity) and queue their invitation."""
-    from eventkit.attendees.invitations import queue_invitation
-
     event = lock_event(event.id)
     if event.status == EventStatus.FINISHED:
         raise DomainError("This gathering is finished; guests can no longer be added.", "finished", 409)
@@ -122,7 +121,7 @@ def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> At
     db.session.flush()
     audit.record("attendee.added", actor=actor, target=f"attendee:{attendee.id}", event_id=event.id,
                  status=str(status))
-    queue_invitation(attendee, token)
+    invitations.queue_invitation(attendee, token)
     return attendee
 
 
@@ -137,8 +136,6 @@ def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int 
 
     `skip`: a guest the organiser has just moved to the waitlist on purpose.
     """
-    from eventkit.attendees.invitations import queue_place_offered
-
     promoted = []
     free = event.capacity - places_taken(event.id)
     if free <= 0:
@@ -151,7 +148,7 @@ def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int 
     )
     for attendee in db.session.scalars(stmt):
         set_status(attendee, S.INVITED, actor=actor, now=now, reason="a place became free")
-        queue_place_offered(attendee)
+        invitations.queue_place_offered(attendee)
         promoted.append(attendee)
     db.session.flush()
     return promoted
@@ -221,13 +218,11 @@ def decline_invitation(attendee: Attendee, *, now: datetime) -> list[Attendee]:
 
 def rotate_link(attendee: Attendee, *, actor: str, now: datetime) -> str:
     """Issue a new magic link, email it, and end every session opened with the old one."""
-    from eventkit.attendees.invitations import queue_invitation
-
     token = attendee.rotate_token()
     attendee.token_rotated_at = now
     db.session.flush()
     audit.record("attendee.link_rotated", actor=actor, target=f"attendee:{attendee.id}", event_id=attendee.event_id)
-    queue_invitation(attendee, token, renewed=True)
+    invitations.queue_invitation(attendee, token, renewed=True)
     return token
 
 

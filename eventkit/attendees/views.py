@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from eventkit.attendees import bp, services
+from eventkit.attendees import services
+from eventkit.attendees.blueprint import bp
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.csv_io import export_csv
 from eventkit.attendees.forms import GuestForm, StatusForm

@@ -2,7 +2,8 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from eventkit.auth import bp, services
+from eventkit.auth import services
+from eventkit.auth.blueprint import bp
 from eventkit.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from eventkit.db import utcnow
 from eventkit.errors import DomainError

@@ -14,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from eventkit.attendees.models import EXPECTED
-from eventkit.briefings import bp, content
+from eventkit.briefings import content
+from eventkit.briefings.blueprint import bp
 from eventkit.briefings.emailing import PRODUCER
 from eventkit.briefings.services import Paper, paper_for, render_sheets
 from eventkit.db import db

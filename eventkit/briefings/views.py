@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from eventkit.attendees.access import get_attendee_or_404, load_guest_or_403
 from eventkit.attendees.models import Attendee
-from eventkit.briefings import bp, emailing, services
+from eventkit.briefings import emailing, services
+from eventkit.briefings.blueprint import bp
 from eventkit.briefings.forms import EmailBriefingsForm
 from eventkit.db import db
 from eventkit.events.access import get_managed_event_or_404

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from flask import abort, jsonify, make_response, render_template, request, url_for
 
-from eventkit.checkin import bp, doors, services
+from eventkit.checkin import doors, services
+from eventkit.checkin.blueprint import bp
 from eventkit.checkin.gate import release as release_write_gate, serialised_writes
 from eventkit.db import utcnow
 from eventkit.errors import DomainError

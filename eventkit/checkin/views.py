@@ -8,7 +8,8 @@ from werkzeug.routing import BuildError
 from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
-from eventkit.checkin import bp, doors
+from eventkit.checkin import doors
+from eventkit.checkin.blueprint import bp
 from eventkit.checkin.outcomes import FAILURE_LABELS
 from eventkit.checkin.forms import DoorLinkForm
 from eventkit.checkin.models import RetiredCheckinCode

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, exists, func, or_, select, update
 
 from eventkit import audit
+from eventkit.attendees.models import Attendee
 from eventkit.auth.models import Organiser
 from eventkit.auth.services import normalise_email, organiser_by_email
 from eventkit.db import atomic, db, utcnow
@@ -17,6 +18,7 @@ from eventkit.events.access import get_for_event_or_404
 from eventkit.events import rules
 from eventkit.events.models import TRANSITIONS, Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
+from eventkit.profiles.models import Intent
 from eventkit.signals import capacity_changed, event_deleting, event_status_changed
 
 MAX_SLUG_LENGTH = 60
@@ -28,8 +30,6 @@ EDITABLE = frozenset({
 
 def managed_events(organiser: Organiser):
     """The organiser's own and co-organised gatherings by start, each with its guest count (one query)."""
-    from eventkit.attendees.models import Attendee  # imported late: attendees.models imports this package
-
     co_organised = select(EventOrganiser.event_id).where(EventOrganiser.organiser_id == organiser.id)
     guests = (
         select(func.count(Attendee.id)).where(Attendee.event_id == Event.id).correlate(Event).scalar_subquery()
@@ -173,8 +173,6 @@ def add_tags(event: Event, text: str, actor: Organiser) -> list[Tag]:
 
 def remove_tag(event: Event, tag_id: int, actor: Organiser) -> Tag:
     """Remove a topic tag no guest has used yet; raises NotFound-like 404 for another event's tag."""
-    from eventkit.profiles.models import Intent  # imported late: profiles.models imports this package
-
     tag = get_for_event_or_404(Tag, tag_id, event, "That tag is not part of this gathering.")
     used = db.session.scalar(select(func.count(Intent.id)).where(Intent.tag_id == tag.id))
     if used:

@@ -4,7 +4,8 @@ from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
-from eventkit.events import bp, services
+from eventkit.events import services
+from eventkit.events.blueprint import bp
 from eventkit.events.calendar import event_ics
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, StatusForm, TagForm

@@ -7,6 +7,7 @@ import click
 
 from eventkit.cli import eventkit_cli
 from eventkit.db import db, utcnow
+from eventkit.followup.reminders import sweep
 
 
 def parse_now(value: str | None) -> datetime:
@@ -24,8 +25,6 @@ def parse_now(value: str | None) -> datetime:
 @click.option("--now", "now_text", default=None, help="Pretend it is this time (ISO 8601); default: now.")
 def remind(now_text: str | None) -> None:
     """Queue due follow-up reminders, digests and organiser escalations (cron: every 15 minutes)."""
-    from eventkit.followup.reminders import sweep
-
     now = parse_now(now_text)
     try:
         counts = sweep(now)

@@ -8,7 +8,8 @@ from wtforms.fields.choices import SelectChoice
 from eventkit.attendees.access import load_guest_or_403, sign_in_guest
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
-from eventkit.followup import bp, encounters, guest, links, services
+from eventkit.followup import encounters, guest, links, services
+from eventkit.followup.blueprint import bp
 from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
 from eventkit.followup.models import FollowUpTask
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, or_, select
 from eventkit.db import db, utcnow
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event, EventOrganiser
-from eventkit.followup import bp, stats
+from eventkit.followup import stats
+from eventkit.followup.blueprint import bp
 from eventkit.followup.models import FollowUpTask
 
 

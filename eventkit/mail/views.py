@@ -8,7 +8,7 @@ from sqlalchemy.orm import defer
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.mail import bp
+from eventkit.mail.blueprint import bp
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import get_event_email, outbox_counts, outbox_query, retry_failed
 

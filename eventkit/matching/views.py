@@ -10,7 +10,8 @@ from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.matching import bp, services
+from eventkit.matching import services
+from eventkit.matching.blueprint import bp
 from eventkit.matching.forms import ConstraintForm, HeldForm, SettingsForm, SwapForm
 from eventkit.matching.models import Conversation
 from eventkit.matching.network import network_svg, round_colour

@@ -5,7 +5,7 @@ import click
 
 from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.db import db, utcnow
-from eventkit.profiles.demo import seed_profiles
+from eventkit.demo.profiles import seed_profiles
 
 
 @eventkit_cli.command("demo-profiles")

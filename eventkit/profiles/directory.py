@@ -6,16 +6,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from eventkit.attendees.models import Attendee
+from eventkit.attendees.models import GONE, Attendee
 from eventkit.db import db
 from eventkit.errors import NotFound
 from eventkit.profiles.models import Intent, IntentKind, ResearchNote
-from eventkit.profiles.services import GONE
-
-
-def is_listed(guest: Attendee) -> bool:
-    """Listed in the directory: consented and still coming."""
-    return guest.directory_consent and guest.status not in GONE
 
 
 def _tag_ids(guest: Attendee, kind: str) -> set[int]:
@@ -95,7 +89,7 @@ def directory(viewer: Attendee, field_filter: str = "", tag_filter: int | None =
 def listed_guest_or_404(viewer: Attendee, guest_id: int) -> Attendee:
     """Another listed guest of the viewer's gathering; 404 for anyone else (unlisted, gone, elsewhere, self)."""
     guest = db.session.get(Attendee, guest_id)
-    if guest is None or guest.id == viewer.id or guest.event_id != viewer.event_id or not is_listed(guest):
+    if guest is None or guest.id == viewer.id or guest.event_id != viewer.event_id or not guest.is_listed:
         raise NotFound("There is no such guest in this gathering's directory.", "not_found")
     return guest
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
-from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.attendees.models import GONE, Attendee
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
@@ -16,7 +16,6 @@ from eventkit.mail.services import queue_email
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind, ResearchNote
 
 #: guests who are no longer coming: never listed, never reminded, not counted
-GONE = frozenset({AttendeeStatus.CANCELLED, AttendeeStatus.DECLINED})
 
 KIND_WORDS = {IntentKind.OFFER: "offers", IntentKind.SEEK: "seeks"}
 
@@ -178,8 +177,6 @@ def export_data(attendee: Attendee) -> dict:
 
     Organisers' private notes are not included: guests never see them.
     """
-    from eventkit.profiles.directory import is_listed
-
     event = attendee.event
     notes = db.session.scalars(
         select(ResearchNote).where(ResearchNote.author_attendee_id == attendee.id)
@@ -204,7 +201,7 @@ def export_data(attendee: Attendee) -> dict:
             for intent in own_intents(attendee)
         ],
         "research_notes": [
-            {"about": note.subject.name if is_listed(note.subject) else "(a guest who is no longer listed)",
+            {"about": note.subject.name if note.subject.is_listed else "(a guest who is no longer listed)",
              "note": note.body, "conversation_starters": note.starter_list,
              "created_at": _iso(note.created_at), "updated_at": _iso(note.updated_at)}
             for note in notes

@@ -1,181 +1,75 @@
-"""Guest pages of the profiles feature: profile, offers and seeks, directory, research, own data."""
+"""Organiser pages of the profiles feature: readiness, reminders and private notes on guests."""
 from __future__ import annotations
 
-import json
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
-
-from eventkit.attendees.access import load_guest_or_403
 from eventkit.db import utcnow
-from eventkit.errors import DomainError
-from eventkit.profiles import bp, directory, notes, services
-from eventkit.profiles.forms import DeleteProfileForm, EditIntentForm, IntentForm, NoteForm, ProfileForm
-from eventkit.profiles.models import MAX_INTENTS_PER_KIND
-
-
-def coming_guest_or_403(slug: str):
-    """Like `load_guest_or_403`, and 403 for guests who cancelled or declined (the directory is for those coming)."""
-    event, attendee = load_guest_or_403(slug)
-    if attendee.status in services.GONE:
-        abort(403, "The directory and research pages are for guests who are coming to this gathering.")
-    return event, attendee
+from eventkit.events.access import get_managed_event_or_404
+from eventkit.profiles import notes, services
+from eventkit.profiles.blueprint import bp
+from eventkit.profiles.forms import EmptyForm, NoteForm
 
 
 @bp.app_template_global()
-def profile_todo(attendee):
-    """What a guest still has to do to be ready (for the guest home panel)."""
-    return services.missing(attendee)
+def profile_readiness(event):
+    """Readiness counts of a gathering's guests who are still coming (for the event panel)."""
+    return services.readiness(services.active_guests(event))
 
 
-@bp.route("/e/<slug>/profile", methods=["GET", "POST"])
-def edit_profile(slug):
-    """The guest edits their own profile and directory consent."""
-    event, attendee = load_guest_or_403(slug)
-    form = ProfileForm(field_options=event.field_options or [])
-    if request.method == "GET":
-        form.fill_from(attendee)
-    elif form.validate_on_submit():
-        services.update_profile(attendee, form.values(), utcnow())
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("profiles.edit_profile", slug=slug))
-    return render_template("profiles/profile_form.html", event=event, attendee=attendee, form=form), (
-        422 if form.errors else 200
+@bp.get("/events/<int:event_id>/notes")
+@login_required
+def organiser_notes(event_id):
+    """Every guest of the gathering with their readiness and the organiser's own private note."""
+    event = get_managed_event_or_404(event_id)
+    guests = services.all_guests(event)
+    coming = [guest for guest in guests if not guest.is_gone]
+    return render_template(
+        "profiles/organiser_notes.html", event=event, guests=guests, summary=services.readiness(coming),
+        notes=notes.organiser_notes_by_subject(current_user, event),
     )
 
 
-def _render_intents(event, attendee, form, status=200):
-    intents = services.own_intents(attendee)
-    return render_template(
-        "profiles/intents.html", event=event, attendee=attendee, form=form, limit=MAX_INTENTS_PER_KIND,
-        offers=[i for i in intents if i.kind == "offer"], seeks=[i for i in intents if i.kind == "seek"],
-    ), status
-
-
-@bp.get("/e/<slug>/intents")
-def intents(slug):
-    """The guest's offers and seeks, with a form to add one."""
-    event, attendee = load_guest_or_403(slug)
-    form = IntentForm(tags=event.tags, kind=request.args.get("kind", "offer"))
-    return _render_intents(event, attendee, form)
-
-
-@bp.post("/e/<slug>/intents")
-def add_intent(slug):
-    """Add an offer or a seek."""
-    event, attendee = load_guest_or_403(slug)
-    form = IntentForm(tags=event.tags)
-    if form.validate_on_submit():
-        try:
-            services.add_intent(attendee, form.kind.data, form.tag_id.data, form.text.data, utcnow())
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            flash("Added.", "success")
-            return redirect(url_for("profiles.intents", slug=slug))
-    return _render_intents(event, attendee, form, 422)
-
-
-@bp.route("/e/<slug>/intents/<int:intent_id>/edit", methods=["GET", "POST"])
-def edit_intent(slug, intent_id):
-    """Change the topic or words of one of the guest's own intents."""
-    event, attendee = load_guest_or_403(slug)
-    intent = services.get_own_intent_or_404(attendee, intent_id)
-    form = EditIntentForm(tags=event.tags, obj=intent)
-    if form.validate_on_submit():
-        services.update_intent(attendee, intent, form.tag_id.data, form.text.data, utcnow())
-        flash("Saved.", "success")
-        return redirect(url_for("profiles.intents", slug=slug))
-    return render_template("profiles/intent_form.html", event=event, attendee=attendee, form=form,
-                           intent=intent), (422 if form.errors else 200)
-
-
-@bp.post("/e/<slug>/intents/<int:intent_id>/delete")
-def delete_intent(slug, intent_id):
-    """Delete one of the guest's own intents."""
-    _event, attendee = load_guest_or_403(slug)
-    services.delete_intent(attendee, services.get_own_intent_or_404(attendee, intent_id), utcnow())
-    flash("Deleted.", "success")
-    return redirect(url_for("profiles.intents", slug=slug))
-
-
-@bp.get("/e/<slug>/directory")
-def directory_page(slug):
-    """Listed guests of this gathering, filterable by field and topic, with offer/seek markers."""
-    event, attendee = coming_guest_or_403(slug)
-    field = request.args.get("field", "")[:80]
-    tag_id = request.args.get("tag", type=int)
-    entries, fields = directory.directory(attendee, field, tag_id)
-    return render_template("profiles/directory.html", event=event, attendee=attendee, entries=entries,
-                           fields=fields, field=field, tag_id=tag_id)
-
-
-@bp.get("/e/<slug>/directory/<int:guest_id>")
-def guest_profile(slug, guest_id):
-    """One listed guest's profile, with the viewer's own private note about them."""
-    event, attendee = coming_guest_or_403(slug)
-    guest = directory.listed_guest_or_404(attendee, guest_id)
-    entry = directory.entries_for(attendee, [guest])[0]
-    note = notes.guest_note(attendee, guest)
-    return render_template("profiles/guest_profile.html", event=event, attendee=attendee, entry=entry, note=note)
-
-
-@bp.route("/e/<slug>/notes/<int:guest_id>", methods=["GET", "POST"])
-def edit_note(slug, guest_id):
-    """Write or edit the guest's private note and conversation starters about a listed guest."""
-    event, attendee = coming_guest_or_403(slug)
-    guest = directory.listed_guest_or_404(attendee, guest_id)
-    note = notes.guest_note(attendee, guest)
+@bp.route("/events/<int:event_id>/notes/<int:guest_id>", methods=["GET", "POST"])
+@login_required
+def organiser_note(event_id, guest_id):
+    """Write or edit the organiser's private note about one guest of their gathering."""
+    event = get_managed_event_or_404(event_id)
+    guest = notes.event_guest_or_404(event, guest_id)
+    note = notes.organiser_note(current_user, guest)
     form = NoteForm(obj=note)
     if form.validate_on_submit():
-        notes.save_guest_note(attendee, guest, form.body.data, form.starters.data, utcnow())
-        flash("Your note is saved. Only you can read it.", "success")
-        return redirect(url_for("profiles.guest_profile", slug=slug, guest_id=guest.id))
-    return render_template("profiles/note_form.html", event=event, attendee=attendee, subject=guest, note=note,
-                           form=form, back=url_for("profiles.guest_profile", slug=slug, guest_id=guest.id),
-                           delete_url=url_for("profiles.delete_note", slug=slug, guest_id=guest.id)), (
-        422 if form.errors else 200
-    )
+        notes.save_organiser_note(current_user, guest, form.body.data, form.starters.data, utcnow())
+        flash(f"Your note on {guest.name} is saved. Only you can read it.", "success")
+        return redirect(url_for("profiles.organiser_notes", event_id=event.id))
+    back = url_for("profiles.organiser_notes", event_id=event.id)
+    delete_url = url_for("profiles.delete_organiser_note", event_id=event.id, guest_id=guest.id)
+    return render_template("profiles/organiser_note_form.html", event=event, subject=guest, note=note, form=form,
+                           back=back, delete_url=delete_url), (422 if form.errors else 200)
 
 
-@bp.post("/e/<slug>/notes/<int:guest_id>/delete")
-def delete_note(slug, guest_id):
-    """Delete the guest's own note about a listed guest."""
-    _event, attendee = coming_guest_or_403(slug)
-    guest = directory.listed_guest_or_404(attendee, guest_id)
-    notes.delete_note(notes.guest_note(attendee, guest))
+@bp.post("/events/<int:event_id>/notes/<int:guest_id>/delete")
+@login_required
+def delete_organiser_note(event_id, guest_id):
+    """Delete the organiser's own note about a guest."""
+    event = get_managed_event_or_404(event_id)
+    notes.delete_note(notes.organiser_note(current_user, notes.event_guest_or_404(event, guest_id)))
     flash("Note deleted.", "success")
-    return redirect(url_for("profiles.research", slug=slug))
+    return redirect(url_for("profiles.organiser_notes", event_id=event.id))
 
 
-@bp.get("/e/<slug>/research")
-def research(slug):
-    """My research: guests I have notes on, and listed guests offering what I seek that I have not looked at."""
-    event, attendee = coming_guest_or_403(slug)
-    return render_template("profiles/research.html", event=event, attendee=attendee,
-                           research=directory.my_research(attendee))
-
-
-@bp.get("/e/<slug>/my-data.json")
-def export_data(slug):
-    """Download everything eventkit holds about the signed-in guest, as JSON."""
-    event, attendee = load_guest_or_403(slug)
-    body = json.dumps(services.export_data(attendee), indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="eventkit-{event.slug}-my-data.json"',
-        "Cache-Control": "no-store",
-    })
-
-
-@bp.route("/e/<slug>/profile/delete", methods=["GET", "POST"])
-def delete_profile(slug):
-    """Confirm, then erase the guest's profile data, intents and notes."""
-    event, attendee = load_guest_or_403(slug)
-    form = DeleteProfileForm()
-    if form.validate_on_submit():
-        services.delete_profile_data(attendee, utcnow())
-        flash("Your profile, offers, seeks and notes are deleted. The organiser keeps your name and email "
-              "on the guest list.", "success")
-        return redirect(url_for("profiles.edit_profile", slug=slug))
-    return render_template("profiles/delete_profile.html", event=event, attendee=attendee, form=form), (
-        422 if form.errors else 200
-    )
+@bp.post("/events/<int:event_id>/profiles/remind")
+@login_required
+def remind_unready(event_id):
+    """Email every unready guest a reminder to finish their profile (at most once a day each)."""
+    event = get_managed_event_or_404(event_id)
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("profiles.organiser_notes", event_id=event.id))
+    queued = services.remind_unready(event, current_user.actor, utcnow())
+    if queued:
+        flash(f"Reminder queued for {queued} guest{'s' if queued != 1 else ''}.", "success")
+    else:
+        flash("Nobody to remind: every unready guest has already had today's reminder, or everyone is ready.",
+              "info")
+    return redirect(f"/events/{event.id}")

@@ -1,0 +1,4 @@
+"""The attendees feature's blueprint; its page modules add their routes to it."""
+from flask import Blueprint
+
+bp = Blueprint("attendees", __name__)

@@ -1,0 +1,4 @@
+"""The auth feature's blueprint; its page modules add their routes to it."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

@@ -1,0 +1,4 @@
+"""The events feature's blueprint; its page modules add their routes to it."""
+from flask import Blueprint
+
+bp = Blueprint("events", __name__)

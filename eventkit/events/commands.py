@@ -1,1 +1,0 @@
-"""CLI commands of the events feature (registered on the `flask eventkit` group)."""

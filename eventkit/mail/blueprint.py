@@ -1,0 +1,4 @@
+"""The mail feature's blueprint; its page modules add their routes to it."""
+from flask import Blueprint
+
+bp = Blueprint("mail", __name__)

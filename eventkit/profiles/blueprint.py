@@ -1,0 +1,4 @@
+"""The profiles feature's blueprint; its page modules add their routes to it."""
+from flask import Blueprint
+
+bp = Blueprint("profiles", __name__)
