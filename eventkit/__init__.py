@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_FOLDER))
     configure(app, test_config)
     register_extensions(app)
+    register_web_hardening(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -47,6 +48,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+
+
+def register_web_hardening(app: Flask) -> None:
+    import_module("eventkit.web").register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,8 +1,11 @@
 """Configuration from environment variables (each one is documented in the README)."""
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -19,6 +22,9 @@ NUMERIC_SETTINGS = (
 )
 WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "development"}
 MIN_KEY_LENGTH = 32
+#: a production SECRET_KEY must carry at least this many bits by the estimate in `key_entropy_bits`
+MIN_KEY_BITS = 128
+KEY_ADVICE = 'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -57,6 +63,7 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "BASE_URL": os.environ.get("EVENTKIT_BASE_URL", "http://localhost:5000").rstrip("/"),
+        "TRUSTED_PROXIES": int(os.environ.get("EVENTKIT_TRUSTED_PROXIES") or 0),
         "ALLOW_SIGNUP": _bool("EVENTKIT_ALLOW_SIGNUP", True),
         "DEVELOPMENT": os.environ.get("EVENTKIT_ENV", "production") == "development",
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
@@ -80,6 +87,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,
         PASSWORD_HASH_METHOD="scrypt",
     )
@@ -87,17 +97,51 @@ def configure(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["SECRET_KEY"] = _secret_key(app)
+    _secure_cookies(app)
+
+
+def _secure_cookies(app: Flask) -> None:
+    """Session and remember-me cookies travel only over HTTPS whenever the public address is https."""
+    https = app.config["BASE_URL"].startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = https
+    app.config["REMEMBER_COOKIE_SECURE"] = https
+
+
+def key_entropy_bits(key: str) -> float:
+    """A rough estimate of a key's randomness: its length times the Shannon entropy of its characters.
+
+    Forty 'a's score 0, `secrets.token_urlsafe(48)` about 340. A key that repeats a shorter piece
+    (abcabc...) counts as that piece alone.
+    """
+    unit = _repeating_unit(key)
+    counts = Counter(unit)
+    per_char = -sum(n / len(unit) * math.log2(n / len(unit)) for n in counts.values())
+    return per_char * len(unit)
+
+
+def _repeating_unit(text: str) -> str:
+    """The shortest piece whose repetition makes `text` ("abab" -> "ab")."""
+    period = (text + text).find(text, 1)
+    return text[:period] if text and period < len(text) else text
+
+
+def key_weakness(key: str) -> str | None:
+    """Why `key` is too weak for production, or None when it passes the documented rule."""
+    if len(key) < MIN_KEY_LENGTH or key.lower() in WEAK_KEYS:
+        return f"use at least {MIN_KEY_LENGTH} random characters"
+    if key_entropy_bits(key) < MIN_KEY_BITS:
+        return (f"it is too predictable (repeated or few distinct characters, about "
+                f"{key_entropy_bits(key):.0f} of the {MIN_KEY_BITS} bits needed)")
+    return None
 
 
 def _secret_key(app: Flask) -> str:
     key = app.config.get("SECRET_KEY")
     relaxed = app.debug or app.testing or app.config.get("DEVELOPMENT")
     if key:
-        if not relaxed and (len(key) < MIN_KEY_LENGTH or key.lower() in WEAK_KEYS):
-            raise RuntimeError(
-                f"SECRET_KEY is too weak: use at least {MIN_KEY_LENGTH} random characters, "
-                'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
-            )
+        weakness = None if relaxed else key_weakness(key)
+        if weakness:
+            raise RuntimeError(f"SECRET_KEY is too weak: {weakness}. Use a long random value, {KEY_ADVICE}")
         return key
     if not relaxed:
         raise RuntimeError(

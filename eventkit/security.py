@@ -10,8 +10,9 @@ from flask import current_app
 
 TOKEN_BYTES = 24  # 192 bits
 #: for pages whose address holds a secret (personal link, door link, check-in code): never cached,
-#: and the address is never sent on to another site as a Referer
-SECRET_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+#: and the address is never sent on to another site as a Referer. `same-origin` rather than
+#: `no-referrer`: the page's own forms must send their Referer, or Flask-WTF refuses them over HTTPS
+SECRET_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 
 
 def new_token() -> str:

@@ -238,7 +238,7 @@ def test_reset_password_command_refuses_clearly(app, runner, organiser, email, p
 def test_production_hashes_passwords_with_scrypt(tmp_path, monkeypatch):
     from eventkit import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("SECRET_KEY", "kQ3-v9Zr_Lm2xW7pT4yN8bH1cF6dJ0sA5gE")
     production = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
     assert production.config["PASSWORD_HASH_METHOD"] == "scrypt"
     with production.app_context():

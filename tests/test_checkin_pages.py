@@ -31,7 +31,7 @@ def test_new_door_link_is_shown_once_and_opens_the_scanner(app, client, login, o
     assert "Garden &lt;gate&gt;" in page and "<svg" in page
     assert url not in client.get(f"/events/{event.id}/door").get_data(as_text=True)
     scanner = client.get(url.replace("http://eventkit.test", ""))
-    assert scanner.status_code == 200 and scanner.headers["Referrer-Policy"] == "no-referrer"
+    assert scanner.status_code == 200 and scanner.headers["Referrer-Policy"] == "same-origin"
     html = scanner.get_data(as_text=True)
     assert "vendor/jsqr/jsQR.js" in html and "checkin.js" in html and event.title in html
     with app.app_context():

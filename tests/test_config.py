@@ -1,4 +1,6 @@
 """Configuration from the environment, and the secret-key rules."""
+import secrets
+
 import pytest
 
 from eventkit import create_app
@@ -26,7 +28,7 @@ def test_development_generates_and_keeps_a_key_under_instance(tmp_path, monkeypa
 
 
 def test_limits_and_mail_settings_come_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.setenv("BRIEFINGS_RENDER_TIMEOUT", "30.5")
     monkeypatch.setenv("GUEST_IMPORT_MAX_BYTES", "1000")
     monkeypatch.setenv("MAIL_USE_SSL", "1")

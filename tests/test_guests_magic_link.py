@@ -12,7 +12,7 @@ def test_magic_link_signs_in_and_redirects_without_the_token(client, event, make
     assert response.status_code == 302
     assert response.headers["Location"] == f"/e/{event.slug}/me"
     assert guest.token not in response.headers["Location"]
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     page = client.get(f"/e/{event.slug}/me")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

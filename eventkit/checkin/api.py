@@ -14,6 +14,7 @@ from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.extensions import csrf
 from eventkit.security import secret_page
+from eventkit.web import door_permissions
 
 MAX_BODY = 2048
 SCAN_FIELDS = {"code": str, "nonce": str}
@@ -41,6 +42,7 @@ bp.teardown_request(release_write_gate)
 
 
 @bp.get("/door/<secret>")
+@door_permissions
 def door_page(secret: str):
     """The volunteer's scanner page: camera, name search, undo and the live count."""
     try:
