@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_FOLDER))
     configure(app, test_config)
+    register_logging(app)
     register_extensions(app)
     register_web_hardening(app)
     register_blueprints(app)
@@ -40,6 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_logging(_app: Flask) -> None:
+    import_module("eventkit.logmask").install()
 
 
 def register_extensions(app: Flask) -> None:
