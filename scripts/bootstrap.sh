@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
-  poppler-utils chromium
+  poppler-utils chromium openssl
 )
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -13,6 +14,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"Listening at: https?://127\.0\.0\.1:(\d+)")
+#: this worktree's port range, for a server whose address must be known before it starts
+PORTS = range(8300, 8400)
+
+
+def free_port() -> int:
+    """A port of PORTS that nothing listens on right now."""
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS}")
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1 made with openssl: (certificate, key)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
 
 
 def server_env(app, **extra) -> dict:
@@ -51,10 +75,13 @@ def _wait_healthy(base_url: str, deadline: float) -> None:
 
 
 @contextmanager
-def running_gunicorn(env: dict, log_dir: Path, *extra_args: str, https: bool = False):
-    """gunicorn -c gunicorn.conf.py wsgi:app on 127.0.0.1:<free port>; yields (base URL, access log, error log)."""
+def running_gunicorn(env: dict, log_dir: Path, *extra_args: str, https: bool = False, port: int = 0):
+    """gunicorn -c gunicorn.conf.py wsgi:app on 127.0.0.1:`port` (0: any free one).
+
+    Yields (base URL, access log, error log).
+    """
     access_log, error_log = log_dir / "access.log", log_dir / "error.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0",
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
                "--workers", "1", "--threads", "4", "--access-logfile", str(access_log),
                "--error-logfile", str(error_log), *extra_args, "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
