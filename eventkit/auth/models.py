@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +23,15 @@ class Organiser(UserMixin, db.Model):
     #: werkzeug scrypt hash
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: None until the owner of a self-made account opens the link emailed to them; accounts made
+    #: with the CLI or the demo count as confirmed from the start
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    #: made through open sign-up: no email to anyone else before confirmation, and a capped first day
+    self_signup: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def set_password(self, password: str) -> None:
         """Hash with scrypt (the test suite configures a cheaper method to stay fast)."""
@@ -49,11 +58,22 @@ class Organiser(UserMixin, db.Model):
         return f"<Organiser {self.email}>"
 
 
-class LoginFailure(db.Model):
-    """One failed sign-in, keyed by a hash of the email typed (known or not)."""
+class LoginThrottle(db.Model):
+    """A counter of password checks that failed inside one window, for one key.
 
-    __tablename__ = "login_failure"
+    Two kinds of key, both hashes (no email is stored): one email typed from one client address
+    (locks after a few failures) and one email from anywhere (slows down after many). A sign-in
+    claims its slot in both rows with a conditional UPDATE before the password is checked, so
+    concurrent attempts can never check more passwords than the limit.
+    """
+
+    __tablename__ = "login_throttle"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: hash of the email alone, to clear every row of an email (successful sign-in, reset-password)
     email_hash: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: email-wide rows past the ceiling: no password is checked for this email before this time
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

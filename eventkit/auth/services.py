@@ -1,31 +1,27 @@
 """Organiser accounts: sign-up, password sign-in with throttling, safe redirects."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventkit import audit
-from eventkit.auth.models import LoginFailure, Organiser
+from eventkit.auth import throttle
+from eventkit.auth.models import Organiser
 from eventkit.db import atomic, db
 from eventkit.errors import DomainError
-from eventkit.security import hash_token
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
-#: failed sign-ins allowed for one email inside the window; the next attempt is refused
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+#: failed sign-ins allowed for one email from one address inside the window (see auth/throttle.py)
+MAX_FAILURES = throttle.MAX_FAILURES
+THROTTLED = throttle.THROTTLED
 WRONG_CREDENTIALS = "That email and password do not match an organiser account."
-THROTTLED = (
-    "Too many failed sign-in attempts for this email. Wait 15 minutes, then try again "
-    "(check the password carefully)."
-)
 _dummy_hashes: dict[str, str] = {}
 
 
@@ -78,19 +74,19 @@ def reset_password(email: str, password: str) -> Organiser:
         raise DomainError(f"No organiser account uses {email.strip().lower()}.", "no_account")
     check_password_rules(password)
     organiser.set_password(password)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(organiser.email)))
+    throttle.clear(organiser.email)
     db.session.flush()
     return organiser
 
 
-def change_password(organiser: Organiser, current: str, new: str, now: datetime) -> Organiser:
+def change_password(organiser: Organiser, current: str, new: str, now: datetime, address: str = "") -> Organiser:
     """A signed-in organiser's new password, after checking the current one.
 
     A wrong current password counts as a failed sign-in (same throttle, so a borrowed browser
     cannot guess it); the new one must follow the rules and differ from the current one.
     Every other browser signed in to the account is signed out (see Organiser.session_version).
     """
-    authenticate(organiser.email, current, now)
+    authenticate(organiser.email, current, now, address)
     check_password_rules(new)
     if new == current:
         raise DomainError("Choose a password different from the current one.", "same_password")
@@ -98,22 +94,6 @@ def change_password(organiser: Organiser, current: str, new: str, now: datetime)
     db.session.flush()
     audit.record("organiser.password_changed", actor=organiser.actor, target=organiser.actor)
     return organiser
-
-
-def _email_key(email: str) -> str:
-    return hash_token((email or "").strip().lower())
-
-
-def recent_failures(email: str, now: datetime) -> int:
-    """Failed sign-ins for this email (known or not) inside the throttling window."""
-    query = select(func.count(LoginFailure.id)).where(
-        LoginFailure.email_hash == _email_key(email), LoginFailure.at > now - FAILURE_WINDOW
-    )
-    return db.session.scalar(query) or 0
-
-
-def is_throttled(email: str, now: datetime) -> bool:
-    return recent_failures(email, now) >= MAX_FAILURES
 
 
 def _burn_time(password: str) -> None:
@@ -124,34 +104,25 @@ def _burn_time(password: str) -> None:
     check_password_hash(_dummy_hashes[method], password)
 
 
-def authenticate(email: str, password: str, now: datetime) -> Organiser:
-    """The organiser for these credentials.
+def authenticate(email: str, password: str, now: datetime, address: str = "") -> Organiser:
+    """The organiser for these credentials, typed from the client address `address`.
 
-    Raises DomainError("throttled", status 429) when MAX_FAILURES failures for this email happened
-    within the window (even with the right password), and DomainError("bad_credentials", 401)
-    otherwise; a failure is recorded in the session (the caller must let it commit).
-    The answer is the same whether or not an account uses the email.
+    Claims a throttle slot first (auth/throttle.py): DomainError("throttled" or "slowed", 429)
+    when no password may be checked now, even the right one. A wrong password raises
+    DomainError("bad_credentials", 401) and its claim stays in the session (the caller must let it
+    commit). The answer is the same whether or not an account uses the email.
     """
     email = (email or "").strip().lower()
-    if is_throttled(email, now):
-        raise DomainError(THROTTLED, "throttled", 429)
+    throttle.claim(email, address, now)
     organiser = organiser_by_email(email)
     if organiser is None:
         _burn_time(password)
     if organiser is None or not organiser.check_password(password):
-        _forget_old_failures(email, now)
-        db.session.add(LoginFailure(email_hash=_email_key(email), at=now))
         db.session.flush()
         raise DomainError(WRONG_CREDENTIALS, "bad_credentials", 401)
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email_hash == _email_key(email)))
+    throttle.clear(email)
+    throttle.prune(now)
     return organiser
-
-
-def _forget_old_failures(email: str, now: datetime) -> None:
-    """Drop this email's failures that no longer count, so the table stays small."""
-    db.session.execute(delete(LoginFailure).where(
-        LoginFailure.email_hash == _email_key(email), LoginFailure.at <= now - FAILURE_WINDOW
-    ))
 
 
 def safe_next(target: str | None, default: str) -> str:

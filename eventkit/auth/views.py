@@ -27,11 +27,12 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 422 if form.is_submitted() else 200
     try:
-        organiser = services.authenticate(form.email.data, form.password.data, now=utcnow())
+        organiser = services.authenticate(form.email.data, form.password.data, now=utcnow(),
+                                          address=request.remote_addr or "")
     except DomainError as error:
         form.password.errors = [error.message]
         # a wrong password must be remembered (200 commits); a throttled attempt writes nothing
-        return render_template("auth/login.html", form=form), 429 if error.code == "throttled" else 200
+        return render_template("auth/login.html", form=form), error.status if error.status == 429 else 200
     login_user(organiser, remember=form.remember.data)
     flash(f"Welcome back, {organiser.name}.", "info")
     return redirect(_after_login_url())
@@ -73,13 +74,14 @@ def account():
     if not form.validate_on_submit():
         return render_template("auth/account.html", form=form), 422 if form.is_submitted() else 200
     try:
-        services.change_password(current_user, form.current.data, form.password.data, now=utcnow())
+        services.change_password(current_user, form.current.data, form.password.data, now=utcnow(),
+                                 address=request.remote_addr or "")
     except DomainError as error:
         if error.code == "bad_credentials":
             form.current.errors = ["That is not your current password."]
             return render_template("auth/account.html", form=form), 200  # 200 keeps the failed attempt
-        (form.current if error.code == "throttled" else form.password).errors = [error.message]
-        return render_template("auth/account.html", form=form), 429 if error.code == "throttled" else 422
+        (form.current if error.status == 429 else form.password).errors = [error.message]
+        return render_template("auth/account.html", form=form), 429 if error.status == 429 else 422
     login_user(current_user._get_current_object(), remember=_had_remember_cookie())
     flash("Password changed. Other browsers signed in to your account are now signed out.", "info")
     return redirect(url_for("auth.account"))
