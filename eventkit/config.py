@@ -20,6 +20,8 @@ NUMERIC_SETTINGS = (
     "BRIEFINGS_RENDER_WORKERS",
     "BRIEFINGS_PARALLEL_MIN_GUESTS",
 )
+#: numbers read from variables with the EVENTKIT_ prefix (the setting is the name without it)
+PREFIXED_NUMERIC_SETTINGS = ("EVENTKIT_NEW_ACCOUNT_DAILY_MAIL",)
 WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "development"}
 MIN_KEY_LENGTH = 32
 #: a production SECRET_KEY must carry at least this many bits by the estimate in `key_entropy_bits`
@@ -50,10 +52,10 @@ def normalise_database_url(url: str) -> str:
 
 def _numbers() -> dict:
     values = {}
-    for name in NUMERIC_SETTINGS:
+    for name in NUMERIC_SETTINGS + PREFIXED_NUMERIC_SETTINGS:
         raw = os.environ.get(name, "").strip()
         if raw:
-            values[name] = float(raw) if "." in raw else int(raw)
+            values[name.removeprefix("EVENTKIT_")] = float(raw) if "." in raw else int(raw)
     return values
 
 

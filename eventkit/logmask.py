@@ -1,7 +1,8 @@
 """Log lines never carry a secret: the secret part of every secret URL is masked.
 
 A personal link (/g/<token>), a door link (/door/<secret>, /api/door/<secret>/...), a check-in
-code (/c/<code>), a one-click follow-up link (.../followup/go/<token>), a `token=`/`secret=`/
+code (/c/<code>), a one-click follow-up link (.../followup/go/<token>), an account confirmation
+link (/auth/confirm/<token>), a `token=`/`secret=`/
 `code=`/`key=` query value, and any token-shaped word (24 or more URL-safe characters mixing
 upper case, lower case and a digit, `-` or `_`, as `secrets.token_urlsafe` makes: a net for
 secret URLs added later) become `***`.
@@ -15,7 +16,7 @@ import re
 
 MASK = "***"
 _SECRET_SEGMENTS = re.compile(
-    r"(/(?:g|door|api/door|c|followup/go)/)[^/?#\s\"']+"
+    r"(/(?:g|door|api/door|c|followup/go|auth/confirm)/)[^/?#\s\"']+"
 )
 _SECRET_PARAMETERS = re.compile(r"([?&;](?:token|secret|code|key)=)[^&#\s\"']+", re.I)
 _TOKEN_SHAPED = re.compile(r"(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])"

@@ -14,7 +14,7 @@ from eventkit.errors import DomainError
 def create_organiser(email: str, name: str, password: str) -> None:
     """Create an organiser account (for servers where sign-up is disabled)."""
     try:
-        organiser = register_organiser(email, name, password)
+        organiser = register_organiser(email, name, password, confirmed=True)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

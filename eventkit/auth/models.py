@@ -25,9 +25,14 @@ class Organiser(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: None until the owner of a self-made account opens the link emailed to them; accounts made
     #: with the CLI or the demo count as confirmed from the start
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: made through open sign-up: no email to anyone else before confirmation, and a capped first day
     self_signup: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __init__(self, **fields):
+        """An account is confirmed from its creation unless `email_confirmed_at=None` is given."""
+        fields.setdefault("email_confirmed_at", utcnow())
+        super().__init__(**fields)
 
     @property
     def email_confirmed(self) -> bool:

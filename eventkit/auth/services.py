@@ -47,8 +47,12 @@ def organiser_by_email(email: str) -> Organiser | None:
     return db.session.scalars(select(Organiser).where(Organiser.email == email.strip().lower())).first()
 
 
-def register_organiser(email: str, name: str, password: str) -> Organiser:
-    """Create an organiser account; raises DomainError for a bad email/password or a taken email."""
+def register_organiser(email: str, name: str, password: str, *, confirmed: bool) -> Organiser:
+    """Create an organiser account; raises DomainError for a bad email/password or a taken email.
+
+    `confirmed=False` (open sign-up): the account must confirm its email before eventkit emails
+    anyone else for it, and its first day's mail is capped (eventkit/mail/limits.py).
+    """
     email = normalise_email(email)
     name = " ".join((name or "").split())
     if not name:
@@ -56,7 +60,8 @@ def register_organiser(email: str, name: str, password: str) -> Organiser:
     check_password_rules(password)
     if organiser_by_email(email) is not None:
         raise DomainError("An organiser account with this email already exists. Sign in instead.", "taken")
-    organiser = Organiser(email=email, name=name[:120])
+    organiser = Organiser(email=email, name=name[:120], self_signup=not confirmed,
+                          **({} if confirmed else {"email_confirmed_at": None}))
     organiser.set_password(password)
     try:
         with atomic():

@@ -2,7 +2,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from eventkit.auth import services
+from eventkit.auth import confirmation, services
 from eventkit.auth.blueprint import bp
 from eventkit.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from eventkit.db import utcnow
@@ -49,13 +49,34 @@ def signup():
     if not form.validate_on_submit():
         return render_template("auth/signup.html", form=form), 422 if form.is_submitted() else 200
     try:
-        organiser = services.register_organiser(form.email.data, form.name.data, form.password.data)
+        organiser = services.register_organiser(form.email.data, form.name.data, form.password.data,
+                                                confirmed=False)
     except DomainError as error:
         form.email.errors = [error.message]
         return render_template("auth/signup.html", form=form), 422
+    confirmation.queue_confirmation(organiser, utcnow())
     login_user(organiser)
-    flash("Your organiser account is ready. Create your first gathering.", "info")
+    flash(f"Your organiser account is ready. We sent a link to {organiser.email}: open it to confirm "
+          "your address before eventkit emails your guests. Meanwhile, set up your first gathering.", "info")
     return redirect(url_for("events.index"))
+
+
+@bp.get("/auth/confirm/<token>")
+def confirm_email(token: str):
+    """The link emailed at sign-up: confirms the account's email address."""
+    organiser = confirmation.confirm_email(token, utcnow())
+    flash(f"Thank you: {organiser.email} is confirmed. eventkit can now email your guests.", "success")
+    return redirect(url_for("events.index" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.post("/auth/resend-confirmation")
+@login_required
+def resend_confirmation():
+    """Email the confirmation link again (at most once every few minutes)."""
+    if not current_user.email_confirmed:
+        confirmation.queue_confirmation(current_user, utcnow())
+        flash(f"A new confirmation link is on its way to {current_user.email}.", "info")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/auth/logout")

@@ -11,6 +11,7 @@ from eventkit import audit
 from eventkit.db import db, insert_ignore, insert_new_rows, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
+from eventkit.mail.limits import check_sender
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 
 __all__ = ["Attachment", "Draft", "one_line", "queue_email", "queue_emails", "render_message", "outbox_counts",
@@ -114,6 +115,7 @@ def queue_email(
     subject are collapsed to one line, so they can never add a header.
     """
     values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now or utcnow(), context)
+    check_sender(event_id, [values["to_email"]], values["created_at"])
     email_id = insert_ignore(OutboundEmail, values, ["dedupe_key"])
     if email_id is None:
         return None
@@ -133,6 +135,7 @@ def queue_emails(drafts: list[Draft], *, template: str, purpose: str, event_id: 
     now = now or utcnow()
     rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context})
             for d in drafts]
+    check_sender(event_id, [row["to_email"] for row in rows], now)
     inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
     attachments = [item.row(inserted[d.dedupe_key]) for d in drafts if d.dedupe_key in inserted for item in d.attachments]
     if attachments:
