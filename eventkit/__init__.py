@@ -77,4 +77,5 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     import_module("eventkit.demo.commands")
+    import_module("eventkit.backup")
     app.cli.add_command(import_module("eventkit.cli").eventkit_cli)
