@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what eventkit needs on a Debian machine: system libraries (WeasyPrint's Pango, fonts,
-# poppler, Chromium for browser tests) when missing, and a virtualenv in .venv with the package.
+# poppler, Chromium for browser tests, openssl for the HTTPS test's certificate) when missing, and a
+# virtualenv in .venv with the package, its dependencies pinned by constraints.txt
+# (scripts/update-constraints.sh renews that file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,6 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PYTHON" -m venv .venv
 fi
-echo "==> installing Python packages"
+echo "==> installing Python packages (exact versions from constraints.txt)"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[test]"

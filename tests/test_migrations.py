@@ -156,3 +156,22 @@ def test_downgrading_0006_fails_messages_still_waiting_for_an_attachment(scratch
         assert [(a.email_id, bytes(a.content)) for a in attachments] == [(ready, b"x")]
         flask_migrate.upgrade()
         assert db.session.get(OutboundEmail, ready).attachments[0].producer is None
+
+
+def test_downgrades_that_would_delete_check_ins_refuse_and_keep_them(scratch_app, capfd):
+    from eventkit.checkin.models import CheckIn
+
+    with scratch_app.app_context():
+        flask_migrate.upgrade()
+        guest_id = _populate()
+        event_id = db.session.get(Attendee, guest_id).event_id
+        db.session.add(CheckIn(event_id=event_id, attendee_id=guest_id, method="search"))
+        db.session.commit()
+        db.session.close()
+        with pytest.raises(SystemExit):
+            flask_migrate.downgrade(revision="0001")
+        assert "Refusing to downgrade below revision 0003: it would delete 1 check-in records" in capfd.readouterr().err
+        flask_migrate.upgrade()
+        assert current_revision() == head_revision(scratch_app)
+        assert db.session.scalars(select(CheckIn.attendee_id)).all() == [guest_id]
+        db.session.close()

@@ -9,6 +9,7 @@ The attendee table is untouched: `attendee.checked_in_at` stays the truth, `chec
 from alembic import op
 import sqlalchemy as sa
 
+from eventkit.migration_guard import refuse_to_drop_rows
 
 
 revision = '0003'
@@ -89,6 +90,7 @@ def upgrade():
 
 
 def downgrade():
+    refuse_to_drop_rows(op.get_bind(), {"checkin": "check-in records"}, revision)
     with op.batch_alter_table('retired_checkin_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_retired_checkin_code_attendee_id'))
     op.drop_table('retired_checkin_code')

@@ -8,6 +8,8 @@ Create Date: 2026-11-23
 from alembic import op
 import sqlalchemy as sa
 
+from eventkit.migration_guard import refuse_to_drop_rows
+
 
 revision = '0005'
 down_revision = '0003'
@@ -148,6 +150,9 @@ def upgrade():
 
 
 def downgrade():
+    refuse_to_drop_rows(op.get_bind(), {"connection": "connections", "followup_task": "follow-up tasks",
+                                        "followup_action": "follow-up actions", "encounter": "logged encounters"},
+                        revision)
     op.drop_table('followup_reminder')
     op.drop_table('encounter')
     op.drop_table('followup_action')
