@@ -30,6 +30,9 @@ PERMISSIONS = {"camera": "()", "microphone": "()", "geolocation": "()", "payment
                "browsing-topics": "()"}
 #: the door page reads QR codes with the phone's camera
 DOOR_PERMISSIONS = PERMISSIONS | {"camera": "(self)"}
+#: an email's HTML shown in a sandboxed iframe (srcdoc inherits the page's policy) keeps its inline
+#: styles; scripts stay forbidden, and the sandbox runs none anyway
+EMAIL_PREVIEW_CSP = CSP | {"style-src": "'self' 'unsafe-inline'"}
 
 
 def register(app: Flask) -> None:
@@ -54,3 +57,8 @@ def register(app: Flask) -> None:
 def door_permissions(view):
     """Decorator: the view's page may use the camera (the door scanner)."""
     return talisman(permissions_policy=DOOR_PERMISSIONS)(view)
+
+
+def email_preview_policy(view):
+    """Decorator: the view's page shows an email's HTML (inline styles) in a sandboxed iframe."""
+    return talisman(content_security_policy=EMAIL_PREVIEW_CSP)(view)

@@ -9,6 +9,8 @@ import pytest
 
 from eventkit import create_app
 from eventkit.config import key_entropy_bits, key_weakness
+from eventkit.db import db
+from eventkit.mail.models import OutboundEmail
 from tests.conftest import PASSWORD
 
 
@@ -104,3 +106,18 @@ def test_low_entropy_production_keys_are_refused_with_a_clear_message(tmp_path, 
                                  "correct horse battery staple plus two more words"])
 def test_random_keys_pass(key):
     assert key_weakness(key) is None, key_entropy_bits(key)
+
+
+def test_the_outbox_message_page_lets_the_emails_own_styles_show_but_no_script(app, client, login, organiser, event):
+    with app.app_context():
+        email = OutboundEmail(event_id=event.id, to_email="g@example.com", subject="Hi", body_text="Hi",
+                              body_html='<p style="color:#123">Hi</p>', purpose="notice", dedupe_key="preview")
+        db.session.add(email)
+        db.session.commit()
+        email_id = email.id
+    login(organiser)
+    page = client.get(f"/events/{event.id}/outbox/{email_id}")
+    assert page.status_code == 200 and b"sandbox srcdoc=" in page.data
+    csp = csp_directives(page)
+    assert csp["style-src"] == "'self' 'unsafe-inline'" and csp["script-src"] == "'self'"
+    assert csp_directives(client.get(f"/events/{event.id}/outbox"))["style-src"] == "'self'"

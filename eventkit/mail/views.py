@@ -11,6 +11,7 @@ from eventkit.events.access import get_managed_event_or_404
 from eventkit.mail.blueprint import bp
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import get_event_email, outbox_counts, outbox_query, retry_failed
+from eventkit.web import email_preview_policy
 
 PER_PAGE = 50
 
@@ -39,6 +40,7 @@ def outbox(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/outbox/<int:email_id>")
+@email_preview_policy
 @login_required
 def message(event_id: int, email_id: int):
     """One message as the guest reads it (plain text, escaped) with its delivery history."""
