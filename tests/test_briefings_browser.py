@@ -22,7 +22,7 @@ def count(page, name: str) -> str:
 
 def test_sent_briefings_show_up_on_the_open_event_page(app, organiser, make_event, make_attendee, make_intent,
                                                        live_server):  # noqa: F811
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     gathering = build_gathering(app, make_event, make_attendee, make_intent)
     with sync_playwright() as playwright:
@@ -43,9 +43,8 @@ def test_sent_briefings_show_up_on_the_open_event_page(app, organiser, make_even
             with app.app_context():
                 assert send_due().sent == 4
 
-            page.wait_for_function(
-                "document.querySelector('#briefing-emails [data-count=\"sent\"]').textContent === '4'",
-                timeout=15_000)
+            # a locator, not wait_for_function: the page's CSP forbids evaluating strings
+            expect(page.locator('#briefing-emails [data-count="sent"]')).to_have_text("4", timeout=15_000)
             assert (count(page, "queued"), count(page, "failed")) == ("0", "0")
             assert page.is_hidden("#briefing-emails [data-when-queued]")
         finally:
