@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from eventkit.db import db
+from eventkit.web import plain_http_allowed
 
 bp = Blueprint("main", __name__)
 
@@ -17,6 +18,7 @@ def index():
 
 
 @bp.get("/healthz")
+@plain_http_allowed
 def healthz():
     """Liveness and database check for load balancers."""
     db.session.execute(text("SELECT 1"))

@@ -46,6 +46,7 @@ def register(app: Flask) -> None:
         referrer_policy=REFERRER_POLICY,
         permissions_policy=PERMISSIONS,
         strict_transport_security=https,
+        strict_transport_security_include_subdomains=False,  # other hosts of the domain are not ours
         # config.py sets the cookie flags from EVENTKIT_BASE_URL; Talisman would force Secure always
         session_cookie_secure=False,
     )
@@ -62,3 +63,8 @@ def door_permissions(view):
 def email_preview_policy(view):
     """Decorator: the view's page shows an email's HTML (inline styles) in a sandboxed iframe."""
     return talisman(content_security_policy=EMAIL_PREVIEW_CSP)(view)
+
+
+def plain_http_allowed(view):
+    """Decorator: no redirect to https (a load balancer's health check talks plain http)."""
+    return talisman(force_https=False)(view)

@@ -7,9 +7,10 @@ import re
 import pytest
 from flask import request
 
+from eventkit import create_app
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, build_config
 
 PUBLIC = "https://gather.example.org"
 PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "gather.example.org", "X-Forwarded-For": "203.0.113.7"}
@@ -65,3 +66,14 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(app, client):
 
     client.get("/_whoami", headers=PROXY)
     assert seen == {"addr": "127.0.0.1", "secure": False, "host": "localhost"}
+
+
+def test_outside_tests_plain_http_is_redirected_to_https_except_the_health_check(migrated_database, tmp_path):
+    app = create_app(build_config(migrated_database, tmp_path, TESTING=False, BASE_URL=PUBLIC, TRUSTED_PROXIES=1))
+    client = app.test_client()
+    redirected = client.get("/auth/login", headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "gather.example.org"})
+    assert redirected.status_code == 302 and redirected.headers["Location"] == f"{PUBLIC}/auth/login"
+    assert client.get("/auth/login", headers=PROXY).status_code == 200
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
