@@ -1,7 +1,7 @@
 """Downloads of briefings (guest and organiser), the run-sheet, and emailing briefings to guests."""
 from __future__ import annotations
 
-from flask import Response, flash, jsonify, redirect, request
+from flask import Response, flash, jsonify, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -95,7 +95,7 @@ def email_status(event_id: int):
 
 
 def _event_page(event: Event) -> str:
-    return f"/events/{event.id}#briefings"
+    return url_for("events.show", event_id=event.id, _anchor="briefings")
 
 
 @bp.app_template_global()

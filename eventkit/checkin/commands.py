@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import click
-from flask import url_for
 from sqlalchemy import select
 
 from eventkit import audit
@@ -12,7 +11,7 @@ from eventkit.cli import event_or_fail, eventkit_cli
 from eventkit.db import db
 from eventkit.errors import DomainError
 from eventkit.qr import checkin_url
-from eventkit.templating import external_url
+from eventkit.urls import external_url_for
 
 
 @eventkit_cli.command("door-link")
@@ -29,8 +28,7 @@ def door_link(event_slug: str, label: str) -> None:
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
-    with _url_context():
-        click.echo(external_url(url_for("checkin.door_page", secret=secret)))
+    click.echo(external_url_for("checkin.door_page", secret=secret))
 
 
 @eventkit_cli.command("checkin-code-rotate")
@@ -47,9 +45,3 @@ def checkin_code_rotate(event_slug: str, email: str) -> None:
     audit.record("checkin.code_rotated", actor="system", target=f"attendee:{attendee.id}", event_id=event.id)
     db.session.commit()
     click.echo(checkin_url(code))
-
-
-def _url_context():
-    from flask import current_app
-
-    return current_app.test_request_context("/")

@@ -18,7 +18,7 @@ from eventkit.errors import DomainError
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.qr import checkin_url, qr_svg
 from eventkit.security import SECRET_PAGE_HEADERS, hash_token
-from eventkit.templating import external_url
+from eventkit.urls import external_url_for
 
 NEW_LINK_KEY = "checkin_new_door_link"
 
@@ -74,7 +74,7 @@ def create_link(event_id: int):
     except DomainError as error:
         form.label.errors.append(error.message)
         return _render_manage(event, form, error.status)
-    url = external_url(url_for("checkin.door_page", secret=secret))
+    url = external_url_for("checkin.door_page", secret=secret)
     session[NEW_LINK_KEY] = {"event_id": event.id, "label": link.label, "url": url}
     flash(f"Door link “{link.label}” created. Copy it now: it is shown only once.", "success")
     return redirect(url_for("checkin.manage", event_id=event.id))

@@ -13,6 +13,7 @@ from eventkit.followup import links
 from eventkit.followup.models import ConnectionLink, Encounter
 from eventkit.followup.services import _clean_note, connect_pairs
 from eventkit.mail.services import queue_email
+from eventkit.urls import external_url_for
 
 
 def loggable_guests(attendee: Attendee) -> list[Attendee]:
@@ -52,7 +53,7 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
     token = links.make_token(other, "confirm", encounter.id, now)
     queue_email(to_email=other.email, to_name=other.name, template="followup_encounter", purpose="followup",
                 dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, event=event,
-                logger=attendee, note=note, link_path=f"/e/{event.slug}/followup/go/{token}")
+                logger=attendee, note=note, link=external_url_for("followup.go", slug=event.slug, token=token))
     return encounter
 
 

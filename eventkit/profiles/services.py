@@ -14,6 +14,7 @@ from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
 from eventkit.mail.services import queue_email
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind, ResearchNote
+from eventkit.urls import external_url_for
 
 #: guests who are no longer coming: never listed, never reminded, not counted
 
@@ -159,7 +160,7 @@ def remind_unready(event: Event, actor: str, now: datetime) -> int:
     for key, guest in due.items():
         email = queue_email(
             to_email=guest.email, to_name=guest.name, template="profile_reminder", purpose="profile_reminder",
-            dedupe_key=key, event_id=event.id, event=event, todo=missing(guest), path=f"/e/{event.slug}/profile",
+            dedupe_key=key, event_id=event.id, event=event, todo=missing(guest), page_url=external_url_for("profiles.edit_profile", slug=event.slug),
         )
         queued += email is not None
     audit.record("profiles.reminded", actor=actor, event_id=event.id, queued=queued)
