@@ -59,7 +59,7 @@ def lock_event(event_id: int) -> Event:
 def places_taken(event_id: int, excluding: int | None = None) -> int:
     """How many guests hold a place (invited, registered, approved)."""
     stmt = select(func.count(Attendee.id)).where(
-        Attendee.event_id == event_id, Attendee.status.in_([str(s) for s in HOLDS_PLACE])
+        Attendee.event_id == event_id, Attendee.holds_place
     )
     if excluding is not None:
         stmt = stmt.where(Attendee.id != excluding)

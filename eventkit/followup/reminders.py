@@ -153,7 +153,7 @@ def _queue_digests(out: Outgoing) -> None:
     has_overdue = exists(
         select(other_task.id).join(other_owner, other_owner.id == other_task.owner_id)
         .where(other_owner.person_id == Owner.person_id, other_owner.reminders_opt_out.is_(False),
-               other_task.done_at.is_(None), other_task.due_at < now)
+               other_task.is_overdue(now))
         .correlate(Owner)
     )
     rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.reminders_opt_out.is_(False), has_overdue,

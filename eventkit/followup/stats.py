@@ -4,15 +4,18 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.events.models import Event
-from eventkit.followup.models import ACTION_LABELS, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction
+from eventkit.followup.models import (
+    ACTION_LABELS, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction, FollowUpTask,
+)
 
 FUNNEL = (("met", "Met"), ("followed_up", "Followed up"), ("reciprocated", "Reciprocated"), ("deepened", "Deepened"))
 REFERRALS = frozenset({ActionKind.REFERRAL})
@@ -119,6 +122,13 @@ def funnel_svg_bars(funnel: list[tuple[str, str, int]], width: int = 560, bar_he
                      "x": label_width, "width": max(2, round(usable * count / top)) if count else 0,
                      "percent": round(share * 100), "height": bar_height})
     return bars
+
+
+def task_counts(event_id: int, now: datetime) -> dict:
+    """The gathering's open follow-up tasks and how many of them are overdue (two counts)."""
+    open_tasks = select(func.count()).where(FollowUpTask.event_id == event_id, FollowUpTask.done_at.is_(None))
+    return {"open": db.session.scalar(open_tasks),
+            "overdue": db.session.scalar(open_tasks.where(FollowUpTask.is_overdue(now)))}
 
 
 def _safe(value) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
-from eventkit.attendees.models import EXPECTED, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db, insert_ignore
 from eventkit.errors import DomainError
 from eventkit.events.access import get_for_event_or_404
@@ -37,10 +37,15 @@ def get_or_create_plan(event: Event) -> Plan:
 def participants(event: Event) -> list[Attendee]:
     """Registered or approved guests who are ready (complete profile and an offer)."""
     guests = db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id, Attendee.status.in_(list(EXPECTED)))
+        select(Attendee).where(Attendee.event_id == event.id, Attendee.is_expected)
         .options(selectinload(Attendee.intents).selectinload(ProfileIntent.tag)).order_by(Attendee.id)
     ).all()
     return [guest for guest in guests if guest.is_ready]
+
+
+def guests_by_name(event: Event) -> list[Attendee]:
+    """Every guest of the gathering, whatever their status, by name (the organiser's pickers)."""
+    return list(db.session.scalars(select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name)))
 
 
 def to_guest(attendee: Attendee) -> Guest:
@@ -151,7 +156,7 @@ def remove_conversation(event: Event, conversation_id: int, actor: str = "system
     conversation = _conversation(event, conversation_id)
     _check_round_open(conversation.plan, conversation.round)
     audit.record("conversation.removed", actor=actor, target=f"conversation:{conversation.id}",
-                 event_id=event.id, members=_ids(conversation), round=conversation.round)
+                 event_id=event.id, members=conversation.member_ids, round=conversation.round)
     conversation.plan.conversations.remove(conversation)
     db.session.flush()
 
@@ -188,7 +193,7 @@ def swap_guests(event: Event, round_no: int, first_id: int, second_id: int, acto
     _check_pairs_allowed(event, plan, changed)
     scorer = scorer_for(event)
     for conversation in changed:
-        ids = [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
+        ids = conversation.member_ids
         known = all(i in scorer.index for i in ids)
         total = sum(scorer.score(x, y) for i, x in enumerate(ids) for y in ids[i + 1:]) if known else 0.0
         conversation.score = round(total, 4)
@@ -211,19 +216,15 @@ def _check_pairs_allowed(event: Event, plan: Plan, changed: list[Conversation]) 
     """No never-pair and nobody meeting the same person twice (raises before the flush)."""
     never = {frozenset((r.low_id, r.high_id)) for r in constraints(event) if r.kind == ConstraintKind.NEVER}
     others = [c for c in plan.conversations if all(c is not x for x in changed)]
-    met = {frozenset((x, y)) for c in others for x in _ids(c) for y in _ids(c) if x != y}
+    met = {frozenset((x, y)) for c in others for x in c.member_ids for y in c.member_ids if x != y}
     for conversation in changed:
-        ids = _ids(conversation)
+        ids = conversation.member_ids
         for i, x in enumerate(ids):
             for y in ids[i + 1:]:
                 if frozenset((x, y)) in never:
                     raise DomainError("That swap would seat a never-pair together.", "never")
                 if frozenset((x, y)) in met:
                     raise DomainError("That swap would make two guests meet a second time.", "repeat")
-
-
-def _ids(conversation: Conversation) -> list[int]:
-    return [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
 
 
 def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note: str = "",
@@ -257,4 +258,4 @@ def conversations_of(event: Event, attendee: Attendee) -> list[Conversation]:
     plan = get_plan(event)
     if plan is None or not plan.is_locked:
         return []
-    return [c for c in plan.conversations if attendee.id in _ids(c)]
+    return [c for c in plan.conversations if attendee.id in c.member_ids]

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
-from eventkit.attendees.models import GONE, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
@@ -119,7 +119,7 @@ def all_guests(event: Event) -> list[Attendee]:
 def active_guests(event: Event) -> list[Attendee]:
     """The gathering's guests who are still coming, with their intents (two queries)."""
     return list(db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id, Attendee.status.not_in(GONE))
+        select(Attendee).where(Attendee.event_id == event.id, ~Attendee.is_gone)
         .options(selectinload(Attendee.intents)).order_by(Attendee.name, Attendee.id)
     ))
 
