@@ -15,6 +15,7 @@ from eventkit.attendees.forms import GuestForm, StatusForm
 from eventkit.attendees.access import get_attendee_or_404
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db, utcnow
+from eventkit.downloads import download
 from eventkit.errors import DomainError
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
@@ -126,10 +127,8 @@ def export(event_id: int):
     """The guest list as a CSV download."""
     event = get_managed_event_or_404(event_id)
     body = export_csv(event, guest_rows(event.id))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{event.slug}-guests.csv"'})
+    return download(body, f"{event.slug}-guests.csv", "text/csv")
 
 
 def ics_response(event: Event) -> Response:
-    return Response(event_ics(event), mimetype="text/calendar", headers={
-        "Content-Disposition": f'attachment; filename="{ics_filename(event)}"'})
+    return download(event_ics(event), ics_filename(event), "text/calendar")

@@ -1,12 +1,13 @@
 """Views of the events feature: the organiser's gatherings."""
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
+from eventkit.downloads import download
 from eventkit.errors import DomainError
 from eventkit.events import services
 from eventkit.events.blueprint import bp
-from eventkit.events.calendar import event_ics
+from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, StatusForm, TagForm
 from eventkit.events.models import TRANSITIONS, EventStatus
@@ -67,8 +68,7 @@ def show(event_id: int):
 def calendar(event_id: int):
     """Download the gathering as an .ics calendar file."""
     event = get_managed_event_or_404(event_id)
-    return Response(event_ics(event, now=utcnow()), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'})
+    return download(event_ics(event, now=utcnow()), ics_filename(event), "text/calendar")
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])

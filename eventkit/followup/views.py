@@ -1,10 +1,11 @@
 """Organiser views: the follow-up dashboard per gathering and across gatherings, CSV exports."""
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import render_template
 from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
+from eventkit.downloads import download
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 from eventkit.events.services import managed_event_ids
@@ -42,17 +43,13 @@ def overview():
                            events=events)
 
 
-def _csv_response(body: str, filename: str) -> Response:
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/events/<int:event_id>/followup/connections.csv")
 @login_required
 def connections_csv(event_id: int):
     """CSV of the gathering's connections."""
     event = get_managed_event_or_404(event_id)
-    return _csv_response(stats.connections_csv(stats.load_rows([event.id])), f"{event.slug}-connections.csv")
+    return download(stats.connections_csv(stats.load_rows([event.id])), f"{event.slug}-connections.csv",
+                    "text/csv")
 
 
 @bp.get("/events/<int:event_id>/followup/actions.csv")
@@ -60,4 +57,4 @@ def connections_csv(event_id: int):
 def actions_csv(event_id: int):
     """CSV of the actions recorded on the gathering's connections."""
     event = get_managed_event_or_404(event_id)
-    return _csv_response(stats.actions_csv(stats.load_rows([event.id])), f"{event.slug}-actions.csv")
+    return download(stats.actions_csv(stats.load_rows([event.id])), f"{event.slug}-actions.csv", "text/csv")
