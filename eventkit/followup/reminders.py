@@ -137,7 +137,8 @@ def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
         out.add(key=f"followup:{kind}:task:{task.id}", kind=kind, to=(owner.email, owner.name),
                 template="followup_task", event_id=event.id, task_id=task.id, reminder=kind, task=task,
                 counterpart=counterpart, event=event, links=task_links(owner, event, task, out),
-                page_url=external_url_for("followup.connections", slug=event.slug), unsubscribe_url=unsubscribe_url(owner, event, out))
+                page_url=external_url_for("followup.connections", slug=event.slug),
+                unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
 def _digest_key(now: datetime):
@@ -167,7 +168,8 @@ def _queue_digests(out: Outgoing) -> None:
                     "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
         out.add(key=f"followup:digest:person:{person_id}{suffix}", kind="digest", to=(owner.email, owner.name),
                 template="followup_digest", event_id=None, tasks=len(items), entries=entries, total=len(items), now=now,
-                page_url=external_url_for("followup.connections", slug=event.slug), unsubscribe_url=unsubscribe_url(owner, event, out))
+                page_url=external_url_for("followup.connections", slug=event.slug),
+                unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
 def _escalation_key(organiser, day: str):
