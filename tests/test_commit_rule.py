@@ -174,3 +174,15 @@ def test_a_refused_replan_keeps_neither_settings_nor_a_new_plan(app, event, make
             services.replan(db.session.get(Event, event.id), 3, 12, 3, "trio", utcnow())
         db.session.commit()
         assert db.session.scalar(select(Plan)) is None
+
+
+@pytest.mark.parametrize("call", [
+    lambda event: services.update_settings(event, 0, 12, 3, "trio"),
+    lambda event: services.plan_event(event, utcnow()),
+])
+def test_a_refused_planning_step_leaves_no_plan_row(app, event, call):
+    with app.app_context():
+        with pytest.raises(DomainError):
+            call(db.session.get(Event, event.id))
+        db.session.commit()
+        assert db.session.scalar(select(Plan)) is None

@@ -66,10 +66,12 @@ def _check_editable(plan: Plan) -> None:
 
 
 def update_settings(event: Event, rounds: int, minutes: int, cap: int, odd: str) -> Plan:
-    plan = get_or_create_plan(event)
-    _check_editable(plan)
-    if rounds < max(plan.rounds_held, 1):
-        raise DomainError(f"{plan.rounds_held} rounds are already held; plan at least that many.", "rounds")
+    """The plan's new settings; a refusal writes nothing (not even the plan row made for them)."""
+    with atomic():
+        plan = get_or_create_plan(event)
+        _check_editable(plan)
+        if rounds < max(plan.rounds_held, 1):
+            raise DomainError(f"{plan.rounds_held} rounds are already held; plan at least that many.", "rounds")
     plan.rounds, plan.round_minutes, plan.per_guest_cap, plan.odd_policy = rounds, minutes, cap, OddPolicy(odd)
     db.session.flush()
     return plan
@@ -77,14 +79,7 @@ def update_settings(event: Event, rounds: int, minutes: int, cap: int, odd: str)
 
 def plan_event(event: Event, now: datetime, actor: str = "system") -> Plan:
     """(Re-)plan the rounds after those already held; held rounds are never touched."""
-    plan = get_or_create_plan(event)
-    _check_editable(plan)
-    if plan.rounds_held >= plan.rounds:
-        raise DomainError("Every round of the plan is already held; add rounds to plan more.", "all_held")
-    guests = participants(event)
-    if len(guests) < 2:
-        raise DomainError("At least two ready guests (registered or approved, with a complete profile "
-                          "and an offer) are needed to plan conversations.", "too_few")
+    plan, guests = _plannable(event)
     held = [c for c in plan.conversations if c.round <= plan.rounds_held]
     for conversation in [c for c in plan.conversations if c.round > plan.rounds_held]:
         plan.conversations.remove(conversation)
@@ -119,6 +114,20 @@ def replan(event: Event, rounds: int, minutes: int, cap: int, odd: str, now: dat
     with atomic():
         update_settings(event, rounds, minutes, cap, odd)
         return plan_event(event, now, actor=actor)
+
+
+def _plannable(event: Event) -> tuple[Plan, list[Attendee]]:
+    """The plan to (re-)plan and its ready guests; a refusal writes nothing (not even a new plan row)."""
+    with atomic():
+        plan = get_or_create_plan(event)
+        _check_editable(plan)
+        if plan.rounds_held >= plan.rounds:
+            raise DomainError("Every round of the plan is already held; add rounds to plan more.", "all_held")
+        guests = participants(event)
+        if len(guests) < 2:
+            raise DomainError("At least two ready guests (registered or approved, with a complete profile "
+                              "and an offer) are needed to plan conversations.", "too_few")
+    return plan, guests
 
 
 def set_locked(event: Event, locked: bool, now: datetime, actor: str = "system") -> Plan:
