@@ -59,7 +59,8 @@ def keep_refused_writes() -> None:
 
 
 def _should_commit(status: int) -> bool:
-    return status < 400 or (status < 500 and g.pop("keep_refused_writes", False))
+    keep = g.pop("keep_refused_writes", False)  # never outlives the request that set it
+    return status < 400 or (keep and status < 500)
 
 
 def wants_json() -> bool:
