@@ -25,6 +25,7 @@ def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -
     """Queue the invitation carrying `token`'s link; a new token (rotation) makes a new message.
 
     `renewed`: the link replaces an earlier one (the email says so, and that the old one stopped).
+    The wording fits the guest's status: invited, waitlisted, or already holding a confirmed place.
     """
     return queue_email(
         to_email=attendee.email,
@@ -38,6 +39,7 @@ def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -
         attendee=attendee,
         link=magic_url(token),
         waitlisted=attendee.status == AttendeeStatus.WAITLISTED,
+        confirmed=attendee.is_expected,
         renewed=renewed,
     )
 

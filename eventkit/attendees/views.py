@@ -14,7 +14,7 @@ from eventkit.attendees.access import get_attendee_or_404
 from eventkit.attendees.models import AttendeeStatus
 from eventkit.db import utcnow
 from eventkit.downloads import download
-from eventkit.errors import DomainError
+from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 
@@ -93,8 +93,7 @@ def change_status(event_id: int, attendee_id: int):
         promoted = services.organiser_change_status(event, attendee, form.action.data,
                                                     actor=current_user.actor, now=utcnow())
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("attendees.guest_list", event_id=event.id))
+        return refuse(error, "attendees.guest_list", event_id=event.id)
     flash(f"{attendee.name} is now {attendee.status}.")
     for guest in promoted:
         flash(f"{guest.name} moved up from the waitlist and was offered the place by email.")

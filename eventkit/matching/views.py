@@ -5,8 +5,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from eventkit.db import db, utcnow
-from eventkit.errors import DomainError
+from eventkit.db import utcnow
+from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.matching import overview, services
 from eventkit.matching.blueprint import bp
@@ -74,11 +74,9 @@ def run(event_id: int):
     if not form.validate_on_submit():
         return _render(event, 422, settings_form=form)
     try:
-        services.update_settings(event, form.rounds.data, form.round_minutes.data, form.per_guest_cap.data,
-                                 form.odd_policy.data)
-        plan = services.plan_event(event, utcnow(), actor=_actor())
+        plan = services.replan(event, form.rounds.data, form.round_minutes.data, form.per_guest_cap.data,
+                               form.odd_policy.data, utcnow(), actor=_actor())
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return _render(event, 422, settings_form=form)
     flash(f"Planned rounds {plan.rounds_held + 1} to {plan.rounds}.", "success")
@@ -90,11 +88,7 @@ def _action(event_id: int, call, message: str, anchor: str = ""):
     try:
         call(event)
     except DomainError as error:
-        if error.status == 404:
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(_plan_url(event_id, anchor))
+        return refuse(error, "matching.show", event_id=event_id, _anchor=anchor or None)
     flash(message, "success")
     return redirect(_plan_url(event_id, anchor))
 
