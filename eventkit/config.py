@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import click
 from flask import Flask
 
 #: tuning limits that may be set from the environment (numbers; see the README)
@@ -27,6 +28,14 @@ MIN_KEY_LENGTH = 32
 #: a production SECRET_KEY must carry at least this many bits by the estimate in `key_entropy_bits`
 MIN_KEY_BITS = 128
 KEY_ADVICE = 'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting that is missing or unusable; the message says what to set.
+
+    Being a ClickException, `flask ...` commands print it as one line ("Error: ...") instead of a
+    traceback; gunicorn and other callers see a RuntimeError.
+    """
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -143,12 +152,12 @@ def _secret_key(app: Flask) -> str:
     if key:
         weakness = None if relaxed else key_weakness(key)
         if weakness:
-            raise RuntimeError(f"SECRET_KEY is too weak: {weakness}. Use a long random value, {KEY_ADVICE}")
+            raise ConfigError(f"SECRET_KEY is too weak: {weakness}. Use a long random value, {KEY_ADVICE}")
         return key
     if not relaxed:
-        raise RuntimeError(
+        raise ConfigError(
             "SECRET_KEY is not set. Set it to a long random value, or set EVENTKIT_ENV=development "
-            "to have a development key generated under instance/."
+            "to have a development key generated under instance/ (as scripts/demo.sh does)."
         )
     return _development_key(Path(app.instance_path) / "dev-secret-key")
 

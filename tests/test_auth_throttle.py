@@ -66,14 +66,14 @@ def test_thirty_parallel_attempts_check_at_most_five_passwords(app, organiser, c
         thread.join()
     assert errors == []
     assert checked_passwords["n"] == throttle.MAX_FAILURES
-    assert sorted(statuses) == [200] * 5 + [429] * 25
+    assert sorted(statuses) == [401] * 5 + [429] * 25
     with app.app_context():
         assert sorted(row.failures for row in db.session.scalars(select(LoginThrottle))) == [5, 5]
 
 
 def test_a_strangers_failures_do_not_lock_the_owner_out_from_another_address(client, organiser):
     for _ in range(throttle.MAX_FAILURES):
-        assert sign_in(client, organiser.email, "wrong password!", STRANGER).status_code == 200
+        assert sign_in(client, organiser.email, "wrong password!", STRANGER).status_code == 401
     refused = sign_in(client, organiser.email, PASSWORD, STRANGER)
     assert refused.status_code == 429 and b"from your network" in refused.data
     owner = sign_in(client, organiser.email, PASSWORD, OWNER)

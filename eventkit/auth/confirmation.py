@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from eventkit import audit
@@ -17,6 +17,7 @@ from eventkit.auth.models import Organiser
 from eventkit.db import db
 from eventkit.errors import DomainError
 from eventkit.mail.services import queue_email
+from eventkit.urls import external_url_for
 
 CONFIRMATION_MAX_AGE = timedelta(days=7)
 #: one confirmation email per account per this period (a resend inside it is a no-op)
@@ -35,10 +36,10 @@ def confirmation_token(organiser: Organiser) -> str:
 def queue_confirmation(organiser: Organiser, now: datetime) -> None:
     """Email the organiser their confirmation link (at most once per RESEND_PERIOD)."""
     period = int(now.timestamp() // RESEND_PERIOD.total_seconds())
-    link = url_for("auth.confirm_email", token=confirmation_token(organiser), _external=False)
     queue_email(to_email=organiser.email, to_name=organiser.name, template="confirm_email",
                 purpose="account", dedupe_key=f"confirm_email:{organiser.id}:{period}", now=now,
-                link=current_app.config["BASE_URL"] + link, days=CONFIRMATION_MAX_AGE.days)
+                link=external_url_for("auth.confirm_email", token=confirmation_token(organiser)),
+                days=CONFIRMATION_MAX_AGE.days)
 
 
 def confirm_email(token: str, now: datetime) -> Organiser:
