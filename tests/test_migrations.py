@@ -112,7 +112,7 @@ def test_name_keys_are_filled_for_existing_guests_in_batches(scratch_app):
         guest_id = _populate()
         names = ["Émile Zola", "Łukasz Nowak", "Αλέξανδρος", *(f"Zoë {n}" for n in range(1100))]
         rows = [{"event_id": db.session.get(Attendee, guest_id).event_id, "person_id": person_id, "name": name,
-                 "email": f"m{n}@example.com", "token_hash": f"t{n}", "checkin_seed": f"s{n}",
+                 "email": f"m{n}@example.com", "session_version": f"v{n}", "checkin_seed": f"s{n}",
                  "checkin_code_hash": f"c{n}"}
                 for n, (name, person_id) in enumerate(zip(names, _people(len(names))))]
         db.session.execute(insert(Attendee), rows)

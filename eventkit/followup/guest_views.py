@@ -1,17 +1,18 @@
-"""Guest views: connections, recording actions, logged encounters, one-click links, unsubscribe."""
+"""Guest views: connections, recording actions, logged encounters, one-click links (no session), unsubscribe."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import update
 from wtforms.fields.choices import SelectChoice
 
-from eventkit.attendees.access import load_guest_or_403, sign_in_guest
+from eventkit.attendees.access import load_guest_or_403
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.followup import encounters, guest, links, services
 from eventkit.followup.blueprint import bp
 from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
 from eventkit.followup.models import FollowUpTask
+from eventkit.security import secret_page
 
 
 @bp.app_template_global()
@@ -123,23 +124,63 @@ def _set_opt_out(attendee: Attendee, value: bool) -> None:
                        .values(reminders_opt_out=value))
 
 
-@bp.get("/e/<slug>/followup/go/<token>")
-def go(slug: str, token: str):
-    """A one-click link from an email: signs the guest in and opens the right form."""
+def _one_click(slug: str, token: str):
+    """The guest, purpose and target of a one-click link of this gathering; 404 for another gathering's."""
     attendee, purpose, target = links.read_token(token)
     if attendee.event.slug != slug:
         abort(404)
-    sign_in_guest(attendee)
     if purpose == "task":
         task = db.session.get(FollowUpTask, target)
         if task is None or task.owner_id != attendee.id:
             abort(404)
-        anchor = "fade" if request.args.get("do") == "fade" else "act"
-        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id, do=anchor,
-                                _anchor=f"{anchor}-{task.connection_id}"))
-    if purpose == "confirm":
-        return redirect(url_for("followup.connections", slug=slug, _anchor=f"encounter-{target}"))
-    return redirect(url_for("followup.unsubscribe", slug=slug))
+        target = task
+    elif purpose == "confirm":
+        target = encounters.encounter_for(attendee, target)
+    return attendee, purpose, target
+
+
+@bp.get("/e/<slug>/followup/go/<token>")
+def go(slug: str, token: str):
+    """A one-click link from an email: the one form it is for. It signs nobody in."""
+    attendee, purpose, target = _one_click(slug, token)
+    page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose=purpose,
+                           target=target, token=token, action_form=ActionForm(), fade_form=FadeForm(),
+                           fade=request.args.get("do") == "fade")
+    return secret_page(make_response(page))
+
+
+@bp.post("/e/<slug>/followup/go/<token>")
+def go_do(slug: str, token: str):
+    """Do the one thing a one-click link is for: record an action or close the task's connection,
+    answer the encounter, or stop reminders. Nothing else of the guest's opens from it."""
+    attendee, purpose, target = _one_click(slug, token)
+    now = utcnow()
+    if purpose == "task":
+        fade = request.args.get("do") == "fade"
+        form = FadeForm() if fade else ActionForm()
+        if not form.validate_on_submit():
+            page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee,
+                                   purpose=purpose, target=target, token=token, fade=fade,
+                                   action_form=ActionForm() if fade else form, fade_form=form if fade else FadeForm())
+            return secret_page(make_response(page, 422))
+        if fade:
+            services.close_as_faded(attendee, target.connection_id, form.reason.data, now)
+            done = "Closed as faded. No more reminders for it."
+        else:
+            services.record_action(attendee, target.connection_id, form.kind.data, form.note.data, now)
+            done = "Recorded. Thank you for following up."
+    elif purpose == "confirm":
+        if request.args.get("answer") == "decline":
+            encounters.decline_encounter(attendee, target.id, now)
+            done = "Noted: no connection was made."
+        else:
+            encounters.confirm_encounter(attendee, target.id, now)
+            done = "Confirmed: you are connected."
+    else:
+        _set_opt_out(attendee, True)
+        done = "You will get no more follow-up reminders. Your tasks still show on your connections page."
+    page = render_template("followup/one_click_done.html", event=attendee.event, message=done)
+    return secret_page(make_response(page))
 
 
 @bp.route("/e/<slug>/followup/unsubscribe", methods=["GET", "POST"])
