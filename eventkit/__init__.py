@@ -20,7 +20,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "profiles": ("views", "guest_views", "commands"),
     "checkin": ("views", "api", "commands"),
     "matching": ("views", "commands"),
-    "briefings": ("views", "producer", "commands"),
+    "briefings": ("views", "producer", "receivers", "commands"),
     "followup": ("views", "guest_views", "links", "receivers", "commands"),
 }
 
