@@ -6,7 +6,7 @@ encounters, and the list of emails sent to them (subject, purpose, dates; never 
 
 Deletion erases all of it except what the organiser's guest list keeps (name, email, status and
 attendance), ends every session and link of the guest, and deletes the gathering's emails to
-them (with their stored attachments).
+them and their weekly follow-up digests (with their stored attachments).
 """
 from __future__ import annotations
 
@@ -128,7 +128,9 @@ def _encounters(attendee: Attendee) -> list[dict]:
 
 
 def _emails_to(attendee: Attendee):
-    return (OutboundEmail.to_email == attendee.email) & (OutboundEmail.event_id == attendee.event_id)
+    """The guest's emails of this gathering and those of no gathering (the weekly follow-up digest)."""
+    return (OutboundEmail.to_email == attendee.email) & or_(OutboundEmail.event_id == attendee.event_id,
+                                                            OutboundEmail.event_id.is_(None))
 
 
 def _emails(attendee: Attendee) -> list[dict]:
