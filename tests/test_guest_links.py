@@ -6,13 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from eventkit.attendees import services
 from eventkit.attendees.access import attendee_for_token
-from eventkit.attendees.links import look_up
+from eventkit.attendees.links import look_up, make_personal_links
 from eventkit.attendees.models import Attendee, GuestLink
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event
 from eventkit.followup import links as followup_links
 from eventkit.mail.links import LinkRequest, send_time_link
+from eventkit.mail.services import queue_email
 from eventkit.security import hash_token
 
 from conftest import links_in
@@ -52,8 +54,6 @@ def test_a_personal_link_expires_30_days_after_the_gathering_ends(app, client, e
 def test_the_days_after_are_configurable_and_a_late_link_still_lasts(app, event, make_attendee, deliver):
     guest = make_attendee(event)
     with app.app_context():
-        from eventkit.attendees import services
-
         services.request_new_link(db.session.get(Event, event.id), guest.email, utcnow() + timedelta(hours=1))
         db.session.commit()
     [message] = deliver()
@@ -106,8 +106,6 @@ def test_deleting_the_profile_ends_every_session_link_and_one_click_link(app, ev
 def test_a_link_is_made_only_for_the_recipient_of_the_email(app, event, make_attendee):
     ada, ben = make_attendee(event, email="ada@example.com"), make_attendee(event, email="ben@example.com")
     with app.app_context():
-        from eventkit.attendees.links import make_personal_links
-
         urls = make_personal_links([LinkRequest("personal", ada.id, None, "ada@example.com"),
                                     LinkRequest("personal", ada.id, None, "ben@example.com"),
                                     LinkRequest("personal", 999999, None, "ada@example.com")], utcnow())
@@ -120,8 +118,6 @@ def test_placeholders_in_guest_text_ask_for_nothing(app, event, make_attendee, d
     ada = make_attendee(event, email="ada@example.com")
     with app.app_context():
         forged = send_time_link("personal", ada.id)[:-4] + "0000"
-        from eventkit.mail.services import queue_email
-
         queue_email(to_email="ada@example.com", template="notice", purpose="notice", dedupe_key="forged",
                     title="Hello", body=f"Your link: {forged}")
         db.session.commit()

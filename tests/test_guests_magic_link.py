@@ -1,9 +1,7 @@
 """Magic links: sign-in, redirect without the token, rotation, isolation between gatherings."""
-from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
-from eventkit.mail.models import OutboundEmail
 
 from conftest import links_in
 

@@ -12,11 +12,13 @@ from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from eventkit import create_app
+from eventkit.attendees.access import attendee_for_token
 from eventkit.attendees.models import Attendee, Person
 from eventkit.auth.models import Organiser
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event, Tag
 from eventkit.profiles.models import Intent
+from eventkit.security import hash_token, new_token
 from eventkit.text import name_key
 
 from conftest import build_config
@@ -161,9 +163,6 @@ def test_downgrading_0006_fails_messages_still_waiting_for_an_attachment(scratch
 def test_0012b_moves_tokens_to_guest_links_keeps_children_and_scrubs_stored_links(scratch_app):
     """Existing links and sessions keep working, nothing that refers to a guest is lost in the SQLite
     table rebuild, and stored email bodies lose their working links (also back down to 0007)."""
-    from eventkit.attendees.access import attendee_for_token
-    from eventkit.security import hash_token, new_token
-
     token = new_token()
     with scratch_app.app_context():
         flask_migrate.upgrade(revision="0007")
@@ -185,8 +184,6 @@ def test_0012b_moves_tokens_to_guest_links_keeps_children_and_scrubs_stored_link
 
 
 def _populate_at_0007(token: str) -> int:
-    from eventkit.security import hash_token
-
     now = utcnow()
     with db.engine.begin() as conn:
         conn.execute(text("INSERT INTO organiser (email, name, password_hash, created_at) VALUES "
