@@ -154,32 +154,38 @@ def go_do(slug: str, token: str):
     """Do the one thing a one-click link is for: record an action or close the task's connection,
     answer the encounter, or stop reminders. Nothing else of the guest's opens from it."""
     attendee, purpose, target = _one_click(slug, token)
-    now = utcnow()
     if purpose == "task":
-        fade = request.args.get("do") == "fade"
-        form = FadeForm() if fade else ActionForm()
-        if not form.validate_on_submit():
-            page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee,
-                                   purpose=purpose, target=target, token=token, fade=fade,
-                                   action_form=ActionForm() if fade else form, fade_form=form if fade else FadeForm())
-            return secret_page(make_response(page, 422))
-        if fade:
-            services.close_as_faded(attendee, target.connection_id, form.reason.data, now)
-            done = "Closed as faded. No more reminders for it."
-        else:
-            services.record_action(attendee, target.connection_id, form.kind.data, form.note.data, now)
-            done = "Recorded. Thank you for following up."
-    elif purpose == "confirm":
-        if request.args.get("answer") == "decline":
-            encounters.decline_encounter(attendee, target.id, now)
-            done = "Noted: no connection was made."
-        else:
-            encounters.confirm_encounter(attendee, target.id, now)
-            done = "Confirmed: you are connected."
-    else:
-        _set_opt_out(attendee, True)
-        done = "You will get no more follow-up reminders. Your tasks still show on your connections page."
-    page = render_template("followup/one_click_done.html", event=attendee.event, message=done)
+        return _do_task(attendee, target, token, fade=request.args.get("do") == "fade")
+    if purpose == "confirm":
+        return _done(attendee, _answer_encounter(attendee, target, request.args.get("answer") == "decline"))
+    _set_opt_out(attendee, True)
+    return _done(attendee, "You will get no more follow-up reminders. Your tasks still show on your connections page.")
+
+
+def _do_task(attendee: Attendee, task: FollowUpTask, token: str, fade: bool):
+    form = FadeForm() if fade else ActionForm()
+    if not form.validate_on_submit():
+        page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose="task",
+                               target=task, token=token, fade=fade, action_form=ActionForm() if fade else form,
+                               fade_form=form if fade else FadeForm())
+        return secret_page(make_response(page, 422))
+    if fade:
+        services.close_as_faded(attendee, task.connection_id, form.reason.data, utcnow())
+        return _done(attendee, "Closed as faded. No more reminders for it.")
+    services.record_action(attendee, task.connection_id, form.kind.data, form.note.data, utcnow())
+    return _done(attendee, "Recorded. Thank you for following up.")
+
+
+def _answer_encounter(attendee: Attendee, encounter, decline: bool) -> str:
+    if decline:
+        encounters.decline_encounter(attendee, encounter.id, utcnow())
+        return "Noted: no connection was made."
+    encounters.confirm_encounter(attendee, encounter.id, utcnow())
+    return "Confirmed: you are connected."
+
+
+def _done(attendee: Attendee, message: str):
+    page = render_template("followup/one_click_done.html", event=attendee.event, message=message)
     return secret_page(make_response(page))
 
 
