@@ -10,7 +10,7 @@ from eventkit.attendees.forms import LinkRequestForm
 from eventkit.attendees.links import look_up
 from eventkit.attendees.views import ics_response
 from eventkit.db import utcnow
-from eventkit.errors import DomainError
+from eventkit.errors import DomainError, refuse
 from eventkit.security import secret_page
 
 
@@ -70,8 +70,7 @@ def decline(slug: str):
     try:
         services.decline_invitation(attendee, now=utcnow())
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("attendees.home", slug=slug))
+        return refuse(error, "attendees.home", slug=slug)
     flash("Your reply is recorded: you will not attend. You can still change your mind here.")
     return redirect(url_for("attendees.home", slug=slug))
 

@@ -5,8 +5,6 @@ a fresh link for each email as it sends it, so the outbox never holds a working 
 """
 from __future__ import annotations
 
-from flask import current_app
-
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.links import PERSONAL, days_after, magic_url  # noqa: F401 - magic_url for the CLI and demo
 from eventkit.attendees.models import Attendee, AttendeeStatus
@@ -14,6 +12,7 @@ from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Attachment, queue_email
 from eventkit.qr import checkin_url, qr_png
+from eventkit.urls import external_url_for
 
 
 def _attachments(attendee: Attendee) -> tuple[Attachment, ...]:
@@ -28,6 +27,7 @@ def queue_invitation(attendee: Attendee, *, renewed: bool = False, requested: bo
 
     `renewed`: the organiser replaced the guest's links (the email says the old ones stopped);
     `requested`: the guest asked for a new link (their earlier links keep working).
+    The wording fits the guest's status: invited, waitlisted, or already holding a confirmed place.
     """
     return queue_email(
         to_email=attendee.email,
@@ -42,6 +42,7 @@ def queue_invitation(attendee: Attendee, *, renewed: bool = False, requested: bo
         link=send_time_link(PERSONAL, attendee.id),
         link_days=days_after(),
         waitlisted=attendee.status == AttendeeStatus.WAITLISTED,
+        confirmed=attendee.is_expected,
         renewed=renewed,
         requested=requested,
     )
@@ -59,5 +60,5 @@ def queue_place_offered(attendee: Attendee) -> OutboundEmail | None:
         event=attendee.event,
         attendee=attendee,
         page_url=send_time_link(PERSONAL, attendee.id),
-        link_request_url=f"{current_app.config['BASE_URL']}/e/{attendee.event.slug}/link",
+        link_request_url=external_url_for("attendees.request_link", slug=attendee.event.slug),
     )

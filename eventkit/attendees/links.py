@@ -23,6 +23,7 @@ from eventkit.errors import DomainError
 from eventkit.mail.links import LinkRequest, register_link_maker
 from eventkit.mail.services import check_recipient
 from eventkit.security import hash_token, new_token
+from eventkit.urls import external_url_for
 
 #: the purpose of the link that signs a guest in to their gathering
 PERSONAL = "personal"
@@ -31,7 +32,7 @@ DEFAULT_DAYS_AFTER = 30
 
 def magic_url(token: str) -> str:
     """The guest's personal link (absolute, for emails)."""
-    return f"{current_app.config['BASE_URL']}/g/{token}"
+    return external_url_for("attendees.magic", token=token)
 
 
 def days_after() -> int:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from eventkit.attendees.models import EXPECTED, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, EventStatus
@@ -20,7 +20,7 @@ def loggable_guests(attendee: Attendee) -> list[Attendee]:
     """The other guests of the gathering one can say they met."""
     return list(db.session.scalars(
         select(Attendee).where(Attendee.event_id == attendee.event_id, Attendee.id != attendee.id,
-                               Attendee.status.in_(list(EXPECTED))).order_by(Attendee.name)
+                               Attendee.is_expected).order_by(Attendee.name)
     ))
 
 
@@ -28,7 +28,7 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
     """Log meeting `other_id`; they get an email to confirm. A mutual log confirms at once."""
     event = db.session.get(Event, attendee.event_id)
     other = db.session.get(Attendee, other_id)
-    if other is None or other.event_id != event.id or other.id == attendee.id or other.status not in EXPECTED:
+    if other is None or other.event_id != event.id or other.id == attendee.id or not other.is_expected:
         raise DomainError("Choose someone from this gathering's guest list.", "not_on_list", 422)
     if now < event.starts_at:
         raise DomainError("You can log people you met once the gathering has started.", "too_early", 409)

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
-from sqlalchemy import update
 from wtforms.fields.choices import SelectChoice
 
 from eventkit.attendees.access import load_guest_or_403
 from eventkit.attendees.models import Attendee
-from eventkit.db import db, utcnow
+from eventkit.db import utcnow
 from eventkit.followup import encounters, guest, links, services
 from eventkit.followup.blueprint import bp
 from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
@@ -113,15 +112,10 @@ def not_held(slug: str, conversation_id: int):
 def reminders(slug: str, state: str):
     """Turn follow-up reminder emails on or off (for every gathering of this person)."""
     event, attendee = load_guest_or_403(slug)
-    _set_opt_out(attendee, state == "off")
+    services.set_reminders_opt_out(attendee, state == "off")
     flash("Follow-up reminders are off. Your tasks still show here." if state == "off"
           else "Follow-up reminders are on again.", "success")
     return redirect(url_for("followup.connections", slug=slug))
-
-
-def _set_opt_out(attendee: Attendee, value: bool) -> None:
-    db.session.execute(update(Attendee).where(Attendee.person_id == attendee.person_id)
-                       .values(reminders_opt_out=value))
 
 
 def _one_click(slug: str, token: str):
@@ -130,10 +124,7 @@ def _one_click(slug: str, token: str):
     if attendee.event.slug != slug:
         abort(404)
     if purpose == "task":
-        task = db.session.get(FollowUpTask, target)
-        if task is None or task.owner_id != attendee.id:
-            abort(404)
-        target = task
+        target = services.task_for(attendee, target)
     elif purpose == "confirm":
         target = encounters.encounter_for(attendee, target)
     return attendee, purpose, target
@@ -158,7 +149,7 @@ def go_do(slug: str, token: str):
         return _do_task(attendee, target, token, fade=request.args.get("do") == "fade")
     if purpose == "confirm":
         return _done(attendee, _answer_encounter(attendee, target, request.args.get("answer") == "decline"))
-    _set_opt_out(attendee, True)
+    services.set_reminders_opt_out(attendee, True)
     return _done(attendee, "You will get no more follow-up reminders. Your tasks still show on your connections page.")
 
 
@@ -194,7 +185,7 @@ def unsubscribe(slug: str):
     """Stop follow-up reminder emails (one button, from the email's link)."""
     event, attendee = load_guest_or_403(slug)
     if request.method == "POST":
-        _set_opt_out(attendee, True)
+        services.set_reminders_opt_out(attendee, True)
         flash("You will get no more follow-up reminders. Your tasks still show on your connections page.", "success")
         return redirect(url_for("followup.connections", slug=slug))
     return render_template("followup/unsubscribe.html", event=event, attendee=attendee)

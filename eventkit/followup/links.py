@@ -23,6 +23,7 @@ from eventkit.errors import DomainError
 from eventkit.followup.blueprint import bp
 from eventkit.mail.links import LinkRequest, register_link_maker
 from eventkit.mail.services import check_recipient
+from eventkit.urls import external_url_for
 
 SALT = "eventkit.followup.link"
 #: what a link may do, and for how long (seconds)
@@ -86,7 +87,7 @@ def read_token(token: str, now: datetime | None = None) -> tuple[Attendee, str, 
 
 
 def link_url(slug: str, token: str) -> str:
-    return f"{current_app.config['BASE_URL']}/e/{slug}/followup/go/{token}"
+    return external_url_for("followup.go", slug=slug, token=token)
 
 
 def _recipient(attendee: Attendee) -> str | None:

@@ -35,6 +35,7 @@ from eventkit.followup.services import fade_stale
 from eventkit.mail.links import send_time_link
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import one_line
+from eventkit.urls import external_url_for
 
 DUE_SOON = timedelta(hours=24)
 OVERDUE_WINDOW = timedelta(days=7)
@@ -66,8 +67,6 @@ class Outgoing:
     now: datetime
     emails: list[dict] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
-    #: absolute links are built here once, not per template call
-    base_url: str = ""
 
     def add(self, *, key: str, kind: str, to: tuple[str, str], template: str, event_id: int | None,
             task_id: int | None = None, tasks: int = 1, **context) -> None:
@@ -137,7 +136,8 @@ def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
         out.add(key=f"followup:{kind}:task:{task.id}", kind=kind, to=(owner.email, owner.name),
                 template="followup_task", event_id=event.id, task_id=task.id, reminder=kind, task=task,
                 counterpart=counterpart, event=event, links=task_links(owner, event, task, out),
-                page_url=f"{out.base_url}/e/{event.slug}/connections", unsubscribe_url=unsubscribe_url(owner, event, out))
+                page_url=external_url_for("followup.connections", slug=event.slug),
+                unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
 def _digest_key(now: datetime):
@@ -153,7 +153,7 @@ def _queue_digests(out: Outgoing) -> None:
     has_overdue = exists(
         select(other_task.id).join(other_owner, other_owner.id == other_task.owner_id)
         .where(other_owner.person_id == Owner.person_id, other_owner.reminders_opt_out.is_(False),
-               other_task.done_at.is_(None), other_task.due_at < now)
+               other_task.is_overdue(now))
         .correlate(Owner)
     )
     rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.reminders_opt_out.is_(False), has_overdue,
@@ -167,7 +167,8 @@ def _queue_digests(out: Outgoing) -> None:
                     "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
         out.add(key=f"followup:digest:person:{person_id}{suffix}", kind="digest", to=(owner.email, owner.name),
                 template="followup_digest", event_id=None, tasks=len(items), entries=entries, total=len(items), now=now,
-                page_url=f"{out.base_url}/e/{event.slug}/connections", unsubscribe_url=unsubscribe_url(owner, event, out))
+                page_url=external_url_for("followup.connections", slug=event.slug),
+                unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
 def _escalation_key(organiser, day: str):
@@ -220,7 +221,7 @@ def _queue_escalations(out: Outgoing) -> None:
 def sweep(now: datetime) -> dict:
     """Find and queue every reminder due at `now`; returns counts. The caller commits."""
     faded = fade_stale(now)
-    out = Outgoing(now=now, base_url=current_app.config["BASE_URL"])
+    out = Outgoing(now=now)
     _queue_task_reminders(out, "due_soon", _task_rows(
         FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON,
         Owner.reminders_opt_out.is_(False), _not_reminded("due_soon")))
