@@ -114,7 +114,7 @@ def main() -> None:
 def report(app, event_id: int, guests: int, paper) -> None:
     event = db.session.get(Event, event_id)
     attendees = db.session.query(Attendee).filter_by(event_id=event_id).order_by(Attendee.name).all()
-    services.guest_briefing(attendees[0], paper)  # start the fork server (imports WeasyPrint once)
+    services.guest_briefing(attendees[0], paper, own_copy=True)  # start the fork server (imports WeasyPrint once)
     print(f"guests: {guests}, cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}, paper: {paper.label}")
     pack, result = timed(lambda: services.print_pack(event, paper))
     print(f"{guests}-guest pack: {pack:.2f} s wall ({result.pages} pages, {len(result.pdf) / 1024:.0f} KiB, "
@@ -129,7 +129,7 @@ def report(app, event_id: int, guests: int, paper) -> None:
     print(f"pack plus per-guest PDFs cut from the same layout (email, CLI): {split:.2f} s", flush=True)
     run_sheet, _ = timed(lambda: services.run_sheet(event, paper))
     print(f"run-sheet: {run_sheet:.2f} s", flush=True)
-    one_by_one, sizes = timed(lambda: [len(services.guest_briefing(a, paper)) for a in attendees])
+    one_by_one, sizes = timed(lambda: [len(services.guest_briefing(a, paper, own_copy=True)) for a in attendees])
     per_guest = one_by_one / guests
     print(f"{guests} briefings one by one: {one_by_one:.2f} s; one guest briefing: {per_guest:.3f} s "
           f"({sum(sizes) / guests / 1024:.0f} KiB each)")

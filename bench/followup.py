@@ -83,9 +83,9 @@ def build_history(gatherings: int, rng: random.Random) -> dict[str, list[dict]]:
             data["attendee"].append({
                 "id": attendee_id, "event_id": e, "person_id": person, "name": f"Guest {person}",
                 "email": f"p{person}@example.com", "field": FIELDS[person % len(FIELDS)], "status": "approved",
-                "token_hash": f"{attendee_id:064x}", "checkin_seed": f"s{attendee_id}",
+                "session_version": f"{attendee_id:016x}", "checkin_seed": f"s{attendee_id}",
                 "checkin_code_hash": f"{attendee_id + 10**9:064x}", "checked_in_at": ends - timedelta(hours=3),
-                "created_at": ends, "status_changed_at": ends, "token_rotated_at": ends})
+                "created_at": ends, "status_changed_at": ends, "link_requested_at": ends})
         pairs = [(guests[2 * i], guests[2 * i + 1]) for i in range(GUESTS // 2)]
         pairs += [(guests[4 * i], guests[4 * i + 2]) for i in range(PAIRS - len(pairs))]
         recent = NOW - ends < timedelta(days=100)

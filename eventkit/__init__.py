@@ -11,17 +11,17 @@ from eventkit.extensions import csrf, db, login_manager, migrate
 
 TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
 #: The features in domain order, each with the modules that hook it into the app when imported:
-#: pages (on the feature's `bp`), signal receivers, attachment producers and `flask eventkit` commands.
+#: pages (on the feature's `bp`), signal receivers, attachment producers, link makers and `flask eventkit` commands.
 FEATURES: dict[str, tuple[str, ...]] = {
     "auth": ("views", "loader", "commands"),
     "events": ("views",),
-    "attendees": ("views", "import_views", "guest_views", "receivers", "commands"),
-    "mail": ("views", "receivers", "commands"),
+    "attendees": ("views", "import_views", "guest_views", "links", "receivers", "commands"),
+    "mail": ("views", "links", "receivers", "commands"),
     "profiles": ("views", "guest_views", "commands"),
     "checkin": ("views", "api", "commands"),
     "matching": ("views", "commands"),
-    "briefings": ("views", "producer", "commands"),
-    "followup": ("views", "guest_views", "receivers", "commands"),
+    "briefings": ("views", "producer", "receivers", "commands"),
+    "followup": ("views", "guest_views", "links", "receivers", "commands"),
 }
 
 

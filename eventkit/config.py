@@ -87,6 +87,7 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "eventkit <noreply@localhost>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "OUTBOX_DIR": os.environ.get("EVENTKIT_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "GUEST_LINK_DAYS_AFTER": int(os.environ.get("EVENTKIT_GUEST_LINK_DAYS_AFTER") or "30"),
     }
 
 

@@ -1,5 +1,5 @@
 """Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
-from eventkit.attendees.models import Attendee, AttendeeStatus, Person  # noqa: F401
+from eventkit.attendees.models import Attendee, AttendeeStatus, GuestLink, Person  # noqa: F401
 from eventkit.audit import AuditEntry  # noqa: F401
 from eventkit.auth.models import LoginThrottle, Organiser  # noqa: F401
 from eventkit.checkin.models import DoorLink, CheckIn, FailedScan, ScanRequest, RetiredCheckinCode  # noqa: F401

@@ -21,3 +21,8 @@ capacity_changed = _signals.signal("capacity-changed")
 #: sent by the events service just before a gathering is deleted: sender=event, actor=str.
 #: The database cascades the gathering's own rows; receivers clean up what outlives it otherwise.
 event_deleting = _signals.signal("event-deleting")
+
+#: sent by the profiles services when a guest's own notes change or go (a note saved or deleted,
+#: the profile deleted): sender=attendee (the author). Copies made for the guest alone (a briefing
+#: attachment waiting in the outbox) are deleted, so the notes of the moment are what is sent.
+guest_notes_changed = _signals.signal("guest-notes-changed")

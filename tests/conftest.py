@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
 from types import SimpleNamespace
 
 import flask_migrate
@@ -22,6 +26,7 @@ from eventkit.checkin.models import DoorLink
 from eventkit.config import normalise_database_url
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event, EventStatus, Tag
+from eventkit.mail.sender import send_due
 from eventkit.profiles.models import Intent
 
 PASSWORD = "correct horse battery staple"
@@ -194,6 +199,28 @@ def make_attendee(app):
 
 
 @pytest.fixture
+def deliver(app):
+    """`deliver()` sends every email due (as .eml files) and returns the messages this call delivered."""
+    seen: set[Path] = set()
+
+    def run(now: datetime | None = None) -> list[EmailMessage]:
+        with app.app_context():
+            send_due(now or utcnow())
+        outbox = Path(app.config["OUTBOX_DIR"])
+        paths = sorted(path for path in outbox.glob("*.eml") if path not in seen) if outbox.exists() else []
+        seen.update(paths)
+        return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in paths]
+
+    return run
+
+
+def links_in(message: EmailMessage, path: str = "/g/") -> list[str]:
+    """The tokens of every `BASE_URL<path><token>` link in a delivered message's text part."""
+    text = message.get_body(("plain",)).get_content()
+    return re.findall(re.escape(f"http://eventkit.test{path}") + r"([A-Za-z0-9._~-]+)", text)
+
+
+@pytest.fixture
 def make_intent(app):
     def make(attendee: Attendee, kind: str, tag: str, text: str = "") -> Intent:
         with app.app_context():
@@ -229,7 +256,7 @@ def guest_login(client):
     def do_login(attendee: Attendee, on=None):
         with (on or client).session_transaction() as session:
             guests = dict(session.get("guests", {}))
-            guests[str(attendee.event_id)] = [attendee.id, attendee.token_hash[:16]]
+            guests[str(attendee.event_id)] = [attendee.id, attendee.session_version]
             session["guests"] = guests
 
     return do_login

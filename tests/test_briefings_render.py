@@ -21,7 +21,7 @@ def gathering(app, make_event, make_attendee, make_intent):
 
 def briefing_of(app, guest, paper="a4") -> bytes:
     with app.app_context():
-        return services.guest_briefing(db.session.get(Attendee, guest.id), services.paper_for(paper))
+        return services.guest_briefing(db.session.get(Attendee, guest.id), services.paper_for(paper), own_copy=True)
 
 
 def test_guest_briefing_lists_partners_reasons_and_own_notes_only(app, gathering):

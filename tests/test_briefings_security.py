@@ -112,7 +112,7 @@ def test_hostile_guest_text_is_printed_as_text_and_fetches_nothing(
 
     monkeypatch.setattr(services, "render_parallel", spy)
     with app.app_context():
-        pdf = services.guest_briefing(db.session.get(Attendee, gathering.ada.id), services.paper_for("a4"))
+        pdf = services.guest_briefing(db.session.get(Attendee, gathering.ada.id), services.paper_for("a4"), own_copy=True)
     text = pdf_text(pdf)
     assert "<img src=file:///etc/passwd> BIO-END" in text
     assert f"@import url({listener.url}/name.css)" in text

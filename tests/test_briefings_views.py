@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from test_briefings_support import REASON, build_gathering, pdf_pages, pdf_text
 
-from eventkit.attendees.models import AttendeeStatus
+from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
 
 
@@ -54,11 +54,12 @@ def test_bad_paper_is_a_clear_400(client, guest_login, gathering):
     assert b"A4 or US Letter" in response.data
 
 
-def test_organiser_downloads_any_guest_pack_and_run_sheet(client, login, organiser, gathering):
+def test_organiser_downloads_any_guest_pack_and_run_sheet_without_guests_notes(client, login, organiser, gathering):
     login(organiser)
     base = f"/events/{gathering.event.id}/briefings"
     guest = client.get(f"{base}/{gathering.ben.id}.pdf")
-    assert guest.status_code == 200 and "BEN-NOTE-ON-ADA" in pdf_text(guest.data)
+    assert guest.status_code == 200 and "Ben Okafor" in pdf_text(guest.data)
+    assert "BEN-NOTE-ON-ADA" not in pdf_text(guest.data) and "BEN-STARTER" not in pdf_text(guest.data)
     assert "ORGANISER-NOTE-ON-BEN" not in pdf_text(guest.data)
 
     pack = client.get(f"{base}/pack.pdf?paper=a4")
@@ -67,6 +68,8 @@ def test_organiser_downloads_any_guest_pack_and_run_sheet(client, login, organis
     for name in ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy"):
         assert f"BRIEFING FOR\n{name}" in text
     assert REASON in text and "ORGANISER-NOTE-ON-BEN" not in text
+    for secret in ("ADA-NOTE-ON-BEN", "ADA-STARTER", "BEN-NOTE-ON-ADA", "BEN-STARTER"):
+        assert secret not in text
 
     sheet = client.get(f"{base}/run-sheet.pdf")
     assert sheet.status_code == 200
@@ -74,6 +77,18 @@ def test_organiser_downloads_any_guest_pack_and_run_sheet(client, login, organis
     assert "Table 3" in text and "Vegetarian; step-free access" in text
     assert gathering.ada.code[-6:] in text and gathering.ada.code not in text
     assert "ADA-NOTE-ON-BEN" not in text
+
+
+def test_a_guest_who_chose_so_has_their_notes_in_the_printed_copy(app, client, login, organiser, gathering):
+    with app.app_context():
+        db.session.get(Attendee, gathering.ben.id).print_notes = True
+        db.session.commit()
+    login(organiser)
+    base = f"/events/{gathering.event.id}/briefings"
+    assert "BEN-NOTE-ON-ADA" in pdf_text(client.get(f"{base}/{gathering.ben.id}.pdf").data)
+    pack = pdf_text(client.get(f"{base}/pack.pdf").data)
+    assert "BEN-NOTE-ON-ADA" in pack and "BEN-STARTER" in pack
+    assert "ADA-NOTE-ON-BEN" not in pack, "only the guests who chose it"
 
 
 def test_organiser_cannot_reach_other_events(client, login, make_organiser, organiser, gathering,
@@ -130,7 +145,7 @@ def test_cli_writes_pack_run_sheet_and_one_file_per_guest(runner, gathering, tmp
     assert set(files) == expected
     ben = (tmp_path / "out" / f"briefing-{slug}-{gathering.ben.id}.pdf").read_bytes()
     text = pdf_text(ben)
-    assert "Ben Okafor" in text and "BEN-NOTE-ON-ADA" in text and "ADA-NOTE-ON-BEN" not in text
+    assert "Ben Okafor" in text and "BEN-NOTE-ON-ADA" not in text and "ADA-NOTE-ON-BEN" not in text
     assert round(float(pdf_pages(ben)[0].mediabox.width)) == 612
     assert "Wrote 4 briefings" in result.output
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from eventkit.db import db, utcnow
-from eventkit.followup import links, services, stats
-from eventkit.followup.models import Connection, ConnectionLink, FollowUpTask, Stage
+from eventkit.followup import encounters, links, services, stats
+from eventkit.followup.models import Connection, ConnectionLink, Encounter, FollowUpTask, Stage
 from eventkit.mail.sender import send_due
 from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
@@ -136,10 +136,10 @@ def test_signed_links_expire_and_resist_tampering(app, client, hand_built):
     task_id, cid = _task_of(app, g["Gus"])
     fresh = _token(app, g["Gus"], "task", task_id, utcnow())
     landed = client.get(f"/e/{event.slug}/followup/go/{fresh}")
-    assert landed.status_code == 302 and f"focus={cid}" in landed.location
-    assert f'id="act-{cid}" open' in client.get(landed.location).get_data(as_text=True)  # the link signed Gus in
-    to_fade = client.get(f"/e/{event.slug}/followup/go/{fresh}?do=fade").location
-    assert f'id="fade-{cid}" open' in client.get(to_fade).get_data(as_text=True)
+    assert landed.status_code == 200 and 'name="kind"' in landed.get_data(as_text=True)
+    assert landed.headers["Referrer-Policy"] == "no-referrer"
+    assert 'name="reason"' in client.get(f"/e/{event.slug}/followup/go/{fresh}?do=fade").get_data(as_text=True)
+    assert client.get(f"/e/{event.slug}/connections").status_code == 403, "the link signs nobody in"
     stale = _token(app, g["Gus"], "task", task_id, utcnow() - timedelta(days=15))
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{stale}").status_code == 410
     tampered = fresh[:-3] + ("AAA" if not fresh.endswith("AAA") else "BBB")
@@ -148,11 +148,37 @@ def test_signed_links_expire_and_resist_tampering(app, client, hand_built):
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{not_his}").status_code == 404
     assert app.test_client().get(f"/e/another-slug/followup/go/{fresh}").status_code == 404
     unsubscribe = _token(app, g["Gus"], "unsubscribe", None, utcnow() - timedelta(days=200))
-    assert app.test_client().get(f"/e/{event.slug}/followup/go/{unsubscribe}").status_code == 302
+    assert app.test_client().get(f"/e/{event.slug}/followup/go/{unsubscribe}").status_code == 200
     with app.app_context():
         attendee(app, g["Gus"].id).rotate_token()
         db.session.commit()
     assert app.test_client().get(f"/e/{event.slug}/followup/go/{fresh}").status_code == 410
+
+
+def test_one_click_links_do_their_one_action_without_a_session(app, hand_built):
+    event, g = hand_built
+    task_id, cid = _task_of(app, g["Gus"])
+    browser = app.test_client()
+    token = _token(app, g["Gus"], "task", task_id, utcnow())
+    refused = browser.post(f"/e/{event.slug}/followup/go/{token}?do=fade", data={"reason": ""})
+    assert refused.status_code == 422
+    done = browser.post(f"/e/{event.slug}/followup/go/{token}?do=fade", data={"reason": "No overlap for now"})
+    assert done.status_code == 200 and "Closed as faded" in done.get_data(as_text=True)
+    assert all_rows(app, select(Connection.stage, Connection.fade_reason).where(Connection.id == cid)) == [
+        ("faded", "No overlap for now")]
+    with app.app_context():
+        encounter = encounters.log_encounter(attendee(app, g["Gus"].id), g["Ana"].id, "", NOW)
+        db.session.commit()
+        encounter_id = encounter.id
+    confirm = _token(app, g["Ana"], "confirm", encounter_id, utcnow())
+    assert "Did you meet Gus?" in browser.get(f"/e/{event.slug}/followup/go/{confirm}").get_data(as_text=True)
+    assert browser.post(f"/e/{event.slug}/followup/go/{confirm}?answer=decline").status_code == 200
+    assert all_rows(app, select(Encounter.declined_at.is_not(None)).where(Encounter.id == encounter_id)) == [(True,)]
+    assert browser.get(f"/e/{event.slug}/followup/go/{confirm}").status_code == 409, "answered once"
+    unsubscribe = _token(app, g["Ana"], "unsubscribe", None, utcnow())
+    assert browser.post(f"/e/{event.slug}/followup/go/{unsubscribe}").status_code == 200
+    assert attendee(app, g["Ana"].id).reminders_opt_out is True
+    assert browser.get(f"/e/{event.slug}/connections").status_code == 403
 
 
 def test_didnt_happen_button_before_finish(app, client, guest_login, make_event, make_attendee):
@@ -207,12 +233,11 @@ def test_full_email_path_through_a_real_smtp_server(app, make_event, make_attend
     text = next(part for part in message.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
     link = re.search(r"Record what you did: http://eventkit\.test(\S+)", text).group(1)
     client = app.test_client()
-    landed = client.get(link)
-    assert landed.status_code == 302
-    cid = int(re.search(r"focus=(\d+)", landed.location).group(1))
-    assert client.post(f"/e/{event.slug}/connections/{cid}/actions",
-                       data={"kind": "thank_you", "note": "Thanks!"}).status_code == 302
+    assert client.get(link).status_code == 200
+    done = client.post(link, data={"kind": "thank_you", "note": "Thanks!"})
+    assert done.status_code == 200 and "Recorded." in done.get_data(as_text=True)
     assert all_rows(app, select(Connection.stage)) == [("followed_up",)]
+    assert client.get(f"/e/{event.slug}/connections").status_code == 403, "one action, no session"
     assert {e.status for e in outbox(app)} == {"sent"}
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 from eventkit.attendees.access import attendee_for_token
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
+from eventkit.security import hash_token
 
 
 def test_healthz_answers_ok(client):
@@ -52,7 +53,8 @@ def test_magic_token_is_stored_hashed_and_rotation_retires_it(app, event, make_a
     guest = make_attendee(event)
     with app.app_context():
         row = db.session.get(Attendee, guest.id)
-        assert guest.token not in row.token_hash
+        [link] = row.guest_links
+        assert link.token_hash == hash_token(guest.token) and guest.token not in link.token_hash
         assert attendee_for_token(guest.token).id == guest.id
         row.rotate_token()
         db.session.commit()

@@ -14,6 +14,8 @@ from eventkit.db import db, utcnow
 from eventkit.events.models import Event
 from eventkit.mail.models import OutboundEmail
 
+from conftest import links_in
+
 
 @pytest.fixture
 def invited(app, event):
@@ -33,13 +35,11 @@ def the_invitation(app) -> OutboundEmail:
         return mail
 
 
-def test_invitation_is_queued_once_with_link_and_both_attachments(app, event, invited):
+def test_invitation_is_queued_once_with_link_and_both_attachments(app, event, invited, deliver):
     mail = the_invitation(app)
     assert mail.to_email == "ada@example.com" and event.title in mail.subject
-    link = mail.body_text.split("http://eventkit.test/g/", 1)[1].split()[0]
-    assert f"http://eventkit.test/g/{link}" in mail.body_html
-    with app.app_context():
-        assert attendee_for_token(link).id == invited
+    assert "/g/" not in mail.body_text and "/g/" not in mail.body_html, "the stored copy holds no personal link"
+    assert "eventkit-link:personal." in mail.body_text and "eventkit-link:personal." in mail.body_html
     assert event.venue in mail.body_text
     kinds = {a.mimetype: a for a in mail.attachments}
     assert set(kinds) == {"text/calendar", "image/png"}
@@ -48,12 +48,18 @@ def test_invitation_is_queued_once_with_link_and_both_attachments(app, event, in
     entry = calendar.walk("VEVENT")[0]
     assert str(entry["summary"]) == event.title
     assert entry.decoded("dtstart") == event.starts_at.astimezone(timezone.utc)
+    [message] = deliver()
+    [link] = links_in(message)
+    assert f"http://eventkit.test/g/{link}" in message.get_body(("html",)).get_content()
+    with app.app_context():
+        assert attendee_for_token(link).id == invited
+        assert "/g/" not in db.session.get(OutboundEmail, mail.id).body_text, "sending leaves the stored copy as it was"
 
 
-def test_same_token_never_queues_twice_but_rotation_does(app, invited):
+def test_same_request_never_queues_twice_but_rotation_does(app, invited):
     with app.app_context():
         attendee = db.session.get(Attendee, invited)
-        queue_invitation(attendee, "whatever")  # same token hash: the outbox keeps one message
+        queue_invitation(attendee)  # the same link request: the outbox keeps one message
         db.session.commit()
         assert db.session.scalars(select(OutboundEmail.purpose)).all() == ["invitation"]
         services.rotate_link(attendee, actor="organiser:1", now=utcnow())
@@ -104,7 +110,7 @@ def test_organiser_calendar_download(client, event, login, organiser):
 def test_the_invitation_fits_the_guests_status(app, event, make_attendee, status, subject, says):
     guest = make_attendee(event, status=status)
     with app.app_context():
-        queue_invitation(db.session.get(Attendee, guest.id), "a-token-for-this-test")
+        queue_invitation(db.session.get(Attendee, guest.id))
         db.session.commit()
     mail = the_invitation(app)
     assert mail.subject == subject + event.title

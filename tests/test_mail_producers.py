@@ -81,7 +81,7 @@ def test_an_attachment_has_content_or_a_producer_never_both_or_neither():
     assert Attachment.made_when_sent("a.pdf", "application/pdf", "fake", n=1).producer_args == {"n": 1}
 
 
-def test_made_attachments_are_made_in_one_call_per_batch_stored_and_sent(app, fake):
+def test_made_attachments_are_made_in_one_call_per_batch_sent_then_deleted(app, fake):
     ids = queue_made(app, [1, 2, 3])
     assert {producer for producer, content in stored(app).values()} == {"fake"}
     assert all(content is None for _, content in stored(app).values())
@@ -92,7 +92,7 @@ def test_made_attachments_are_made_in_one_call_per_batch_stored_and_sent(app, fa
     assert (report.sent, report.failed) == (3, 0)
     assert fake.prepared == [[{"n": 1}, {"n": 2}, {"n": 3}]]  # one call for the batch
     assert fake.made_outside_a_transaction == [True]
-    assert stored(app) == {ids[i]: ("fake", f"%FAKE {i + 1}".encode()) for i in range(3)}
+    assert stored(app) == {ids[i]: ("fake", None) for i in range(3)}, "made files are deleted once sent"
     assert eml_attachments(app) == {f"file-{n}.txt": f"%FAKE {n}".encode() for n in (1, 2, 3)}
 
 

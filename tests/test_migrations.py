@@ -12,11 +12,13 @@ from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from eventkit import create_app
+from eventkit.attendees.access import attendee_for_token
 from eventkit.attendees.models import Attendee, Person
 from eventkit.auth.models import Organiser
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event, Tag
 from eventkit.profiles.models import Intent
+from eventkit.security import hash_token, new_token
 from eventkit.text import name_key
 
 from conftest import build_config
@@ -112,7 +114,7 @@ def test_name_keys_are_filled_for_existing_guests_in_batches(scratch_app):
         guest_id = _populate()
         names = ["Émile Zola", "Łukasz Nowak", "Αλέξανδρος", *(f"Zoë {n}" for n in range(1100))]
         rows = [{"event_id": db.session.get(Attendee, guest_id).event_id, "person_id": person_id, "name": name,
-                 "email": f"m{n}@example.com", "token_hash": f"t{n}", "checkin_seed": f"s{n}",
+                 "email": f"m{n}@example.com", "session_version": f"v{n}", "checkin_seed": f"s{n}",
                  "checkin_code_hash": f"c{n}"}
                 for n, (name, person_id) in enumerate(zip(names, _people(len(names))))]
         db.session.execute(insert(Attendee), rows)
@@ -175,3 +177,76 @@ def test_downgrades_that_would_delete_check_ins_refuse_and_keep_them(scratch_app
         assert current_revision() == head_revision(scratch_app)
         assert db.session.scalars(select(CheckIn.attendee_id)).all() == [guest_id]
         db.session.close()
+
+
+def test_0012b_moves_tokens_to_guest_links_keeps_children_and_scrubs_stored_links(scratch_app):
+    """Existing links and sessions keep working, nothing that refers to a guest is lost in the SQLite
+    table rebuild, and stored email bodies lose their working links (also back down to 0007)."""
+    token = new_token()
+    with scratch_app.app_context():
+        flask_migrate.upgrade(revision="0007")
+        guest_id = _populate_at_0007(token)
+        flask_migrate.upgrade()
+        db.session.expire_all()
+        guest = db.session.get(Attendee, guest_id)
+        assert attendee_for_token(token).id == guest_id
+        assert guest.session_version == hash_token(token)[:16], "open sessions stay signed in"
+        assert [intent.text for intent in guest.intents] == ["Rust reviews"]
+        body = db.session.execute(text("SELECT body_text, body_html FROM outbound_email")).one()
+        assert token not in body.body_text + body.body_html and "/g/[link-removed]" in body.body_text
+        assert "followup/go/[link-removed]" in body.body_html
+        db.session.close()
+        flask_migrate.downgrade(revision="0007")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT token_hash FROM attendee")).scalar_one() == hash_token(token)
+            assert conn.execute(text("SELECT count(*) FROM intent")).scalar_one() == 1
+
+
+def _populate_at_0007(token: str) -> int:
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO organiser (email, name, password_hash, created_at) VALUES "
+                          "('m@example.org', 'M', 'x', :now)"), {"now": now})
+        organiser_id = conn.execute(text("SELECT id FROM organiser")).scalar_one()
+        event = {"slug": "m", "title": "M", "owner_id": organiser_id, "starts_at": now, "ends_at": now + timedelta(hours=2)}
+        columns = {c["name"]: c for c in inspect(conn).get_columns("event")}
+        required = {name: _default_for(c) for name, c in columns.items()
+                    if not c["nullable"] and name not in event and name != "id"}
+        values = {**required, **event}
+        conn.execute(text(f"INSERT INTO event ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"), values)
+        event_id = conn.execute(text("SELECT id FROM event")).scalar_one()
+        conn.execute(text("INSERT INTO tag (event_id, name) VALUES (:e, 'Rust')"), {"e": event_id})
+        conn.execute(text("INSERT INTO person (email, created_at) VALUES ('g@example.com', :now)"), {"now": now})
+        guest = {"event_id": event_id, "person_id": conn.execute(text("SELECT id FROM person")).scalar_one(),
+                 "name": "Gina", "name_key": "gina", "email": "g@example.com", "token_hash": hash_token(token),
+                 "token_rotated_at": now, "checkin_seed": "seed", "checkin_code_hash": "code", "status": "registered"}
+        columns = {c["name"]: c for c in inspect(conn).get_columns("attendee")}
+        values = {**{n: _default_for(c) for n, c in columns.items() if not c["nullable"] and n not in guest and n != "id"},
+                  **guest}
+        conn.execute(text(f"INSERT INTO attendee ({', '.join(values)}) VALUES ({', '.join(':' + k for k in values)})"), values)
+        guest_id = conn.execute(text("SELECT id FROM attendee")).scalar_one()
+        conn.execute(text("INSERT INTO intent (attendee_id, kind, tag_id, text, created_at) VALUES "
+                          "(:a, 'offer', (SELECT id FROM tag), 'Rust reviews', :now)"), {"a": guest_id, "now": now})
+        link = f"http://eventkit.test/g/{token}"
+        one_click = "http://eventkit.test/e/m/followup/go/12.abcdef0123456789.task.3.Zm9v.YmFy"
+        conn.execute(text(
+            "INSERT INTO outbound_email (event_id, to_email, to_name, subject, body_text, body_html, purpose, dedupe_key, "
+            "status, attempts, next_attempt_at, last_error, created_at) VALUES (:e, 'g@example.com', 'Gina', 'Hi', "
+            ":text, :html, 'invitation', 'k', 'sent', 1, :now, '', :now)"),
+            {"e": event_id, "text": f"Open {link}\n", "html": f'<a href="{link}">x</a> <a href="{one_click}">y</a>',
+             "now": now})
+    return guest_id
+
+
+def _default_for(column) -> object:
+    """A value for a NOT NULL column the test does not care about."""
+    kind = str(column["type"]).upper()
+    if "INT" in kind:
+        return 40
+    if "BOOL" in kind:
+        return False
+    if "TIME" in kind or "DATE" in kind:
+        return utcnow()
+    if "JSON" in kind:
+        return "[]"
+    return ""

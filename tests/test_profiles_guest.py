@@ -243,6 +243,9 @@ def test_delete_profile_data_erases_profile_intents_and_own_notes(app, signed_in
         db.session.commit()
     response = signed_in.post(f"/e/{event.slug}/profile/delete", data={"confirm": "y"})
     assert response.status_code == 302
+    done = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "What stays: your name and email, your reply and your check-in time" in done
+    assert signed_in.get(f"/e/{event.slug}/me").status_code == 403, "deleting signs the guest out"
     row = _row(app, guest)
     assert (row.name, row.email) == ("Grace Hopper", guest.email)
     assert (row.role, row.organisation, row.field, row.bio, row.links) == ("", "", "", "", [])

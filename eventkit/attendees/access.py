@@ -2,22 +2,19 @@
 from __future__ import annotations
 
 from flask import abort, make_response, render_template, session
-from sqlalchemy import select
 
+from eventkit.attendees.links import look_up
 from eventkit.attendees.models import Attendee
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.events.access import event_by_slug, get_for_event_or_404
 from eventkit.events.models import Event
-from eventkit.security import hash_token
 
 SESSION_KEY = "guests"
 
 
 def attendee_for_token(token: str) -> Attendee | None:
-    """The guest whose current magic-link token this is, or None (also for a rotated one)."""
-    if not token or len(token) > 200:
-        return None
-    return db.session.scalars(select(Attendee).where(Attendee.token_hash == hash_token(token))).first()
+    """The guest whose live personal link this is, or None (also for a replaced or expired one)."""
+    return look_up(token, utcnow()).attendee
 
 
 def sign_in_guest(attendee: Attendee) -> None:
@@ -29,7 +26,7 @@ def sign_in_guest(attendee: Attendee) -> None:
 
 
 def signed_in_guest(event: Event) -> Attendee | None:
-    """The guest signed in for `event` in this session, or None; a rotated token signs them out."""
+    """The guest signed in for `event` in this session, or None; replaced links or a deleted profile sign them out."""
     entry = session.get(SESSION_KEY, {}).get(str(event.id))
     if not entry:
         return None

@@ -4,8 +4,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from eventkit.attendees import services
-from eventkit.attendees.invitations import magic_url
+from eventkit.attendees import links, services
 from eventkit.attendees.models import Attendee
 from eventkit.cli import event_or_fail, eventkit_cli, transaction
 from eventkit.db import db, utcnow
@@ -15,9 +14,9 @@ from eventkit.db import db, utcnow
 @click.argument("event_slug")
 @click.argument("email")
 def guest_link(event_slug: str, email: str) -> None:
-    """Issue a new personal link for a guest, email it (outbox) and print it.
+    """Replace a guest's personal links: email a new one (outbox) and print another.
 
-    The guest's previous link and open sessions stop working, exactly as with the organiser's
+    The guest's previous links and open sessions stop working, exactly as with the organiser's
     "New link" button.
     """
     with transaction():
@@ -26,5 +25,7 @@ def guest_link(event_slug: str, email: str) -> None:
             Attendee.event_id == event.id, Attendee.email == services.normalise_email(email))).first()
         if attendee is None:
             raise click.ClickException(f"{email} is not on the guest list of {event.title}.")
-        token = services.rotate_link(attendee, actor="system", now=utcnow())
-    click.echo(magic_url(token))
+        now = utcnow()
+        services.rotate_link(attendee, actor="system", now=now)
+        token = links.issue(attendee, now)
+    click.echo(links.magic_url(token))

@@ -5,8 +5,9 @@ from flask import flash, make_response, redirect, render_template, session, url_
 
 from eventkit.attendees import services
 from eventkit.attendees.blueprint import bp
-from eventkit.attendees.access import SESSION_KEY, attendee_for_token, event_by_slug_or_404, load_guest_or_403, sign_in_guest
+from eventkit.attendees.access import SESSION_KEY, event_by_slug_or_404, load_guest_or_403, sign_in_guest
 from eventkit.attendees.forms import LinkRequestForm
+from eventkit.attendees.links import look_up
 from eventkit.attendees.views import ics_response
 from eventkit.db import utcnow
 from eventkit.errors import DomainError, refuse
@@ -15,10 +16,19 @@ from eventkit.security import secret_page
 
 @bp.get("/g/<token>")
 def magic(token: str):
-    """Sign the guest in from their personal link, then drop the token from the address bar."""
-    attendee = attendee_for_token(token)
-    if attendee is None:
+    """Sign the guest in from their personal link, then drop the token from the address bar.
+
+    An unknown link is a 404; an expired or replaced one a 410 that says so and offers the
+    lost-link form of its gathering.
+    """
+    found = look_up(token, utcnow())
+    if found.link is None:
         return secret_page(make_response(render_template("attendees/invalid_link.html"), 404))
+    attendee = found.link.attendee
+    if not found.usable:
+        page = render_template("attendees/link_ended.html", event=attendee.event, link=found.link,
+                               form=LinkRequestForm())
+        return secret_page(make_response(page, 410))
     sign_in_guest(attendee)
     return secret_page(redirect(url_for("attendees.home", slug=attendee.event.slug)))
 

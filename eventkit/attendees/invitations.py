@@ -1,17 +1,18 @@
-"""The emails of the guest list: invitations (with the personal link) and offered places."""
+"""The emails of the guest list: invitations (with the personal link) and offered places.
+
+Both carry the guest's personal link as a placeholder (`send_time_link`): the mail sender makes
+a fresh link for each email as it sends it, so the outbox never holds a working one.
+"""
 from __future__ import annotations
 
 from eventkit.events.calendar import event_ics, ics_filename
+from eventkit.attendees.links import PERSONAL, days_after, magic_url  # noqa: F401 - magic_url for the CLI and demo
 from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Attachment, queue_email
 from eventkit.qr import checkin_url, qr_png
 from eventkit.urls import external_url_for
-
-
-def magic_url(token: str) -> str:
-    """The guest's personal link (absolute, for emails)."""
-    return external_url_for("attendees.magic", token=token)
 
 
 def _attachments(attendee: Attendee) -> tuple[Attachment, ...]:
@@ -21,10 +22,11 @@ def _attachments(attendee: Attendee) -> tuple[Attachment, ...]:
     )
 
 
-def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -> OutboundEmail | None:
-    """Queue the invitation carrying `token`'s link; a new token (rotation) makes a new message.
+def queue_invitation(attendee: Attendee, *, renewed: bool = False, requested: bool = False) -> OutboundEmail | None:
+    """Queue the invitation with a personal link made when it is sent; one per link request.
 
-    `renewed`: the link replaces an earlier one (the email says so, and that the old one stopped).
+    `renewed`: the organiser replaced the guest's links (the email says the old ones stopped);
+    `requested`: the guest asked for a new link (their earlier links keep working).
     The wording fits the guest's status: invited, waitlisted, or already holding a confirmed place.
     """
     return queue_email(
@@ -32,25 +34,22 @@ def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -
         to_name=attendee.name,
         template="invitation",
         purpose="invitation",
-        dedupe_key=f"invitation:{attendee.id}:{attendee.token_hash[:16]}",
+        dedupe_key=f"invitation:{attendee.id}:{attendee.session_version}:{attendee.link_requested_at.isoformat()}",
         event_id=attendee.event_id,
         attachments=_attachments(attendee),
         event=attendee.event,
         attendee=attendee,
-        link=magic_url(token),
+        link=send_time_link(PERSONAL, attendee.id),
+        link_days=days_after(),
         waitlisted=attendee.status == AttendeeStatus.WAITLISTED,
         confirmed=attendee.is_expected,
         renewed=renewed,
+        requested=requested,
     )
 
 
 def queue_place_offered(attendee: Attendee) -> OutboundEmail | None:
-    """Tell a guest promoted from the waitlist that a place is theirs if they accept.
-
-    The message links to the guest's page without a token (tokens are stored hashed): their
-    invitation link still works, the page asks for it if this browser is not signed in, and a
-    guest who lost it gets a new one at /e/<slug>/link.
-    """
+    """Tell a guest promoted from the waitlist that a place is theirs if they accept (with a personal link)."""
     return queue_email(
         to_email=attendee.email,
         to_name=attendee.name,
@@ -60,6 +59,6 @@ def queue_place_offered(attendee: Attendee) -> OutboundEmail | None:
         event_id=attendee.event_id,
         event=attendee.event,
         attendee=attendee,
-        page_url=external_url_for("attendees.home", slug=attendee.event.slug),
+        page_url=send_time_link(PERSONAL, attendee.id),
         link_request_url=external_url_for("attendees.request_link", slug=attendee.event.slug),
     )

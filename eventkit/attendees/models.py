@@ -1,7 +1,8 @@
 """People and their attendance at one gathering (the guest list)."""
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint
@@ -42,6 +43,11 @@ class Person(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def new_session_version() -> str:
+    """A fresh value for `Attendee.session_version` (64 random bits)."""
+    return secrets.token_hex(8)
+
+
 def _name_key_default(context) -> str:
     """name_key for Core inserts that give only `name` (bulk `insert(Attendee)` with dict rows)."""
     return name_key(context.get_current_parameters().get("name") or "")
@@ -80,9 +86,10 @@ class Attendee(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=AttendeeStatus.INVITED)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: SHA-256 of the magic-link token; the token itself is only ever in the guest's email
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    token_rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: in every guest session and one-click link of this guest: a new value ends them all
+    session_version: Mapped[str] = mapped_column(String(16), default=new_session_version)
+    #: when a new personal link was last asked for (the lost-link form's rate limit)
+    link_requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: random seed of the check-in code; the code is derived from it with the app's key
     checkin_seed: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the current check-in code, for lookup at the door
@@ -90,15 +97,20 @@ class Attendee(db.Model):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: no reminder emails (tasks still show on the guest's page and count as overdue)
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the guest chose "include my notes in the printed copy": their notes and starters also go into
+    #: the briefing the organiser downloads or prints (otherwise only into the guest's own copy)
+    print_notes: Mapped[bool] = mapped_column(Boolean, default=False)
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     person: Mapped[Person] = relationship()
+    guest_links: Mapped[list[GuestLink]] = relationship(
+        back_populates="attendee", cascade="all, delete-orphan", passive_deletes=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if not self.token_hash:
-            self.rotate_token()
+        if not self.session_version:
+            self.session_version = new_session_version()
         if not self.checkin_seed:
             self.rotate_checkin_code()
 
@@ -108,12 +120,30 @@ class Attendee(db.Model):
         self.name_key = name_key(value)
         return value
 
-    def rotate_token(self) -> str:
-        """Issue a new magic-link token; the old link and signed-in sessions stop working."""
+    def new_link(self, now: datetime, days_after: int, purpose: str = "personal") -> str:
+        """Add a live link for `purpose` (the guest's others keep working); returns its token.
+
+        It expires `days_after` days after the gathering ends (or after `now`, if that is later).
+        """
         token = new_token()
-        self.token_hash = hash_token(token)
-        self.token_rotated_at = utcnow()
+        event = self.event or db.session.get_one(Event, self.event_id)
+        self.guest_links.append(GuestLink(token_hash=hash_token(token), purpose=purpose, created_at=now,
+                                          expires_at=GuestLink.ends(event, now, days_after)))
         return token
+
+    def end_sessions(self, now: datetime) -> None:
+        """Revoke every link of this guest and end every session and one-click link made before."""
+        self.session_version = new_session_version()
+        for link in self.guest_links:
+            if link.revoked_at is None:
+                link.revoked_at = now
+
+    def rotate_token(self, now: datetime | None = None, days_after: int = 30) -> str:
+        """End every link and session of this guest and issue one new personal link (its token)."""
+        now = now or utcnow()
+        self.end_sessions(now)
+        self.link_requested_at = now
+        return self.new_link(now, days_after)
 
     def rotate_checkin_code(self) -> str:
         """Issue a new check-in code (the QR changes); returns the new code."""
@@ -129,8 +159,8 @@ class Attendee(db.Model):
 
     @property
     def session_fingerprint(self) -> str:
-        """Changes with every token rotation, so rotation signs out open sessions too."""
-        return self.token_hash[:16]
+        """Changes when the guest's links are replaced or their profile deleted, signing out open sessions."""
+        return self.session_version
 
     @property
     def actor(self) -> str:
@@ -192,3 +222,33 @@ class Attendee(db.Model):
 
     def __repr__(self) -> str:
         return f"<Attendee {self.email} @event {self.event_id}>"
+
+
+class GuestLink(db.Model):
+    """One live secret link of a guest: stored hashed, with a purpose and an end.
+
+    A guest may hold several (one per email that carried one); a new one leaves the others working.
+    """
+
+    __tablename__ = "guest_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the token; the token itself is only ever in the email that carried it
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: what the link may do: "personal" signs the guest in to their gathering
+    purpose: Mapped[str] = mapped_column(String(40), default="personal")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: set when the organiser replaced the guest's links or the guest deleted their profile
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attendee: Mapped[Attendee] = relationship(back_populates="guest_links")
+
+    @staticmethod
+    def ends(event: Event, now: datetime, days_after: int) -> datetime:
+        """When a link made at `now` stops working: `days_after` days after the gathering ends (or after now)."""
+        return max(event.ends_at, now) + timedelta(days=days_after)
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at

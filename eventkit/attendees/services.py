@@ -122,14 +122,13 @@ def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> At
     attendee = Attendee(
         event_id=event.id, person=person_for(data.email), name=data.name, email=normalise_email(data.email),
         organisation=data.organisation, role=data.role, field=data.field, status=status,
-        status_changed_at=now, created_at=now,
+        status_changed_at=now, created_at=now, link_requested_at=now,
     )
-    token = attendee.rotate_token()
     db.session.add(attendee)
     db.session.flush()
     audit.record("attendee.added", actor=actor, target=f"attendee:{attendee.id}", event_id=event.id,
                  status=str(status))
-    invitations.queue_invitation(attendee, token)
+    invitations.queue_invitation(attendee)
     return attendee
 
 
@@ -224,14 +223,13 @@ def decline_invitation(attendee: Attendee, *, now: datetime) -> list[Attendee]:
     return promote_from_waitlist(event, actor=attendee.actor, now=now) if freed else []
 
 
-def rotate_link(attendee: Attendee, *, actor: str, now: datetime) -> str:
-    """Issue a new magic link, email it, and end every session opened with the old one."""
-    token = attendee.rotate_token()
-    attendee.token_rotated_at = now
+def rotate_link(attendee: Attendee, *, actor: str, now: datetime) -> None:
+    """Replace the guest's links: every link and session they had stops working, a new link is emailed."""
+    attendee.end_sessions(now)
+    attendee.link_requested_at = now
     db.session.flush()
     audit.record("attendee.link_rotated", actor=actor, target=f"attendee:{attendee.id}", event_id=attendee.event_id)
-    invitations.queue_invitation(attendee, token, renewed=True)
-    return token
+    invitations.queue_invitation(attendee, renewed=True)
 
 
 #: a guest can have a fresh personal link emailed at most this often
@@ -239,16 +237,20 @@ LINK_REQUEST_INTERVAL = timedelta(minutes=15)
 
 
 def request_new_link(event: Event, email: str, now: datetime) -> Attendee | None:
-    """A guest who lost their link asks for a new one by email: rotate it and email the invitation.
+    """A guest who lost their link asks for a new one: email them one more link (the others keep working).
 
     Returns the guest, or None when the email is not on this gathering's list or a link went out
     less than LINK_REQUEST_INTERVAL ago; the caller must answer the same in every case, so the form
-    tells nobody who is on the list.
+    tells nobody who is on the list. Nothing is revoked, so knowing a guest's email signs nobody out.
     """
     address = normalise_email(email)
     attendee = db.session.scalars(
         select(Attendee).where(Attendee.event_id == event.id, Attendee.email == address)).first()
-    if attendee is None or now - attendee.token_rotated_at < LINK_REQUEST_INTERVAL:
+    if attendee is None or now - attendee.link_requested_at < LINK_REQUEST_INTERVAL:
         return None
-    rotate_link(attendee, actor=attendee.actor, now=now)
+    attendee.link_requested_at = now
+    db.session.flush()
+    audit.record("attendee.link_requested", actor=attendee.actor, target=f"attendee:{attendee.id}",
+                 event_id=attendee.event_id)
+    invitations.queue_invitation(attendee, requested=True)
     return attendee

@@ -139,6 +139,12 @@ def load_roster(event: Event, note_authors: list[int] | None = None) -> Roster:
     )
 
 
+def print_note_authors(event: Event) -> list[int]:
+    """The guests who chose "include my notes in the printed copy"."""
+    return list(db.session.scalars(select(Attendee.id).where(Attendee.event_id == event.id,
+                                                            Attendee.print_notes.is_(True))))
+
+
 def _conversations(plan: Plan | None) -> list[Conversation] | None:
     if plan is None or not plan.is_locked:
         return None

@@ -50,17 +50,23 @@ def paper_for(value: str | None) -> Paper:
     return PAPERS[key]
 
 
-def guest_briefing(attendee: Attendee, paper: Paper) -> bytes:
-    """One guest's briefing as PDF bytes."""
+def guest_briefing(attendee: Attendee, paper: Paper, own_copy: bool) -> bytes:
+    """One guest's briefing as PDF bytes.
+
+    Their private notes and starters are in it only in their `own_copy` (the guest downloading it),
+    or when they chose to have them in the printed copy too (`Attendee.print_notes`).
+    """
     if not content.may_have_briefing(attendee):
         raise DomainError("Briefings are for guests with a place at this gathering.", "no_place", 403)
-    roster = content.load_roster(attendee.event, note_authors=[attendee.id])
+    with_notes = own_copy or attendee.print_notes
+    roster = content.load_roster(attendee.event, note_authors=[attendee.id] if with_notes else [])
     sheet = content.guest_sheet(roster, roster.attendees[attendee.id])
     return render_sheets([sheet], roster.event, paper, title=f"Briefing for {attendee.name}").pdf
 
 
 def pack_sheets(event: Event) -> tuple[content.Roster, list[content.GuestSheet]]:
-    roster = content.load_roster(event)
+    """The print pack's sheets: notes only of the guests who chose to have them printed."""
+    roster = content.load_roster(event, note_authors=content.print_note_authors(event))
     guests = content.briefing_guests(roster)
     limit = setting("BRIEFINGS_MAX_PACK_GUESTS")
     if len(guests) > limit:

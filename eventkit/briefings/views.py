@@ -30,23 +30,24 @@ def _paper() -> services.Paper:
 def guest_download(slug: str):
     """The signed-in guest's own briefing."""
     event, attendee = load_guest_or_403(slug)
-    pdf = services.guest_briefing(attendee, _paper())
+    pdf = services.guest_briefing(attendee, _paper(), own_copy=True)
     return _pdf(pdf, services.filename(event), inline=request.args.get("view") == "1")
 
 
 @bp.get("/events/<int:event_id>/briefings/<int:attendee_id>.pdf")
 @login_required
 def organiser_guest_download(event_id: int, attendee_id: int):
-    """Any guest's briefing of the organiser's event (404 for other events' guests)."""
+    """Any guest's briefing of the organiser's event (404 for other events' guests), without their notes
+    unless they chose to have them printed."""
     event = get_managed_event_or_404(event_id)
     attendee = get_attendee_or_404(event, attendee_id)
-    return _pdf(services.guest_briefing(attendee, _paper()), services.filename(event, attendee.id))
+    return _pdf(services.guest_briefing(attendee, _paper(), own_copy=False), services.filename(event, attendee.id))
 
 
 @bp.get("/events/<int:event_id>/briefings/pack.pdf")
 @login_required
 def pack_download(event_id: int):
-    """Every confirmed guest's briefing in one PDF, for printing."""
+    """Every confirmed guest's briefing in one PDF, for printing (notes only of guests who chose so)."""
     event = get_managed_event_or_404(event_id)
     result = services.print_pack(event, _paper())
     return _pdf(result.pdf, services.filename(event, kind="briefings"))

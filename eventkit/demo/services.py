@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from eventkit import FEATURES
 from eventkit.attendees.invitations import magic_url, queue_invitation
+from eventkit.attendees.links import issue as issue_link
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.auth.models import Organiser
 from eventkit.db import db, utcnow
@@ -46,28 +47,23 @@ def seed_demo(now=None) -> DemoLogin:
         event = _demo_event(organiser, now)
         guests = _demo_guests(event)
         _demo_notes(event, guests)
-        tokens = _invite(guests.values())
+        _invite(guests.values())
         _feature_seeds(event, now)
         sample = guests["ana"]
-        token = tokens[sample.id]
     else:
         sample = db.session.scalars(
             select(Attendee).where(Attendee.event_id == event.id, Attendee.email == f"ana@{EMAIL_DOMAIN}")
         ).one()
-        token = sample.rotate_token()  # the only way to print a working link: tokens are stored hashed
-        queue_invitation(sample, token)
+    token = issue_link(sample, now)  # one more link, to print: links are stored hashed
     db.session.flush()
     return DemoLogin(organiser, password, event, created, sample.name, magic_url(token))
 
 
-def _invite(guests) -> dict[int, str]:
-    """Queue every guest's invitation (send-mail writes them to instance/outbox/); their tokens by id."""
-    tokens = {}
+def _invite(guests) -> None:
+    """Queue every guest's invitation (send-mail writes them to instance/outbox/, each with its own link)."""
     for guest in guests:
-        tokens[guest.id] = guest.rotate_token()
-        queue_invitation(guest, tokens[guest.id])
+        queue_invitation(guest)
     db.session.flush()
-    return tokens
 
 
 def _demo_organiser() -> Organiser:

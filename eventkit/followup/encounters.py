@@ -12,8 +12,8 @@ from eventkit.events.models import Event, EventStatus
 from eventkit.followup import links
 from eventkit.followup.models import ConnectionLink, Encounter
 from eventkit.followup.services import _clean_note, connect_pairs
+from eventkit.mail.links import send_time_link
 from eventkit.mail.services import queue_email
-from eventkit.urls import external_url_for
 
 
 def loggable_guests(attendee: Attendee) -> list[Attendee]:
@@ -50,10 +50,9 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
         _confirm(mirror, event, now)
         encounter.confirmed_at = now
         return encounter
-    token = links.make_token(other, "confirm", encounter.id, now)
     queue_email(to_email=other.email, to_name=other.name, template="followup_encounter", purpose="followup",
                 dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, event=event,
-                logger=attendee, note=note, link=external_url_for("followup.go", slug=event.slug, token=token))
+                logger=attendee, note=note, link=send_time_link(links.MAIL_PURPOSES["confirm"], other.id, encounter.id))
     return encounter
 
 
@@ -63,7 +62,8 @@ def pending_for(attendee: Attendee) -> list[Encounter]:
         Encounter.other_id == attendee.id, Encounter.confirmed_at.is_(None), Encounter.declined_at.is_(None))))
 
 
-def _encounter_for(attendee: Attendee, encounter_id: int) -> Encounter:
+def encounter_for(attendee: Attendee, encounter_id: int) -> Encounter:
+    """An encounter someone logged with `attendee`, still unanswered; NotFound or DomainError (409) otherwise."""
     encounter = db.session.get(Encounter, encounter_id)
     if encounter is None or encounter.other_id != attendee.id:
         raise NotFound("No such encounter.", "not_found")
@@ -81,14 +81,14 @@ def _confirm(encounter: Encounter, event: Event, now: datetime) -> None:
 
 def confirm_encounter(attendee: Attendee, encounter_id: int, now: datetime) -> Encounter:
     """The other side confirms: a connection now (or when the gathering is marked finished)."""
-    encounter = _encounter_for(attendee, encounter_id)
+    encounter = encounter_for(attendee, encounter_id)
     _confirm(encounter, db.session.get(Event, encounter.event_id), now)
     return encounter
 
 
 def decline_encounter(attendee: Attendee, encounter_id: int, now: datetime) -> Encounter:
     """The other side says it didn't happen; no connection."""
-    encounter = _encounter_for(attendee, encounter_id)
+    encounter = encounter_for(attendee, encounter_id)
     encounter.declined_at = now
     db.session.flush()
     return encounter

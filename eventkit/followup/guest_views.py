@@ -1,15 +1,17 @@
-"""Guest views: connections, recording actions, logged encounters, one-click links, unsubscribe."""
+"""Guest views: connections, recording actions, logged encounters, one-click links (no session), unsubscribe."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from eventkit.attendees.access import load_guest_or_403, sign_in_guest
+from eventkit.attendees.access import load_guest_or_403
 from eventkit.attendees.models import Attendee
 from eventkit.db import utcnow
 from eventkit.followup import encounters, guest, links, services
 from eventkit.followup.blueprint import bp
 from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
+from eventkit.followup.models import FollowUpTask
+from eventkit.security import secret_page
 
 
 @bp.app_template_global()
@@ -116,21 +118,66 @@ def reminders(slug: str, state: str):
     return redirect(url_for("followup.connections", slug=slug))
 
 
-@bp.get("/e/<slug>/followup/go/<token>")
-def go(slug: str, token: str):
-    """A one-click link from an email: signs the guest in and opens the right form."""
+def _one_click(slug: str, token: str):
+    """The guest, purpose and target of a one-click link of this gathering; 404 for another gathering's."""
     attendee, purpose, target = links.read_token(token)
     if attendee.event.slug != slug:
         abort(404)
-    sign_in_guest(attendee)
     if purpose == "task":
-        task = services.task_for(attendee, target)
-        anchor = "fade" if request.args.get("do") == "fade" else "act"
-        return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id, do=anchor,
-                                _anchor=f"{anchor}-{task.connection_id}"))
+        target = services.task_for(attendee, target)
+    elif purpose == "confirm":
+        target = encounters.encounter_for(attendee, target)
+    return attendee, purpose, target
+
+
+@bp.get("/e/<slug>/followup/go/<token>")
+def go(slug: str, token: str):
+    """A one-click link from an email: the one form it is for. It signs nobody in."""
+    attendee, purpose, target = _one_click(slug, token)
+    page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose=purpose,
+                           target=target, token=token, action_form=ActionForm(), fade_form=FadeForm(),
+                           fade=request.args.get("do") == "fade")
+    return secret_page(make_response(page))
+
+
+@bp.post("/e/<slug>/followup/go/<token>")
+def go_do(slug: str, token: str):
+    """Do the one thing a one-click link is for: record an action or close the task's connection,
+    answer the encounter, or stop reminders. Nothing else of the guest's opens from it."""
+    attendee, purpose, target = _one_click(slug, token)
+    if purpose == "task":
+        return _do_task(attendee, target, token, fade=request.args.get("do") == "fade")
     if purpose == "confirm":
-        return redirect(url_for("followup.connections", slug=slug, _anchor=f"encounter-{target}"))
-    return redirect(url_for("followup.unsubscribe", slug=slug))
+        return _done(attendee, _answer_encounter(attendee, target, request.args.get("answer") == "decline"))
+    services.set_reminders_opt_out(attendee, True)
+    return _done(attendee, "You will get no more follow-up reminders. Your tasks still show on your connections page.")
+
+
+def _do_task(attendee: Attendee, task: FollowUpTask, token: str, fade: bool):
+    form = FadeForm() if fade else ActionForm()
+    if not form.validate_on_submit():
+        page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose="task",
+                               target=task, token=token, fade=fade, action_form=ActionForm() if fade else form,
+                               fade_form=form if fade else FadeForm())
+        return secret_page(make_response(page, 422))
+    if fade:
+        services.close_as_faded(attendee, task.connection_id, form.reason.data, utcnow())
+        return _done(attendee, "Closed as faded. No more reminders for it.")
+    services.record_action(attendee, task.connection_id, form.kind.data, form.note.data, utcnow())
+    return _done(attendee, "Recorded. Thank you for following up.")
+
+
+def _answer_encounter(attendee: Attendee, encounter, decline: bool) -> str:
+    if decline:
+        encounters.decline_encounter(attendee, encounter.id, utcnow())
+        return "Noted: no connection was made."
+    encounters.confirm_encounter(attendee, encounter.id, utcnow())
+    return "Confirmed: you are connected."
+
+
+def _done(attendee: Attendee, message: str):
+    page = render_template("followup/one_click_done.html", event=attendee.event, message=message)
+    return secret_page(make_response(page))
 
 
 @bp.route("/e/<slug>/followup/unsubscribe", methods=["GET", "POST"])

@@ -1,6 +1,11 @@
-"""One-click links in follow-up emails: signed with the app key, expiring, tied to the guest's session.
+"""One-click links in follow-up emails: signed with the app key, expiring, each good for one action.
 
-A link embeds the guest's session fingerprint, so rotating their magic link kills every link sent before.
+A link does its one thing (record an action on one task or close it, answer one encounter, stop
+reminders) and never signs the guest in. It embeds the guest's session fingerprint, so replacing
+their personal links or deleting their profile kills every link sent before.
+
+Emails ask for these links with `send_time_link(MAIL_PURPOSES[purpose], attendee_id, target)`;
+the mail sender has the makers below sign them as it sends each email, so the outbox holds none.
 """
 from __future__ import annotations
 
@@ -9,10 +14,16 @@ from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
+from eventkit.followup.blueprint import bp
+from eventkit.mail.links import LinkRequest, register_link_maker
+from eventkit.mail.services import check_recipient
+from eventkit.urls import external_url_for
 
 SALT = "eventkit.followup.link"
 #: what a link may do, and for how long (seconds)
@@ -21,6 +32,8 @@ MAX_AGE = {
     "confirm": 30 * 86400,
     "unsubscribe": 365 * 86400,
 }
+#: the name each kind of link is asked for under in emails (`eventkit.mail.links.send_time_link`)
+MAIL_PURPOSES = {purpose: f"followup-{purpose}" for purpose in MAX_AGE}
 
 
 class _ClockSigner(TimestampSigner):
@@ -71,3 +84,41 @@ def read_token(token: str, now: datetime | None = None) -> tuple[Attendee, str, 
         raise DomainError("This link is no longer valid: a newer personal link was issued to you.",
                           "link_rotated", 410)
     return attendee, purpose, payload.get("t")
+
+
+def link_url(slug: str, token: str) -> str:
+    return external_url_for("followup.go", slug=slug, token=token)
+
+
+def _recipient(attendee: Attendee) -> str | None:
+    try:
+        return check_recipient(attendee.email).lower()
+    except DomainError:
+        return None
+
+
+def _maker(purpose: str):
+    def make(requests: list[LinkRequest], now: datetime) -> list[str | None]:
+        """A signed one-click link per request, for a guest who is that email's recipient (else None)."""
+        ids = {request.attendee_id for request in requests}
+        guests = {a.id: a for a in db.session.scalars(
+            select(Attendee).where(Attendee.id.in_(ids)).options(selectinload(Attendee.event)))}
+        signer = signer_at(now)
+        urls: list[str | None] = []
+        for request in requests:
+            guest = guests.get(request.attendee_id)
+            if guest is None or _recipient(guest) != request.to_email.lower():
+                urls.append(None)
+                continue
+            token = token_for(guest.id, guest.session_fingerprint, purpose, request.target, now, signer)
+            urls.append(link_url(guest.event.slug, token))
+        return urls
+
+    return make
+
+
+@bp.record_once
+def _register(state) -> None:
+    """The mail sender signs the follow-up emails' one-click links with these makers."""
+    for purpose, mail_purpose in MAIL_PURPOSES.items():
+        register_link_maker(state.app, mail_purpose, _maker(purpose))

@@ -32,6 +32,7 @@ from eventkit.events.models import Event, EventOrganiser
 from eventkit.followup import links
 from eventkit.followup.models import FollowUpReminder, FollowUpTask
 from eventkit.followup.services import fade_stale
+from eventkit.mail.links import send_time_link
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import one_line
 from eventkit.urls import external_url_for
@@ -66,7 +67,6 @@ class Outgoing:
     now: datetime
     emails: list[dict] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
-    signer: object = None
 
     def add(self, *, key: str, kind: str, to: tuple[str, str], template: str, event_id: int | None,
             task_id: int | None = None, tasks: int = 1, **context) -> None:
@@ -88,7 +88,7 @@ def _task_rows(*conditions) -> list[tuple]:
     """Open tasks as (task, owner, counterpart, event) of plain values, in one query (no ORM loading)."""
     columns = {
         "task": (FollowUpTask.id, FollowUpTask.kind, FollowUpTask.due_at),
-        "owner": (Owner.id, Owner.person_id, Owner.name, Owner.email, Owner.token_hash, Owner.reminders_opt_out),
+        "owner": (Owner.id, Owner.person_id, Owner.name, Owner.email, Owner.reminders_opt_out),
         "counterpart": (Counterpart.name, Counterpart.organisation),
         "event": (Event.id, Event.slug, Event.title, Event.timezone, Event.owner_id),
     }
@@ -106,7 +106,7 @@ def _task_rows(*conditions) -> list[tuple]:
         values = iter(row)
         parts = {group: [next(values) for _ in cols] for group, cols in columns.items()}
         task = SimpleNamespace(**dict(zip(("id", "kind", "due_at"), parts["task"])))
-        owner = SimpleNamespace(**dict(zip(("id", "person_id", "name", "email", "token_hash", "reminders_opt_out"),
+        owner = SimpleNamespace(**dict(zip(("id", "person_id", "name", "email", "reminders_opt_out"),
                                            parts["owner"])))
         counterpart = SimpleNamespace(**dict(zip(("name", "organisation"), parts["counterpart"])))
         event_id = parts["event"][0]
@@ -121,15 +121,14 @@ def _not_reminded(kind: str):
 
 
 def task_links(owner, event, task, out: "Outgoing") -> dict:
-    """One signed token per task: the landing page offers recording an action or closing as faded."""
-    token = links.token_for(owner.id, owner.token_hash[:16], "task", task.id, out.now, out.signer)
-    url = external_url_for("followup.go", slug=event.slug, token=token)
+    """One one-click link per task (signed when the email is sent): record an action, or close as faded."""
+    url = send_time_link(links.MAIL_PURPOSES["task"], owner.id, task.id)
     return {"act": url, "fade": url + "?do=fade"}
 
 
 def unsubscribe_url(owner, event, out: "Outgoing") -> str:
-    token = links.token_for(owner.id, owner.token_hash[:16], "unsubscribe", None, out.now, out.signer)
-    return external_url_for("followup.go", slug=event.slug, token=token)
+    """The one-click link that stops follow-up reminders (signed when the email is sent)."""
+    return send_time_link(links.MAIL_PURPOSES["unsubscribe"], owner.id)
 
 
 def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
@@ -222,7 +221,7 @@ def _queue_escalations(out: Outgoing) -> None:
 def sweep(now: datetime) -> dict:
     """Find and queue every reminder due at `now`; returns counts. The caller commits."""
     faded = fade_stale(now)
-    out = Outgoing(now=now, signer=links.signer_at(now))
+    out = Outgoing(now=now)
     _queue_task_reminders(out, "due_soon", _task_rows(
         FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON,
         Owner.reminders_opt_out.is_(False), _not_reminded("due_soon")))

@@ -88,8 +88,11 @@ def message_id(email: OutboundEmail, domain: str) -> str:
     return f"<eventkit.{email.id}.{digest}@{domain}>"
 
 
-def build_message(email: OutboundEmail, mail_from: str, now: datetime) -> EmailMessage:
-    """The complete message: headers, text and HTML alternatives, then the attachments."""
+def build_message(email: OutboundEmail, mail_from: str, now: datetime, links: dict[str, str] | None = None) -> EmailMessage:
+    """The complete message: headers, text and HTML alternatives, then the attachments.
+
+    `links`: the URL made for each link placeholder of the bodies (`eventkit.mail.links`).
+    """
     sender = sender_address(mail_from)
     message = EmailMessage()
     message["From"] = sender
@@ -97,15 +100,22 @@ def build_message(email: OutboundEmail, mail_from: str, now: datetime) -> EmailM
     message["Subject"] = one_line(email.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(email, sender.domain)
-    message.set_content(email.body_text)
+    message.set_content(fill_links(email.body_text, links or {}))
     if email.body_html:
-        message.add_alternative(email.body_html, subtype="html")
+        message.add_alternative(fill_links(email.body_html, links or {}), subtype="html")
     for item in email.attachments:
         maintype, _, subtype = (item.mimetype or "application/octet-stream").partition("/")
         message.add_attachment(
             item.content, maintype=maintype, subtype=subtype or "octet-stream", filename=one_line(item.filename)
         )
     return message
+
+
+def fill_links(text: str, links: dict[str, str]) -> str:
+    """`text` with each placeholder in `links` replaced by its URL."""
+    for placeholder, url in links.items():
+        text = text.replace(placeholder, url)
+    return text
 
 
 def slugify(value: str, max_length: int = 60) -> str:

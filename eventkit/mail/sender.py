@@ -1,7 +1,10 @@
-"""The outbox sender: claim due messages, make their missing attachments, deliver, record each result.
+"""The outbox sender: claim due messages, make their missing attachments and links, deliver, record each result.
 
 The claim (`eventkit.mail.claims`) is committed at once; attachments queued to be made at send
-time are made next (`eventkit.mail.producers`); delivery happens outside any transaction.
+time are made next (`eventkit.mail.producers`), then the guests' links (`eventkit.mail.links`),
+which go into the message handed over and never into the stored row; delivery happens outside
+any transaction. Once a message is sent, the attachments made for it are deleted (they may carry
+a guest's private notes); a sent message is never sent again.
 
 `send_due` runs its own transactions, like a CLI command: never call it inside a request.
 """
@@ -20,7 +23,8 @@ from sqlalchemy import update
 from eventkit.db import db, utcnow
 from eventkit.mail.claims import claim_batch, give_up_abandoned, lease_for, load_claimed, max_attempts
 from eventkit.mail.delivery import ConnectionFailure, DeliveryError, PermanentFailure, build_message, transport_for
-from eventkit.mail.models import MailStatus, OutboundEmail
+from eventkit.mail.links import make_links
+from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 from eventkit.mail.producers import produce_missing
 
 __all__ = ["SendReport", "claim_batch", "new_sender_id", "retry_delay", "send_batch", "send_due"]
@@ -88,7 +92,16 @@ def _record(email_id: int, sender_id: str, **values) -> bool:
 
 
 def record_sent(email_id: int, sender_id: str, now: datetime) -> bool:
-    return _record(email_id, sender_id, status=MailStatus.SENT, sent_at=now, last_error="")
+    """Mark the message sent and delete the files made for it at send time."""
+    recorded = _record(email_id, sender_id, status=MailStatus.SENT, sent_at=now, last_error="")
+    if recorded:
+        db.session.execute(
+            update(OutboundAttachment)
+            .where(OutboundAttachment.email_id == email_id, OutboundAttachment.producer.is_not(None))
+            .values(content=None)
+            .execution_options(synchronize_session=False)
+        )
+    return recorded
 
 
 def record_failure(email: OutboundEmail, sender_id: str, error: DeliveryError, now: datetime) -> str:
@@ -121,6 +134,8 @@ def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, 
     report = SendReport()
     config = current_app.config
     unmade = produce_missing(emails, deadline)
+    urls, unlinked = make_links(emails, now)
+    db.session.commit()  # the links' rows exist before any message carrying them leaves
     transport = transport_for(config)
     broken: ConnectionFailure | None = None
     try:
@@ -129,7 +144,8 @@ def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, 
                 _release(email.id, sender_id)
                 report.skipped += 1
             else:
-                error = unmade.get(email.id) or broken or _deliver_one(transport, email, config["MAIL_FROM"], now)
+                error = (unmade.get(email.id) or unlinked.get(email.id) or broken
+                         or _deliver_one(transport, email, config["MAIL_FROM"], now, urls[email.id]))
                 if isinstance(error, ConnectionFailure):
                     broken = error
                 _account(report, email, sender_id, error, now)
@@ -141,9 +157,10 @@ def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, 
     return report
 
 
-def _deliver_one(transport, email: OutboundEmail, mail_from: str, now: datetime) -> DeliveryError | None:
+def _deliver_one(transport, email: OutboundEmail, mail_from: str, now: datetime,
+                 links: dict[str, str]) -> DeliveryError | None:
     try:
-        message = build_message(email, mail_from, now)
+        message = build_message(email, mail_from, now, links)
     except DeliveryError as error:
         return error
     except Exception as error:  # noqa: BLE001 - a message that cannot be built must not stop the others

@@ -9,6 +9,7 @@ from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound, refuse
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.mail.blueprint import bp
+from eventkit.mail.links import redact
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import get_event_email, outbox_counts, outbox_query, retry_failed
 from eventkit.web import email_preview_policy
@@ -43,13 +44,17 @@ def outbox(event_id: int):
 @email_preview_policy
 @login_required
 def message(event_id: int, email_id: int):
-    """One message as the guest reads it (plain text, escaped) with its delivery history."""
+    """One message as the guest reads it (plain text, escaped) with its delivery history.
+
+    Links made when the email is sent are shown redacted: the organiser never sees a guest's secret link.
+    """
     event = get_managed_event_or_404(event_id)
     try:
         email = get_event_email(event.id, email_id)
     except NotFound:
         abort(404)
-    return render_template("mail/message.html", event=event, email=email)
+    return render_template("mail/message.html", event=event, email=email,
+                           body_text=redact(email.body_text), body_html=redact(email.body_html))
 
 
 @bp.post("/events/<int:event_id>/outbox/<int:email_id>/retry")

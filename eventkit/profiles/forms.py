@@ -52,6 +52,7 @@ class ProfileForm(FlaskForm):
         "Links", description=f"Up to {MAX_LINKS} web addresses (http:// or https://), one per line.",
     )
     directory_consent = BooleanField("List me in the directory for this gathering")
+    print_notes = BooleanField("Include my notes in the printed copy")
 
     def __init__(self, *args, field_options: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,6 +70,7 @@ class ProfileForm(FlaskForm):
         self.bio.data = attendee.bio
         self.links.data = "\n".join(attendee.links or [])
         self.directory_consent.data = attendee.directory_consent
+        self.print_notes.data = attendee.print_notes
         if attendee.field in self.field_options:
             self.field_choice.data = attendee.field
         elif attendee.field:
@@ -103,6 +105,7 @@ class ProfileForm(FlaskForm):
             "bio": (self.bio.data or "").strip(),
             "links": parse_links(self.links.data),
             "directory_consent": bool(self.directory_consent.data),
+            "print_notes": bool(self.print_notes.data),
         }
 
 

@@ -5,11 +5,11 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from eventkit.attendees.access import load_guest_or_403
+from eventkit.attendees.access import event_by_slug_or_404, load_guest_or_403
 from eventkit.db import utcnow
 from eventkit.downloads import download
 from eventkit.errors import DomainError
-from eventkit.profiles import directory, notes, services
+from eventkit.profiles import directory, mydata, notes, services
 from eventkit.profiles.blueprint import bp
 from eventkit.profiles.forms import DeleteProfileForm, EditIntentForm, IntentForm, NoteForm, ProfileForm
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND
@@ -161,21 +161,25 @@ def research(slug):
 def export_data(slug):
     """Download everything eventkit holds about the signed-in guest, as JSON."""
     event, attendee = load_guest_or_403(slug)
-    body = json.dumps(services.export_data(attendee), indent=2, ensure_ascii=False)
+    body = json.dumps(mydata.export_data(attendee), indent=2, ensure_ascii=False)
     return download(body, f"eventkit-{event.slug}-my-data.json", "application/json",
                     headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/e/<slug>/profile/delete", methods=["GET", "POST"])
 def delete_profile(slug):
-    """Confirm, then erase the guest's profile data, intents and notes."""
+    """Confirm, then erase the guest's data (all but what the guest list keeps) and sign them out."""
     event, attendee = load_guest_or_403(slug)
     form = DeleteProfileForm()
     if form.validate_on_submit():
-        services.delete_profile_data(attendee, utcnow())
-        flash("Your profile, offers, seeks and notes are deleted. The organiser keeps your name and email "
-              "on the guest list.", "success")
-        return redirect(url_for("profiles.edit_profile", slug=slug))
-    return render_template("profiles/delete_profile.html", event=event, attendee=attendee, form=form), (
-        422 if form.errors else 200
-    )
+        mydata.delete_profile_data(attendee, utcnow())
+        return redirect(url_for("profiles.profile_deleted", slug=slug))
+    return render_template("profiles/delete_profile.html", event=event, attendee=attendee, form=form,
+                           kept=mydata.KEPT), (422 if form.errors else 200)
+
+
+@bp.get("/e/<slug>/profile/deleted")
+def profile_deleted(slug):
+    """What a deletion erased and kept (the same for anyone: the guest is signed out by then)."""
+    event = event_by_slug_or_404(slug)
+    return render_template("profiles/profile_deleted.html", event=event, kept=mydata.KEPT)

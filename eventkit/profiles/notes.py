@@ -16,6 +16,7 @@ from eventkit.errors import NotFound
 from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.profiles.models import ResearchNote
+from eventkit.signals import guest_notes_changed
 
 
 def guest_note(author: Attendee, subject: Attendee) -> ResearchNote | None:
@@ -53,7 +54,9 @@ def _save(author_column: str, author_id: int, subject: Attendee, body: str, star
 
 def save_guest_note(author: Attendee, subject: Attendee, body: str, starters: str, now: datetime) -> ResearchNote:
     """Save the guest's private note about a listed guest (the caller checked `subject` is listed)."""
-    return _save("author_attendee_id", author.id, subject, body, starters, now)
+    note = _save("author_attendee_id", author.id, subject, body, starters, now)
+    guest_notes_changed.send(author)
+    return note
 
 
 def save_organiser_note(author: Organiser, subject: Attendee, body: str, starters: str,
@@ -65,8 +68,11 @@ def save_organiser_note(author: Organiser, subject: Attendee, body: str, starter
 def delete_note(note: ResearchNote | None) -> None:
     if note is None:
         raise NotFound("There is no note to delete.", "not_found")
+    author_id = note.author_attendee_id
     db.session.delete(note)
     db.session.flush()
+    if author_id is not None:
+        guest_notes_changed.send(db.session.get_one(Attendee, author_id))
 
 
 def event_guest_or_404(event: Event, guest_id: int) -> Attendee:

@@ -1,10 +1,10 @@
-"""Profile workflows: editing a profile and intents, readiness, reminders, export and deletion."""
+"""Profile workflows: editing a profile and intents, readiness, reminders (export and deletion: mydata.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
@@ -13,7 +13,7 @@ from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
 from eventkit.mail.services import queue_email
-from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind, ResearchNote
+from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind
 from eventkit.urls import external_url_for
 
 #: guests who are no longer coming: never listed, never reminded, not counted
@@ -166,60 +166,3 @@ def remind_unready(event: Event, actor: str, now: datetime) -> int:
         queued += email is not None
     audit.record("profiles.reminded", actor=actor, event_id=event.id, queued=queued)
     return queued
-
-
-# --- Export and deletion (guest) ----------------------------------------------------------------
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def export_data(attendee: Attendee) -> dict:
-    """Everything eventkit holds about a guest at this gathering, as JSON-ready data.
-
-    Organisers' private notes are not included: guests never see them.
-    """
-    event = attendee.event
-    notes = db.session.scalars(
-        select(ResearchNote).where(ResearchNote.author_attendee_id == attendee.id)
-        .options(selectinload(ResearchNote.subject)).order_by(ResearchNote.id)
-    )
-    return {
-        "gathering": {"title": event.title, "slug": event.slug, "starts_at": _iso(event.starts_at)},
-        "guest": {
-            "name": attendee.name, "email": attendee.email, "status": attendee.status,
-            "added_at": _iso(attendee.created_at), "checked_in_at": _iso(attendee.checked_in_at),
-            "reminders_opt_out": attendee.reminders_opt_out, "access_notes": attendee.access_notes,
-        },
-        "profile": {
-            "role": attendee.role, "organisation": attendee.organisation, "field": attendee.field,
-            "bio": attendee.bio, "links": list(attendee.links or []),
-            "directory_consent": attendee.directory_consent,
-            "updated_at": _iso(attendee.profile_updated_at),
-        },
-        "intents": [
-            {"kind": intent.kind, "tag": intent.tag.name, "text": intent.text,
-             "created_at": _iso(intent.created_at)}
-            for intent in own_intents(attendee)
-        ],
-        "research_notes": [
-            {"about": note.subject.name if note.subject.is_listed else "(a guest who is no longer listed)",
-             "note": note.body, "conversation_starters": note.starter_list,
-             "created_at": _iso(note.created_at), "updated_at": _iso(note.updated_at)}
-            for note in notes
-        ],
-    }
-
-
-def delete_profile_data(attendee: Attendee, now: datetime) -> None:
-    """Erase a guest's profile, intents and the notes they wrote; name and email stay on the list."""
-    db.session.execute(delete(Intent).where(Intent.attendee_id == attendee.id))
-    db.session.execute(delete(ResearchNote).where(ResearchNote.author_attendee_id == attendee.id))
-    attendee.role = attendee.organisation = attendee.field = attendee.bio = ""
-    attendee.links = []
-    attendee.directory_consent = False
-    attendee.profile_updated_at = now
-    db.session.expire(attendee, ["intents"])
-    audit.record("profiles.deleted", actor=attendee.actor, target=f"attendee:{attendee.id}",
-                 event_id=attendee.event_id)
-    db.session.flush()
