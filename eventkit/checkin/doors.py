@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, select
@@ -60,6 +60,8 @@ class Door:
     label: str
     title: str
     timezone: str
+    starts_at: datetime
+    ends_at: datetime
 
     @property
     def actor(self) -> str:
@@ -72,10 +74,19 @@ class Door:
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)
 
+    @property
+    def day(self) -> tuple[datetime, datetime]:
+        """The gathering's day(s) in its time zone: from the midnight before it starts to the midnight
+        after it ends. Offline scans are accepted inside it; the phone's dataset is wiped after it."""
+        first = datetime.combine(self.local(self.starts_at).date(), time(), self.zone)
+        last = datetime.combine(self.local(self.ends_at).date() + timedelta(days=1), time(), self.zone)
+        return first, last
+
 
 _links, _events = DoorLink.__table__, Event.__table__
 DOOR_BY_SECRET = (
-    select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone)
+    select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone,
+           _events.c.starts_at, _events.c.ends_at)
     .join(_events, _events.c.id == _links.c.event_id).where(_links.c.secret_hash == bindparam("secret_hash"))
 )
 
@@ -89,7 +100,7 @@ def door_for_secret(secret: str) -> Door:
         raise NotFound("This door link does not exist. Check the address or ask the organiser.", "unknown_door")
     if row.revoked_at is not None:
         raise DomainError("This door link was revoked. Ask the organiser for a new one.", "revoked", 410)
-    return Door(row.id, row.event_id, row.label, row.title, row.timezone)
+    return Door(row.id, row.event_id, row.label, row.title, row.timezone, row.starts_at, row.ends_at)
 
 
 def active_link_count(event_id: int) -> int:
