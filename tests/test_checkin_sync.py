@@ -262,3 +262,25 @@ def test_statements_per_synced_scan_stay_constant(app, client, door, tonight, ma
     per_scan = (twenty - ten) / 10
     assert per_scan <= 8, per_scan
     assert ten - 10 * per_scan <= 12  # a fixed few: the door, the arrivals, the counts, the conflicts
+
+
+def test_organiser_door_page_lists_conflicts_with_doors_and_times(app, client, login, organiser, make_door,
+                                                                  tonight, make_attendee, count_queries):
+    front, garden = make_door(tonight, "Front door"), make_door(tonight, "Garden gate")
+    for n in range(3):
+        guest = make_attendee(tonight, name=f"Twice Admitted {n}")
+        sync(client, front, [scan_item(guest.code, 20)])
+        sync(client, garden, [scan_item(guest.code, 10)])
+    login(organiser)
+    with count_queries() as counter:
+        page = client.get(f"/events/{tonight.id}/door").get_data(as_text=True)
+    assert "Admitted twice (3)" in page and "Twice Admitted 2" in page
+    first = (NOW - timedelta(minutes=20)).astimezone(tonight.zone).strftime("%H:%M:%S")
+    again = (NOW - timedelta(minutes=10)).astimezone(tonight.zone).strftime("%H:%M:%S")
+    assert f"{first} · Front door" in page and f"{again} · Garden gate" in page
+    assert counter.count <= 11
+
+
+def test_no_conflict_section_without_conflicts(client, login, organiser, tonight):
+    login(organiser)
+    assert "Admitted twice" not in client.get(f"/events/{tonight.id}/door").get_data(as_text=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from eventkit import audit
 from eventkit.attendees.models import EXPECTED, Attendee
-from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
+from eventkit.checkin.models import CheckIn, DoorConflict, DoorLink, FailedScan
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.access import get_for_event_or_404
@@ -166,4 +166,14 @@ def failed_scans(event_id: int, limit: int = 100) -> list[FailedScan]:
         select(FailedScan).where(FailedScan.event_id == event_id)
         .options(joinedload(FailedScan.attendee), joinedload(FailedScan.door_link))
         .order_by(FailedScan.at.desc(), FailedScan.id.desc()).limit(limit)
+    ))
+
+
+def conflicts(event_id: int) -> list[DoorConflict]:
+    """Guests two doors let in while offline (the check-in is the earliest scan), latest first."""
+    return list(db.session.scalars(
+        select(DoorConflict).where(DoorConflict.event_id == event_id)
+        .options(joinedload(DoorConflict.attendee), joinedload(DoorConflict.kept_door),
+                 joinedload(DoorConflict.later_door))
+        .order_by(DoorConflict.later_at.desc(), DoorConflict.id.desc())
     ))
