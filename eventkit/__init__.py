@@ -18,7 +18,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "attendees": ("views", "import_views", "guest_views", "receivers", "commands"),
     "mail": ("views", "receivers", "commands"),
     "profiles": ("views", "guest_views", "commands"),
-    "checkin": ("views", "api", "commands"),
+    "checkin": ("views", "api", "offline", "commands"),
     "matching": ("views", "commands"),
     "briefings": ("views", "producer", "commands"),
     "followup": ("views", "guest_views", "receivers", "commands"),

@@ -9,6 +9,7 @@ from flask import abort, jsonify, make_response, render_template, request, url_f
 
 from eventkit.checkin import doors, services, sync
 from eventkit.checkin.blueprint import bp
+from eventkit.checkin.offline import SCOPE as SW_SCOPE
 from eventkit.checkin.gate import release as release_write_gate, serialised_writes
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
@@ -52,8 +53,8 @@ def door_page(secret: str):
         html = render_template("checkin/door_closed.html", message=error.message)
         return secret_page(make_response(html, error.status))
     api_base = url_for("checkin.api_stats", secret=secret).rsplit("/", 1)[0]
-    html = render_template("checkin/door.html", door=door, api_base=api_base,
-                           stats=doors.stats(door.event_id))
+    html = render_template("checkin/door.html", door=door, api_base=api_base, stats=doors.stats(door.event_id),
+                           manifest_url=url_for("checkin.manifest", secret=secret), sw_scope=SW_SCOPE)
     return secret_page(make_response(html))
 
 
