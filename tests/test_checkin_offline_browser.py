@@ -42,6 +42,7 @@ QUEUE = """() => new Promise((resolve, reject) => {
     tx.oncomplete = () => { open.result.close(); resolve(out); };
   };
 })"""
+UNCACHED_FETCH = """() => fetch("/static/app.css?uncached").then(() => "answered", () => "failed")"""
 PAGE_CACHED = """() => caches.open("eventkit-door-v1").then((c) => c.match(location.href)).then((r) => !!r)"""
 
 
@@ -84,6 +85,8 @@ def open_door_then_go_offline(browser, url):
     context.set_offline(True)
     page.reload()
     page.wait_for_selector('#net-state[data-online="false"]', timeout=10_000)
+    # the network is really gone (for the service worker too), so the page came from its cache
+    assert page.evaluate(UNCACHED_FETCH) == "failed"
     return context, page
 
 
@@ -167,6 +170,30 @@ def test_two_offline_doors_sync_three_check_ins_once_each_and_one_conflict(
             assert "revoked" in front_page.inner_text("#closed-message")
             assert front_page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
             assert front_page.evaluate(PAGE_CACHED) is False
+
+            garden_page.once("dialog", lambda dialog: dialog.accept())
+            garden_page.click("#clear-phone")
+            garden_page.wait_for_selector('#door[data-state="wiped"]', timeout=10_000)
+            assert garden_page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
         finally:
             front_browser.close()
             garden_browser.close()
+
+
+def test_after_the_gatherings_day_the_phone_wipes_its_copy(make_event, make_attendee, make_door, live_server):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(days=3))
+    make_attendee(event, name="Ada Lovelace")
+    door = make_door(event)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-component-update"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{live_server}/door/{door.secret}")
+            page.wait_for_selector('#door[data-state="wiped"]', timeout=20_000)
+            assert "day is over" in page.inner_text("#closed-message")
+            assert page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
+        finally:
+            browser.close()

@@ -284,3 +284,32 @@ def test_organiser_door_page_lists_conflicts_with_doors_and_times(app, client, l
 def test_no_conflict_section_without_conflicts(client, login, organiser, tonight):
     login(organiser)
     assert "Admitted twice" not in client.get(f"/events/{tonight.id}/door").get_data(as_text=True)
+
+
+def test_door_page_links_its_manifest_and_the_service_worker(client, door):
+    page = client.get(f"/door/{door.secret}").get_data(as_text=True)
+    assert f'<link rel="manifest" href="/door/{door.secret}/manifest.webmanifest">' in page
+    assert 'data-sw="/door-sw.js"' in page and 'data-scope="/door/"' in page
+    assert "<script>" not in page and " style=" not in page  # the CSP allows scripts from files only
+
+
+def test_manifest_installs_this_door_only(client, door, make_door, tonight):
+    response = client.get(f"/door/{door.secret}/manifest.webmanifest")
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    assert response.headers["Cache-Control"] == "no-store"
+    manifest = response.json
+    assert manifest["start_url"] == manifest["scope"] == f"/door/{door.secret}"
+    assert manifest["display"] == "standalone" and manifest["name"] == f"Door · {tonight.title}"
+    for icon in manifest["icons"]:
+        with client.get(icon["src"]) as image:
+            assert image.status_code == 200 and image.mimetype == "image/png"
+    revoked = make_door(tonight, revoked=True)
+    assert client.get(f"/door/{revoked.secret}/manifest.webmanifest").status_code == 410
+    assert client.get("/door/no-such-door-secret/manifest.webmanifest").status_code == 404
+
+
+def test_service_worker_is_served_for_the_door_scope_and_never_stale(client):
+    with client.get("/door-sw.js") as response:
+        assert response.status_code == 200 and response.mimetype == "text/javascript"
+        assert response.headers["Service-Worker-Allowed"] == "/door/"
+        assert response.headers["Cache-Control"] == "no-cache"
