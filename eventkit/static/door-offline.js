@@ -192,7 +192,13 @@
     });
   };
 
+  function notHere() {
+    return Promise.reject({ answer: { outcome: "error", title: "Not possible",
+                                      message: "This guest is not on this phone's list yet. Try again when online." } });
+  }
+
   Door.prototype.checkIn = function (attendeeId, nonce) {
+    if (!this.byId[attendeeId]) return notHere();
     var now = new Date().toISOString(), guest = this.byId[attendeeId], answer = this.admit(guest, now), self = this;
     return this.enqueue({ kind: "checkin", nonce: nonce, attendee_id: attendeeId, scanned_at: now,
                           shown: answer.outcome, guest_id: attendeeId, effect: answer.outcome === "welcome" ? "in" : null })
@@ -200,6 +206,7 @@
   };
 
   Door.prototype.undo = function (attendeeId, nonce) {
+    if (!this.byId[attendeeId]) return notHere();
     var guest = this.byId[attendeeId], t = this.data.texts, self = this;
     if (!guest.at) {
       return Promise.resolve(this.answer("not_checked_in", guest, t.not_checked_in[0], fill(t.not_checked_in[1], { name: guest.name })));
