@@ -197,3 +197,31 @@ def test_after_the_gatherings_day_the_phone_wipes_its_copy(make_event, make_atte
             assert page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
         finally:
             browser.close()
+
+
+NAMES = ["Émile Zola", "Łukasz Żółw", "Zoë Müller-Straße", "O’Brien", "Jean-Pierre  Lévêque", "Αλέξανδρος Σ.",
+         "Ærøskøbing Œuvre", "İsmail Şahin", "Đorđe Þór", "王小明", "ŞİŞLİ"]
+SCANNED = ["http://eventkit.test/c/abcdefghijklmnop1234", " abcdefghijklmnopqrst ", "https://x.test/c/short",
+           "http://eventkit.test/c/abcdefghijklmnop1234/?utm=1#x", "not a code", "A" * 65]
+
+
+def test_the_phone_folds_names_and_reads_codes_like_the_server(make_event, make_door, live_server):  # noqa: F811
+    """The offline search and scan use JavaScript twins of eventkit.text.search_key and extract_code."""
+    from playwright.sync_api import sync_playwright
+
+    from eventkit.checkin.services import extract_code
+    from eventkit.text import search_key
+
+    door = make_door(make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-component-update"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{live_server}/door/{door.secret}")
+            folded = page.evaluate("(names) => names.map(window.DoorOffline.fold)", NAMES)
+            codes = page.evaluate("(texts) => texts.map(window.DoorOffline.extractCode)", SCANNED)
+        finally:
+            browser.close()
+    assert folded == [search_key(name) for name in NAMES]
+    assert codes == [extract_code(text) for text in SCANNED]

@@ -313,3 +313,11 @@ def test_service_worker_is_served_for_the_door_scope_and_never_stale(client):
         assert response.status_code == 200 and response.mimetype == "text/javascript"
         assert response.headers["Service-Worker-Allowed"] == "/door/"
         assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_dataset_takes_a_fixed_few_queries_however_many_guests(client, door, tonight, make_attendee, count_queries):
+    for n in range(12):
+        make_attendee(tonight, name=f"Guest Number {n}")
+    with count_queries() as counter:
+        data = client.get(f"/api/door/{door.secret}/dataset").json
+    assert len(data["guests"]) == 12 and counter.count <= 5

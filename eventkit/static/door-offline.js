@@ -82,6 +82,7 @@
     this.notices = [];
     this.byVerifier = {};
     this.byId = {};
+    this.wiped = false;
   }
 
   Door.prototype.start = function () {
@@ -123,6 +124,7 @@
   };
 
   Door.prototype.save = function () {
+    if (this.wiped) return Promise.resolve();
     var self = this, record = { door: self.key, data: self.data, syncedAt: self.syncedAt };
     return transaction(self.db, "readwrite", function (datasets) { datasets.put(record); });
   };
@@ -219,6 +221,7 @@
   };
 
   Door.prototype.enqueue = function (item) {
+    if (this.wiped) return Promise.resolve();
     item.door = this.key;
     this.queue.push(item);
     var self = this;
@@ -296,6 +299,7 @@
   /* ---- wiping: revoked link, the gathering's day over, or "clear this phone" ---- */
   Door.prototype.wipe = function () {
     var self = this;
+    self.wiped = true;
     self.data = null;
     self.queue = [];
     self.byVerifier = {};
