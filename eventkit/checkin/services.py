@@ -170,7 +170,8 @@ def _unknown_code(door: Door, code_hash: str, now: datetime) -> dict:
     return _refuse(door, "not_on_list", code_hash, now)
 
 
-def _admit(door: Door, guest, now: datetime, *, method: str, code_hash: str | None, offline: bool = False) -> dict:
+def _admit(door: Door, guest, now: datetime, *, method: str, code_hash: str | None,
+           offline: bool = False) -> dict:
     refusal = REFUSED_STATUSES.get(guest.status)
     if refusal:
         return _refuse(door, refusal, code_hash, now, guest=guest)
