@@ -41,8 +41,9 @@ def admitted_again(door: Door, guest, at: datetime, method: str, now: datetime) 
     if first is None or first.door_link_id == door.id:
         return None
     if at < first.at and _run(EARLIER, attendee_id=guest.id, at=at, b_at=at).rowcount == 1:
+        displaced = _run(FIRST, attendee_id=guest.id).first()  # read again under the row lock just taken
         _run(MOVE, b_attendee=guest.id, b_at=at, b_door=door.id, b_method=method)
-        _record(door, guest, now, kept=(door.id, at), later=(first.door_link_id, first.at))
+        _record(door, guest, now, kept=(door.id, at), later=(displaced.door_link_id, displaced.at))
         return outcomes.welcome(door, guest, at)
     first = _run(FIRST, attendee_id=guest.id).first()
     _record(door, guest, now, kept=(first.door_link_id, first.at), later=(door.id, at))
