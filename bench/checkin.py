@@ -9,6 +9,14 @@ POST /api/door/<secret>/scan as fast as answers come back, each scan a guest not
 one rescan in twenty, answered "already checked in"). Prints check-ins per second, p50/p99 latency
 and duplicates (guests welcomed twice or check-ins in the database beyond the welcomes: must be 0).
 The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates.
+
+    python bench/checkin.py --sync [--scans 500] [--guests 5000]
+
+measures instead what an offline phone sends when it is back online: one POST /api/door/<secret>/sync
+of `--scans` queued scans (in-process, on the same SQLite setup), its time and SQL statement count,
+and a batch a tenth the size, so that the statements per scan and the fixed part can be told apart;
+then the same batch again (a replay: nothing may count twice). The last line is one JSON object:
+scans, sync_ms, statements, statements_per_scan, fixed_statements, replay_ms, checked_in, duplicates.
 """
 from __future__ import annotations
 
@@ -43,6 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1,
                         help="gunicorn threads per worker (gthread); more than one makes the thread "
                              "holding the SQLite writer gate wait for its own worker's GIL")
+    parser.add_argument("--sync", action="store_true",
+                        help="measure one offline sync batch instead of concurrent scanners")
+    parser.add_argument("--scans", type=int, default=500, help="scans in the sync batch (--sync)")
     return parser.parse_args()
 
 
@@ -52,7 +63,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(database_url: str, secret_key: str, guests: int) -> tuple[str, list[str]]:
+def seed(database_url: str, secret_key: str, guests: int, starts_in: timedelta = timedelta(hours=1)
+         ) -> tuple[str, list[str]]:
     """Migrate a fresh database and insert one gathering of `guests`; returns (door secret, codes)."""
     import flask_migrate
     from sqlalchemy import insert
@@ -70,7 +82,7 @@ def seed(database_url: str, secret_key: str, guests: int) -> tuple[str, list[str
         flask_migrate.upgrade()
         organiser = Organiser(email="bench@example.org", name="Bench Organiser")
         organiser.set_password(secrets.token_urlsafe(16))
-        starts = utcnow() + timedelta(hours=1)
+        starts = utcnow() + starts_in
         event = Event(slug="bench", title="Benchmark gathering", owner=organiser, timezone="Europe/Berlin",
                       starts_at=starts, ends_at=starts + timedelta(hours=3), capacity=guests, status="open")
         door = DoorLink(event=event, label="Front door")
@@ -235,8 +247,77 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
 
 
+def sync_batch(codes: list[str], scanned_from) -> dict:
+    """A phone's queue: one scan per code, a few milliseconds apart, as the door page sends it."""
+    return {"actions": [{"kind": "scan", "nonce": secrets.token_hex(12), "code": code, "shown": "welcome",
+                         "scanned_at": (scanned_from + timedelta(milliseconds=7 * n)).isoformat()}
+                        for n, code in enumerate(codes)]}
+
+
+def timed_sync(app, client, secret: str, body: dict) -> tuple[float, int, dict]:
+    """POST one sync batch; returns (seconds, SQL statements, answer)."""
+    from sqlalchemy import event as sa_event
+
+    from eventkit.db import db
+
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    def listener(*_args):
+        statements.append(1)
+
+    sa_event.listen(engine, "before_cursor_execute", listener)
+    try:
+        started = time.perf_counter()
+        response = client.post(f"/api/door/{secret}/sync", json=body)
+        elapsed = time.perf_counter() - started
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    if response.status_code != 200:
+        raise SystemExit(f"sync answered HTTP {response.status_code}: {response.get_data(as_text=True)}")
+    return elapsed, len(statements), response.json
+
+
+def sync_main(args: argparse.Namespace) -> None:
+    from eventkit import create_app
+    from eventkit.db import utcnow
+
+    workdir = Path(tempfile.mkdtemp(prefix="eventkit-bench-sync-"))
+    database_url = f"sqlite:///{workdir / 'bench.db'}"
+    secret_key = secrets.token_urlsafe(48)
+    small = max(1, args.scans // 10)
+    print(f"seeding {args.guests} guests in {workdir} ...", flush=True)
+    door_secret, codes = seed(database_url, secret_key, max(args.guests, args.scans + small),
+                              starts_in=-timedelta(hours=1))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret_key,
+                      "EVENTKIT_BASE_URL": "http://127.0.0.1"})
+    client = app.test_client()
+    scanned_from = utcnow() - timedelta(minutes=30)
+    small_s, small_statements, _ = timed_sync(app, client, door_secret,
+                                              sync_batch(codes[args.scans:args.scans + small], scanned_from))
+    batch = sync_batch(codes[:args.scans], scanned_from)
+    seconds, statements, answer = timed_sync(app, client, door_secret, batch)
+    replay_s, _, replayed = timed_sync(app, client, door_secret, batch)
+    welcomed = sum(item["answer"]["outcome"] == "welcome" for item in answer["results"])
+    replays = sum(bool(item["answer"].get("replayed")) for item in replayed["results"])
+    checked_in = checked_in_in_database(database_url)
+    duplicates = abs(checked_in - welcomed - small) + (args.scans - replays)
+    per_scan = (statements - small_statements) / (args.scans - small) if args.scans > small else 0.0
+    result = {
+        "scans": args.scans, "sync_ms": round(seconds * 1000, 1), "statements": statements,
+        "statements_per_scan": round(per_scan, 2), "fixed_statements": round(statements - per_scan * args.scans, 1),
+        "replay_ms": round(replay_s * 1000, 1), "checked_in": checked_in, "duplicates": duplicates,
+    }
+    print(f"batch of {small}: {small_s * 1000:.1f} ms, {small_statements} statements; batch of {args.scans}: "
+          f"{seconds * 1000:.1f} ms ({seconds / args.scans * 1000:.2f} ms per scan), {statements} statements; "
+          f"welcomed {welcomed}; replay {replay_s * 1000:.1f} ms, {replays} replayed")
+    print(json.dumps(result))
+
+
 def main() -> None:
     args = parse_args()
+    if args.sync:
+        return sync_main(args)
     workdir = Path(tempfile.mkdtemp(prefix="eventkit-bench-checkin-"))
     database_url = f"sqlite:///{workdir / 'bench.db'}"
     secret_key = secrets.token_urlsafe(48)

@@ -18,7 +18,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "attendees": ("views", "import_views", "guest_views", "links", "receivers", "commands"),
     "mail": ("views", "links", "receivers", "commands"),
     "profiles": ("views", "guest_views", "commands"),
-    "checkin": ("views", "api", "commands"),
+    "checkin": ("views", "api", "offline", "commands"),
     "matching": ("views", "commands"),
     "briefings": ("views", "producer", "receivers", "commands"),
     "followup": ("views", "guest_views", "links", "receivers", "commands"),

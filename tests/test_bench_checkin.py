@@ -34,3 +34,16 @@ def test_door_benchmark_runs_under_gunicorn_without_duplicates():
     assert "errors: none" in run.stdout
     answered, stored = next(line for line in lines if line.startswith("check-ins:")).split(",")[:2]
     assert answered.split()[1] == stored.split()[0]  # welcomes answered == check-ins in the database
+
+
+@pytest.mark.slow
+def test_sync_benchmark_applies_a_batch_once_with_constant_statements_per_scan():
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "SECRET_KEY"}}
+    run = subprocess.run([sys.executable, "bench/checkin.py", "--sync", "--scans", "60", "--guests", "100"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert set(result) == {"scans", "sync_ms", "statements", "statements_per_scan", "fixed_statements",
+                           "replay_ms", "checked_in", "duplicates"}
+    assert (result["scans"], result["checked_in"], result["duplicates"]) == (60, 66, 0)
+    assert result["statements_per_scan"] <= 8

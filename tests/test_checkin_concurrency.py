@@ -74,3 +74,32 @@ def test_simultaneous_retries_of_one_request_count_once(app, event, make_attende
     assert Counter(results) == {(200, "welcome"): 20}
     assert counts(app, CheckIn) == 1
     assert counts(app, FailedScan) == 0
+
+
+@pytest.mark.slow
+def test_doors_syncing_one_guest_at_once_keep_the_earliest_scan_and_one_conflict_per_other_door(
+        app, make_event, make_attendee, make_door):
+    from datetime import datetime, timedelta, timezone
+
+    from eventkit.checkin.models import DoorConflict
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    event = make_event(starts_at=now - timedelta(hours=1))
+    guest = make_attendee(event)
+    doors = [make_door(event, f"Door {n}") for n in range(8)]
+    times = [now - timedelta(minutes=(n * 5) % 8 + 1) for n in range(8)]  # door 3 scanned first
+
+    def body(i):
+        return (f"/api/door/{doors[i].secret}/sync", {"actions": [
+            {"kind": "scan", "nonce": f"sync-door-{i:02d}", "code": guest.code, "shown": "welcome",
+             "scanned_at": times[i].isoformat()}]})
+
+    results = run_at_once(app, len(doors), body)
+    assert [status for status, _ in results] == [200] * len(doors)
+    earliest = min(range(len(doors)), key=lambda i: times[i])
+    with app.app_context():
+        record = db.session.scalars(select(CheckIn)).one()
+        assert (record.door_link_id, record.at) == (doors[earliest].id, times[earliest])
+        assert db.session.get(Attendee, guest.id).checked_in_at == times[earliest]
+        later = sorted(c.later_door_link_id for c in db.session.scalars(select(DoorConflict)))
+    assert later == sorted(door.id for n, door in enumerate(doors) if n != earliest)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from flask import abort, jsonify, make_response, render_template, request, url_for
 
-from eventkit.checkin import doors, services
+from eventkit.checkin import doors, services, sync
 from eventkit.checkin.blueprint import bp
+from eventkit.checkin.offline import SCOPE as SW_SCOPE
 from eventkit.checkin.gate import release as release_write_gate, serialised_writes
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
@@ -17,18 +18,21 @@ from eventkit.security import secret_page
 from eventkit.web import door_permissions
 
 MAX_BODY = 2048
+#: a sync batch of sync.MAX_ITEMS scans of over-long codes fits
+MAX_SYNC_BODY = 256 * 1024
 SCAN_FIELDS = {"code": str, "nonce": str}
 GUEST_FIELDS = {"attendee_id": int, "nonce": str}
 UNDO_FIELDS = {"attendee_id": int}
+SYNC_FIELDS = {"actions": list}
 
 
-def json_body(fields: dict[str, type]) -> dict:
+def json_body(fields: dict[str, type], limit: int = MAX_BODY) -> dict:
     """The request's JSON object with exactly `fields` of the right types, or a 4xx JSON error."""
     length = request.content_length
     if length is None:
         abort(411, "Send a Content-Length header.")
-    if length > MAX_BODY:
-        abort(413, f"The request body is limited to {MAX_BODY} bytes.")
+    if length > limit:
+        abort(413, f"The request body is limited to {limit} bytes.")
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or set(data) != set(fields):
         raise DomainError(f"Send a JSON object with exactly these keys: {', '.join(fields)}.", "bad_request")
@@ -51,8 +55,8 @@ def door_page(secret: str):
         html = render_template("checkin/door_closed.html", message=error.message)
         return secret_page(make_response(html, error.status))
     api_base = url_for("checkin.api_stats", secret=secret).rsplit("/", 1)[0]
-    html = render_template("checkin/door.html", door=door, api_base=api_base,
-                           stats=doors.stats(door.event_id))
+    html = render_template("checkin/door.html", door=door, api_base=api_base, stats=doors.stats(door.event_id),
+                           manifest_url=url_for("checkin.manifest", secret=secret), sw_scope=SW_SCOPE)
     return secret_page(make_response(html))
 
 
@@ -84,6 +88,23 @@ def api_undo(secret: str):
     door = doors.door_for_secret(secret)
     data = json_body(UNDO_FIELDS)
     return secret_page(jsonify(services.undo(door, data["attendee_id"], utcnow())))
+
+
+@bp.post("/api/door/<secret>/sync")
+@csrf.exempt
+@serialised_writes
+def api_sync(secret: str):
+    """Apply the actions an offline phone queued, in scan-time order, each once per nonce."""
+    door = doors.door_for_secret(secret)
+    data = json_body(SYNC_FIELDS, MAX_SYNC_BODY)
+    return secret_page(jsonify(sync.sync(door, data["actions"], utcnow())))
+
+
+@bp.get("/api/door/<secret>/dataset")
+def api_dataset(secret: str):
+    """What the door page needs to decide scans offline (verifiers, never codes)."""
+    door = doors.door_for_secret(secret)
+    return secret_page(jsonify(sync.dataset(door, utcnow())))
 
 
 @bp.get("/api/door/<secret>/search")

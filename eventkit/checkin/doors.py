@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, func, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
-from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
+from eventkit.checkin.models import CheckIn, DoorConflict, DoorLink, FailedScan
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.access import get_for_event_or_404
@@ -60,6 +60,8 @@ class Door:
     label: str
     title: str
     timezone: str
+    starts_at: datetime
+    ends_at: datetime
 
     @property
     def actor(self) -> str:
@@ -72,10 +74,19 @@ class Door:
     def local(self, value: datetime) -> datetime:
         return value.astimezone(self.zone)
 
+    @property
+    def day(self) -> tuple[datetime, datetime]:
+        """The gathering's day(s) in its time zone: from the midnight before it starts to the midnight
+        after it ends. Offline scans are accepted inside it; the phone's dataset is wiped after it."""
+        first = datetime.combine(self.local(self.starts_at).date(), time(), self.zone)
+        last = datetime.combine(self.local(self.ends_at).date() + timedelta(days=1), time(), self.zone)
+        return first, last
+
 
 _links, _events = DoorLink.__table__, Event.__table__
 DOOR_BY_SECRET = (
-    select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone)
+    select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone,
+           _events.c.starts_at, _events.c.ends_at)
     .join(_events, _events.c.id == _links.c.event_id).where(_links.c.secret_hash == bindparam("secret_hash"))
 )
 
@@ -89,7 +100,7 @@ def door_for_secret(secret: str) -> Door:
         raise NotFound("This door link does not exist. Check the address or ask the organiser.", "unknown_door")
     if row.revoked_at is not None:
         raise DomainError("This door link was revoked. Ask the organiser for a new one.", "revoked", 410)
-    return Door(row.id, row.event_id, row.label, row.title, row.timezone)
+    return Door(row.id, row.event_id, row.label, row.title, row.timezone, row.starts_at, row.ends_at)
 
 
 def active_link_count(event_id: int) -> int:
@@ -155,4 +166,14 @@ def failed_scans(event_id: int, limit: int = 100) -> list[FailedScan]:
         select(FailedScan).where(FailedScan.event_id == event_id)
         .options(joinedload(FailedScan.attendee), joinedload(FailedScan.door_link))
         .order_by(FailedScan.at.desc(), FailedScan.id.desc()).limit(limit)
+    ))
+
+
+def conflicts(event_id: int) -> list[DoorConflict]:
+    """Guests two doors let in while offline (the check-in is the earliest scan), latest first."""
+    return list(db.session.scalars(
+        select(DoorConflict).where(DoorConflict.event_id == event_id)
+        .options(joinedload(DoorConflict.attendee), joinedload(DoorConflict.kept_door),
+                 joinedload(DoorConflict.later_door))
+        .order_by(DoorConflict.later_at.desc(), DoorConflict.id.desc())
     ))

@@ -1,4 +1,4 @@
-"""Door links, check-in records, failed scans, request nonces and retired check-in codes.
+"""Door links, check-in records, failed scans, offline conflicts, request nonces and retired check-in codes.
 
 The truth of "is this guest in?" is `Attendee.checked_in_at` (set by one conditional UPDATE);
 a `CheckIn` row beside it says by which door and when, for "already checked in at 19:04 by Front door".
@@ -99,6 +99,27 @@ class ScanRequest(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: the JSON answer of the first request; empty until that request finished
     response: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DoorConflict(db.Model):
+    """Two doors admitted the same guest while offline: the earliest scan counts, the later is kept here."""
+
+    __tablename__ = "door_conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    #: the door whose (earliest) admission is the check-in
+    kept_door_link_id: Mapped[int | None] = mapped_column(ForeignKey("door_link.id", ondelete="SET NULL"))
+    kept_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the door that admitted the guest again, and its phone's scan time
+    later_door_link_id: Mapped[int | None] = mapped_column(ForeignKey("door_link.id", ondelete="SET NULL"))
+    later_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    attendee: Mapped[Attendee] = relationship()
+    kept_door: Mapped[DoorLink | None] = relationship(foreign_keys=[kept_door_link_id])
+    later_door: Mapped[DoorLink | None] = relationship(foreign_keys=[later_door_link_id])
 
 
 class RetiredCheckinCode(db.Model):

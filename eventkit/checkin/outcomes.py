@@ -1,7 +1,7 @@
 """The answers a door scanner shows: one JSON-ready dict per outcome, worded for the helper.
 
 Every answer has `outcome` (welcome, already, not_on_list, cancelled, waitlisted, replaced,
-malformed, undone), `ok` (true only when someone was let in now), `title` and `message` to show,
+malformed, undone, not_checked_in), `ok` (true only when someone was let in now), `title` and `message` to show,
 and `guest` ({id, name}) when the code belonged to one of this gathering's guests.
 """
 from __future__ import annotations
@@ -23,6 +23,24 @@ REFUSALS = {
     "too_long": ("Not a check-in code", "This QR code holds far too much text to be a check-in code."),
 }
 
+#: the wording of the other answers; the offline door page gets all of them (`texts`) and fills in
+#: the same placeholders, so a scan decided on the phone reads like one decided here
+WELCOME = ("Welcome, {name}!", "Checked in at {time}.")
+INVITED_NOTE = " They never confirmed their invitation; they now count as arrived."
+ALREADY = ("Already checked in", "{name} was checked in at {time}{by}.")
+BY_DOOR = " by {door}"
+UNDONE = ("Check-in undone", "{name} is no longer checked in.")
+NOT_CHECKED_IN = ("Not checked in", "{name} is not checked in.")
+CONFLICT = ("Admitted twice", "{name} was already checked in at {time}{by}. This door let them in again at "
+            "{again}: the organiser sees it as a conflict.")
+
+
+def texts() -> dict:
+    """Every title and message template, for the offline door page."""
+    return {"refusals": {reason: list(pair) for reason, pair in REFUSALS.items()}, "shown_as": SHOWN_AS,
+            "welcome": list(WELCOME), "invited_note": INVITED_NOTE, "already": list(ALREADY), "by_door": BY_DOOR,
+            "undone": list(UNDONE), "not_checked_in": list(NOT_CHECKED_IN), "conflict": list(CONFLICT)}
+
 
 def _guest(guest) -> dict | None:
     return {"id": guest.id, "name": guest.name} if guest is not None else None
@@ -33,18 +51,29 @@ def _clock(door, at: datetime) -> str:
 
 
 def welcome(door, guest, at: datetime) -> dict:
-    message = f"Checked in at {_clock(door, at)}."
+    title, message = WELCOME
+    message = message.format(time=_clock(door, at))
     if guest.status == AttendeeStatus.INVITED:
-        message += " They never confirmed their invitation; they now count as arrived."
-    return {"outcome": "welcome", "ok": True, "title": f"Welcome, {guest.name}!", "message": message,
+        message += INVITED_NOTE
+    return {"outcome": "welcome", "ok": True, "title": title.format(name=guest.name), "message": message,
             "guest": _guest(guest), "at": at.isoformat(), "time": _clock(door, at), "door": door.label}
 
 
 def already(door, guest, at: datetime, label: str | None) -> dict:
-    by = f" by {label}" if label else ""
-    return {"outcome": "already", "ok": False, "title": "Already checked in",
-            "message": f"{guest.name} was checked in at {_clock(door, at)}{by}.",
+    title, message = ALREADY
+    by = BY_DOOR.format(door=label) if label else ""
+    return {"outcome": "already", "ok": False, "title": title,
+            "message": message.format(name=guest.name, time=_clock(door, at), by=by),
             "guest": _guest(guest), "at": at.isoformat(), "time": _clock(door, at), "door": label}
+
+
+def conflict(door, guest, first_at: datetime, label: str | None, again: datetime) -> dict:
+    """A guest this door admitted offline after another door had (the organiser sees the conflict)."""
+    title, message = CONFLICT
+    by = BY_DOOR.format(door=label) if label else ""
+    return {"outcome": "already", "ok": False, "conflict": True, "title": title,
+            "message": message.format(name=guest.name, time=_clock(door, first_at), by=by, again=_clock(door, again)),
+            "guest": _guest(guest), "at": first_at.isoformat(), "time": _clock(door, first_at), "door": label}
 
 
 def refused(door, reason: str, guest=None) -> dict:
@@ -55,8 +84,17 @@ def refused(door, reason: str, guest=None) -> dict:
 
 
 def undone(guest) -> dict:
-    return {"outcome": "undone", "ok": True, "title": "Check-in undone",
-            "message": f"{guest.name} is no longer checked in.", "guest": _guest(guest)}
+    title, message = UNDONE
+    return {"outcome": "undone", "ok": True, "title": title, "message": message.format(name=guest.name),
+            "guest": _guest(guest)}
+
+
+def not_checked_in(guest) -> dict:
+    """An undo (synced from an offline phone) of a guest who is not checked in."""
+    title, message = NOT_CHECKED_IN
+    return {"outcome": "not_checked_in", "ok": False, "title": title, "message": message.format(name=guest.name),
+            "guest": _guest(guest)}
+
 
 #: failed-scan reasons as the organiser reads them
 FAILURE_LABELS = {

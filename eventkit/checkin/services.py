@@ -2,7 +2,9 @@
 
 A check-in is one conditional UPDATE (`... WHERE checked_in_at IS NULL`): of two scans at the same
 instant exactly one changes the row, the other answers "already checked in". A client nonce makes a
-retried request return the first answer instead of counting twice.
+retried request return the first answer instead of counting twice. Scans an offline phone synced
+later (`sync.py`) take the same path with their scan time as `now` and `offline=True`: a guest
+another door admitted meanwhile is then resolved by `conflicts.py` instead of answered "already".
 
 The scan path is the hot path at the door (and in bench/checkin.py): it runs prebuilt Core
 statements on the session's connection (same transaction, no unit-of-work flush), about eight
@@ -18,10 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.audit import AuditEntry
-from eventkit.checkin import outcomes
+from eventkit.checkin import conflicts, outcomes
 from eventkit.checkin.doors import Door
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, RetiredCheckinCode, ScanRequest
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.security import hash_token
@@ -95,15 +97,17 @@ def landing_state(code: str) -> tuple[str, Event | None]:
     return "unknown", None
 
 
-def scan(door: Door, scanned: str, nonce: str, now: datetime) -> dict:
-    """Check in the guest whose QR code was scanned; the answer says what the helper should do."""
-    return _once(door, nonce, now, lambda: _scan(door, scanned, now))
+def scan(door: Door, scanned: str, nonce: str, now: datetime, *, offline: bool = False) -> dict:
+    """Check in the guest whose QR code was scanned; the answer says what the helper should do.
+    `offline`: the phone already let the guest in (a synced scan, `now` its scan time)."""
+    return _once(door, nonce, now, lambda: _scan(door, scanned, now, offline))
 
 
-def check_in_guest(door: Door, attendee_id: int, nonce: str, now: datetime) -> dict:
+def check_in_guest(door: Door, attendee_id: int, nonce: str, now: datetime, *, offline: bool = False) -> dict:
     """Check in a guest the helper tapped after a name search (404 for another gathering's guest)."""
     guest = _guest_of(door, attendee_id)
-    return _once(door, nonce, now, lambda: _admit(door, guest, now, method="search", code_hash=None))
+    return _once(door, nonce, now, lambda: _admit(door, guest, now, method="search", code_hash=None,
+                                                  offline=offline))
 
 
 def undo(door: Door, attendee_id: int, now: datetime) -> dict:
@@ -115,6 +119,20 @@ def undo(door: Door, attendee_id: int, now: datetime) -> dict:
     _audit("checkin.undo", door, guest, now,
            checked_in_at=guest.checked_in_at.isoformat() if guest.checked_in_at else None)
     return outcomes.undone(guest)
+
+
+def undo_once(door: Door, attendee_id: int, nonce: str, now: datetime) -> dict:
+    """An undo made offline and synced: like `undo`, once per nonce, answering (not raising) when
+    the guest is not checked in any more."""
+    guest = _guest_of(door, attendee_id)
+    return _once(door, nonce, now, lambda: _undo_answer(door, guest, now))
+
+
+def _undo_answer(door: Door, guest, now: datetime) -> dict:
+    try:
+        return undo(door, guest.id, now)
+    except DomainError:
+        return outcomes.not_checked_in(guest)
 
 
 def _guest_of(door: Door, attendee_id: int):
@@ -148,7 +166,7 @@ def _replay(door: Door, nonce: str) -> dict:
     return {**answer, "replayed": True}
 
 
-def _scan(door: Door, scanned: str, now: datetime) -> dict:
+def _scan(door: Door, scanned: str, now: datetime, offline: bool) -> dict:
     if len(scanned) > MAX_SCAN_LENGTH:
         return _refuse(door, "too_long", "", now)
     code = extract_code(scanned)
@@ -160,7 +178,7 @@ def _scan(door: Door, scanned: str, now: datetime) -> dict:
         return _unknown_code(door, code_hash, now)
     if guest.event_id != door.event_id:
         return _refuse(door, "other_event", code_hash, now)
-    return _admit(door, guest, now, method="scan", code_hash=code_hash)
+    return _admit(door, guest, now, method="scan", code_hash=code_hash, offline=offline)
 
 
 def _unknown_code(door: Door, code_hash: str, now: datetime) -> dict:
@@ -170,15 +188,17 @@ def _unknown_code(door: Door, code_hash: str, now: datetime) -> dict:
     return _refuse(door, "not_on_list", code_hash, now)
 
 
-def _admit(door: Door, guest, now: datetime, *, method: str, code_hash: str | None) -> dict:
+def _admit(door: Door, guest, now: datetime, *, method: str, code_hash: str | None,
+           offline: bool = False) -> dict:
     refusal = REFUSED_STATUSES.get(guest.status)
     if refusal:
         return _refuse(door, refusal, code_hash, now, guest=guest)
     if guest.checked_in_at is None and _run(CHECK_IN, attendee_id=guest.id, now=now).rowcount == 1:
         _run(INSERT_CHECKIN, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now, method=method)
-        _audit("checkin", door, guest, now, method=method)
+        _audit("checkin", door, guest, now, method=method, **({"offline": True} if offline else {}))
         return outcomes.welcome(door, guest, now)
-    return _already(door, guest, code_hash, now)
+    resolved = conflicts.admitted_again(door, guest, now, method, utcnow()) if offline else None
+    return resolved or _already(door, guest, code_hash, now)
 
 
 def _already(door: Door, guest, code_hash: str | None, now: datetime) -> dict:

@@ -55,7 +55,7 @@ def _render_manage(event, form, status: int = 200):
     return render_template(
         "checkin/manage.html", event=event, form=form, new_link=new_link, links=doors.door_links(event.id),
         stats=doors.stats(event.id), arrivals=doors.arrivals(event.id), failures=doors.failed_scans(event.id),
-        failure_reasons=FAILURE_LABELS,
+        failure_reasons=FAILURE_LABELS, conflicts=doors.conflicts(event.id),
     ), status
 
 

@@ -1,5 +1,9 @@
 /* eventkit door page: camera QR scanner (vendored jsQR), name search, undo, live count.
-   Talks to the JSON API under data-api; the door secret in that path is the only credential. */
+   Talks to the JSON API under data-api; the door secret in that path is the only credential.
+   Offline first: when the network is gone (or does not answer) the phone decides by itself from the
+   door's dataset (door-offline.js) and queues the action; a sync every few seconds sends the queue
+   and refreshes the dataset. A revoked link, the end of the gathering's day or "Clear this phone"
+   wipe the phone's copy. */
 (function () {
   "use strict";
   var root = document.getElementById("door");
@@ -9,7 +13,11 @@
   var video = $("camera"), canvas = $("frame"), ctx = canvas.getContext("2d", { willReadFrequently: true });
   var REPEAT_MS = 4000;      // the same code again within this time is the same guest still in frame
   var SCAN_EVERY_MS = 120;
+  var SYNC_EVERY_MS = 4000;
   var lastCode = null, lastCodeAt = 0, busy = false, lastGuest = null, audio = null;
+  var closed = false, syncing = false, online = navigator.onLine;
+  var door = window.DoorOffline.create(api, [location.href, root.dataset.manifest]);
+  var offlineReady = door.start().catch(function () { /* no IndexedDB here: online only */ });
 
   function nonce() {
     var bytes = new Uint8Array(16);
@@ -17,22 +25,25 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  /* POST JSON; a network failure is retried with the same nonce, so it never counts twice. */
-  function post(path, body, attempt) {
-    attempt = attempt || 0;
-    return fetch(api + path, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-      credentials: "omit", cache: "no-store"
-    }).then(readJson).catch(function (error) {
-      if (error && error.answer) throw error;
-      if (attempt >= 2) throw error;
-      return new Promise(function (r) { setTimeout(r, 400 * (attempt + 1)); })
-        .then(function () { return post(path, body, attempt + 1); });
+  /* One request to the door API. A refusal carries error.answer; 404/410 (unknown or revoked link)
+     closes the door on this phone; no answer at all means offline. */
+  function request(method, path, body) {
+    var options = { method: method, credentials: "omit", cache: "no-store" };
+    if (body !== undefined) {
+      options.headers = { "Content-Type": "application/json" };
+      options.body = JSON.stringify(body);
+    }
+    return fetch(api + path, options).then(function (response) { return readJson(response, method); }, function (error) {
+      setOnline(false);
+      throw error;
     });
   }
 
-  function readJson(response) {
+  function readJson(response, method) {
+    setOnline(true);
     return response.json().catch(function () { return {}; }).then(function (data) {
+      // 410: revoked; a 404 on a read: no such door link (a 404 on a POST is a guest of another list)
+      if (response.status === 410 || (response.status === 404 && method === "GET")) closeDoor(data.message);
       if (!response.ok) {
         var error = new Error(data.message || "The server refused the request.");
         error.answer = { outcome: "error", title: data.error || "Not possible", message: error.message };
@@ -40,6 +51,24 @@
       }
       return data;
     });
+  }
+
+  /* Online, the server decides; with no network (or no answer) the phone does, with the same nonce,
+     so an action whose answer got lost still counts once when the queue is sent. */
+  function act(path, body, decideHere) {
+    if (!navigator.onLine && door.ready()) return decideHere().then(afterLocal);
+    return request("POST", path, body).then(function (answer) {
+      door.learn(answer);
+      return answer;
+    }, function (error) {
+      if (error.answer || !door.ready()) throw error;
+      return decideHere().then(afterLocal);
+    });
+  }
+
+  function afterLocal(answer) {
+    renderState();
+    return answer;
   }
 
   function beep(kind) {
@@ -70,6 +99,7 @@
     $("result-title").textContent = answer.title || "";
     $("result-message").textContent = answer.message || "";
     lastGuest = outcome === "welcome" && answer.guest ? answer.guest : null;
+    box.dataset.offline = answer.offline ? "true" : "false";
     $("result-undo").hidden = !lastGuest;
     beep(kind);
     if (navigator.vibrate) navigator.vibrate(kind === "welcome" ? 80 : [60, 60, 60]);
@@ -77,16 +107,22 @@
   }
 
   function failed(error) {
+    if (closed) return;
     show(error.answer || { outcome: "error", title: "No connection",
-                           message: "The server did not answer. Check the network and scan again." });
+                           message: "The server did not answer and this phone has no guest list yet. " +
+                                    "Check the network and scan again." });
   }
 
   function sendScan(code) {
+    if (closed) return;
     busy = true;
-    post("/scan", { code: code, nonce: nonce() }).then(show, failed).then(function () { busy = false; });
+    var n = nonce();
+    act("/scan", { code: code, nonce: n }, function () { return door.scan(code, n); })
+      .then(show, failed).then(function () { busy = false; });
   }
 
   function tick() {
+    if (closed) return;
     if (!busy && video.readyState >= 2 && video.videoWidth) {
       var scale = Math.min(1, 800 / video.videoWidth);
       var w = canvas.width = Math.round(video.videoWidth * scale);
@@ -126,15 +162,21 @@
     });
   }
 
+  function showCounts(s) {
+    $("arrived").textContent = s.arrived;
+    $("expected").textContent = s.expected;
+  }
+
   function refreshStats() {
-    fetch(api + "/stats", { credentials: "omit", cache: "no-store" }).then(readJson).then(function (s) {
-      $("arrived").textContent = s.arrived;
-      $("expected").textContent = s.expected;
-    }).catch(function () {});
+    if (door.ready()) return showCounts(door.stats());
+    if (closed) return;
+    request("GET", "/stats").then(showCounts).catch(function () {});
   }
 
   function undo(guest) {
-    post("/undo", { attendee_id: guest.id }).then(show, failed).then(runSearch);
+    var n = nonce();
+    act("/undo", { attendee_id: guest.id }, function () { return door.undo(guest.id, n); })
+      .then(show, failed).then(runSearch);
   }
 
   var searchTimer = null;
@@ -142,8 +184,12 @@
     var q = $("search").value.trim(), list = $("search-results");
     var wide = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/.test(q);
     if (q.length < (wide ? 2 : 3)) { list.textContent = ""; return; }
-    fetch(api + "/search?q=" + encodeURIComponent(q), { credentials: "omit", cache: "no-store" })
-      .then(readJson).then(function (data) { renderResults(data.results, q); }).catch(failed);
+    if (!navigator.onLine && door.ready()) return renderResults(door.search(q), q);
+    request("GET", "/search?q=" + encodeURIComponent(q)).then(function (data) { renderResults(data.results, q); })
+      .catch(function (error) {
+        if (!error.answer && door.ready()) return renderResults(door.search(q), q);
+        failed(error);
+      });
   }
 
   function renderResults(results, q) {
@@ -168,7 +214,9 @@
       button.textContent = guest.checked_in ? "Undo" : "Check in";
       button.addEventListener("click", function () {
         if (guest.checked_in) return undo(guest);
-        post("/checkin", { attendee_id: guest.id, nonce: nonce() }).then(show, failed).then(runSearch);
+        var n = nonce();
+        act("/checkin", { attendee_id: guest.id, nonce: n }, function () { return door.checkIn(guest.id, n); })
+          .then(show, failed).then(runSearch);
       });
       item.appendChild(who);
       item.appendChild(button);
@@ -182,8 +230,94 @@
   });
   $("result-undo").addEventListener("click", function () { if (lastGuest) undo(lastGuest); });
   $("camera-start").addEventListener("click", function () { beep("already"); startCamera(); });
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) refreshStats(); });
-  setInterval(refreshStats, 10000);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) syncNow(); });
+  window.addEventListener("online", syncNow);
+  window.addEventListener("offline", function () { setOnline(false); });
+  $("clear-phone").addEventListener("click", clearPhone);
+
+  /* ---- online state, the queue, the sync ---- */
+  function setOnline(value) {
+    online = value;
+    renderState();
+  }
+
+  var clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  function renderState() {
+    var net = $("net-state"), isOnline = online && navigator.onLine;
+    net.dataset.online = isOnline ? "true" : "false";
+    net.textContent = isOnline ? "Online" : "Offline";
+    $("pending-count").textContent = door.pending();
+    $("last-sync").textContent = door.syncedAt ? clock.format(new Date(door.syncedAt)) : "not yet";
+    var notices = $("sync-notices");
+    notices.textContent = "";
+    door.conflicts().map(function (c) { return door.conflictMessage(c); }).concat(door.notices).forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      notices.appendChild(item);
+    });
+    notices.hidden = !notices.childNodes.length;
+  }
+
+  function syncNow() {
+    if (closed || syncing) return;
+    if (!navigator.onLine) return setOnline(false);
+    syncing = true;
+    offlineReady.then(function () {
+      if (!door.db) return refreshStats();
+      return door.sync(request).then(function () {
+        root.dataset.state = "ready";
+        if (door.ended() && !door.pending()) return endOfDay();
+        refreshStats();
+      });
+    }).catch(function () { /* offline or refused: the queue waits for the next try */ })
+      .then(function () { syncing = false; renderState(); });
+  }
+
+  function closeDoor(message) {
+    if (closed) return;
+    closed = true;
+    door.wipe().then(function () { root.dataset.state = "wiped"; });
+    if (video.srcObject) video.srcObject.getTracks().forEach(function (track) { track.stop(); });
+    $("closed-message").textContent = (message || "This door link no longer opens.") +
+      " This phone's copy of the guest list was wiped.";
+    $("door-closed").hidden = false;
+    ["result", "search", "search-results", "clear-phone"].forEach(function (id) { $(id).hidden = true; });
+    document.querySelector(".door-camera").hidden = true;
+    document.querySelector(".door-search").hidden = true;
+  }
+
+  function endOfDay() {
+    closeDoor("The gathering's day is over.");
+  }
+
+  function clearPhone() {
+    var waiting = door.pending();
+    var question = waiting ? waiting + " scans have not been sent yet and would be lost. Clear this phone anyway?"
+                           : "Remove this door's guest list from this phone?";
+    if (!window.confirm(question)) return;
+    closeDoor("Cleared on request.");
+  }
+
+  function cacheThisPage() {
+    if (!window.caches) return;
+    var assets = [location.href, root.dataset.manifest];
+    document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon]").forEach(function (el) {
+      assets.push(el.src || el.href);
+    });
+    caches.open(window.DoorOffline.CACHE).then(function (cache) { return cache.addAll(assets); }).catch(function () {});
+  }
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(root.dataset.sw, { scope: root.dataset.scope }).catch(function () {});
+  }
+  offlineReady.then(function () {
+    renderState();
+    refreshStats();
+    if (door.ended() && !door.pending()) return endOfDay();
+    if (navigator.onLine) cacheThisPage();
+    syncNow();
+  });
+  setInterval(syncNow, SYNC_EVERY_MS);
   startCamera();
   tick();
 })();
