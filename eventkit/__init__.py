@@ -16,12 +16,13 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "auth": ("views", "loader", "commands"),
     "events": ("views",),
     "attendees": ("views", "import_views", "guest_views", "receivers", "commands"),
-    "mail": ("views", "receivers", "commands"),
+    "jobs": ("views", "tasks", "commands"),
+    "mail": ("views", "receivers", "commands", "tasks"),
     "profiles": ("views", "guest_views", "commands"),
     "checkin": ("views", "api", "commands"),
     "matching": ("views", "commands"),
-    "briefings": ("views", "producer", "commands"),
-    "followup": ("views", "guest_views", "receivers", "commands"),
+    "briefings": ("views", "producer", "jobs", "commands"),
+    "followup": ("views", "guest_views", "receivers", "commands", "tasks"),
 }
 
 
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATE_FOLDER))
     configure(app, test_config)
     register_extensions(app)
+    register_queue(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -47,6 +49,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+
+
+def register_queue(app: Flask) -> None:
+    import_module("eventkit.jobs.queue").init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -69,6 +69,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "eventkit <noreply@localhost>"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "OUTBOX_DIR": os.environ.get("EVENTKIT_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "QUEUE_URL": os.environ.get("EVENTKIT_QUEUE_URL", "").strip(),
+        "WORKER_THREADS": int(os.environ.get("EVENTKIT_WORKER_THREADS") or 2),
+        "JOB_FILE_HOURS": float(os.environ.get("EVENTKIT_JOB_FILE_HOURS") or 24),
     }
 
 

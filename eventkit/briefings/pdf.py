@@ -114,8 +114,9 @@ def _child(conn, job: RenderJob) -> None:
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["eventkit.briefings.pdf"])
-#: at most this many renders at once per web process; the rest wait (up to their time limit)
-_slots = threading.BoundedSemaphore(2)
+#: one render at a time per process (a web process, or the worker, whose renders then queue); the rest
+#: wait, up to their time limit
+_slots = threading.BoundedSemaphore(1)
 
 
 def render_isolated(job: RenderJob, timeout: float) -> RenderResult:

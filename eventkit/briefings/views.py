@@ -1,19 +1,23 @@
 """Downloads of briefings (guest and organiser), the run-sheet, and emailing briefings to guests."""
 from __future__ import annotations
 
-from flask import Response, flash, jsonify, redirect, request
-from flask_login import login_required
+from flask import Response, flash, jsonify, redirect, request, url_for
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from eventkit.attendees.access import get_attendee_or_404, load_guest_or_403
 from eventkit.attendees.models import Attendee
-from eventkit.briefings import emailing, services
+from eventkit.briefings import emailing, jobs, services
 from eventkit.briefings.blueprint import bp
 from eventkit.briefings.forms import EmailBriefingsForm
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
+from eventkit.jobs.services import request_job
 from eventkit.matching.models import Plan
+
+#: the organiser's big downloads, made by the worker: URL part -> job kind
+DOWNLOADS = {"pack": jobs.PACK, "run-sheet": jobs.RUN_SHEET, "each": jobs.EACH}
 
 
 def _pdf(data: bytes, name: str, inline: bool = False) -> Response:
@@ -46,21 +50,14 @@ def organiser_guest_download(event_id: int, attendee_id: int):
     return _pdf(services.guest_briefing(attendee, _paper()), services.filename(event, attendee.id))
 
 
-@bp.get("/events/<int:event_id>/briefings/pack.pdf")
+@bp.post("/events/<int:event_id>/briefings/<any(pack, 'run-sheet', each):what>")
 @login_required
-def pack_download(event_id: int):
-    """Every confirmed guest's briefing in one PDF, for printing."""
+def request_download(event_id: int, what: str):
+    """Queue the print pack, the run-sheet or every guest's briefing for the worker (or join the same
+    one under way) and show its progress; the file is offered there when it is ready."""
     event = get_managed_event_or_404(event_id)
-    result = services.print_pack(event, _paper())
-    return _pdf(result.pdf, services.filename(event, kind="briefings"))
-
-
-@bp.get("/events/<int:event_id>/briefings/run-sheet.pdf")
-@login_required
-def run_sheet_download(event_id: int):
-    """The organiser's run-sheet for the door and the rounds."""
-    event = get_managed_event_or_404(event_id)
-    return _pdf(services.run_sheet(event, _paper()), services.filename(event, kind="run-sheet"))
+    job = request_job(event, DOWNLOADS[what], {"paper": _paper().key}, actor=current_user.actor, now=utcnow())
+    return redirect(url_for("jobs.job_page", event_id=event.id, job_id=job.id), 303)
 
 
 @bp.post("/events/<int:event_id>/briefings/email")
@@ -112,4 +109,5 @@ def briefings_overview(event: Event) -> dict:
         "papers": services.PAPERS.values(),
         "form": EmailBriefingsForm(),
         "emails": emailing.email_status(event.id) if locked else None,
+        "downloads": [("pack", "Print pack"), ("run-sheet", "Run-sheet"), ("each", "Every guest's briefing (ZIP)")],
     }
