@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from eventkit.jobs.queue import huey
@@ -47,3 +50,33 @@ def redis_config_or_skip() -> dict:
 def queue_config(mode: str) -> dict:
     """App config for a queue mode: "sqlite" (the suite's default: a file per test) or "redis"."""
     return redis_config_or_skip() if mode == "redis" else {}
+
+
+@contextmanager
+def running_worker(threads: int = 2, periodic: bool = False):
+    """A real Huey consumer (worker threads and scheduler) in this process, stopped after the block.
+
+    The consumer installs signal handlers; the test process gets its own back afterwards.
+    """
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=periodic,
+                                    initial_delay=0.05, max_delay=0.2, check_worker_health=False)
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def wait_for(condition, timeout: float = 60.0, every: float = 0.05):
+    """Poll `condition()` until it returns something true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(every)
