@@ -15,7 +15,7 @@ TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
 FEATURES: dict[str, tuple[str, ...]] = {
     "auth": ("views", "loader", "commands"),
     "events": ("views",),
-    "attendees": ("views", "import_views", "guest_views", "receivers", "commands"),
+    "attendees": ("views", "import_views", "guest_views", "receivers", "producer", "commands"),
     "jobs": ("views", "tasks", "commands"),
     "mail": ("views", "receivers", "commands", "tasks"),
     "profiles": ("views", "guest_views", "commands"),

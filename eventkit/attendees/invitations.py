@@ -10,6 +10,10 @@ from eventkit.mail.services import Attachment, queue_email
 from eventkit.qr import checkin_url, qr_png
 
 
+#: the attachment producer that draws a guest's check-in QR code when their email is sent
+CHECKIN_QR = "checkin_qr"
+
+
 def magic_url(token: str) -> str:
     """The guest's personal link (absolute, for emails)."""
     return f"{current_app.config['BASE_URL']}/g/{token}"
