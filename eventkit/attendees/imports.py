@@ -78,10 +78,10 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
         raise DomainError(CHANGED, "changed", 409)
     insert_ignore_many(Person, [{"email": email, "created_at": now} for email in emails], ["email"])
     people = dict(db.session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).all())
-    db.session.execute(insert(Attendee), [{**guest, "person_id": people[guest["email"]]} for guest in plan.guests])
+    db.session.execute(insert(Attendee.__table__), [{**guest, "person_id": people[guest["email"]]} for guest in plan.guests])
     ids = dict(db.session.execute(
         select(Attendee.email, Attendee.id).where(Attendee.event_id == event.id, Attendee.email.in_(emails))).all())
-    db.session.execute(insert(AuditEntry), [
+    db.session.execute(insert(AuditEntry.__table__), [
         {"at": now, "event_id": event.id, "actor": actor, "action": "attendee.added",
          "target": f"attendee:{ids[guest['email']]}", "details": {"status": guest["status"], "via": "import"}}
         for guest in plan.guests])
@@ -91,8 +91,8 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     email_ids = dict(db.session.execute(
         select(OutboundEmail.dedupe_key, OutboundEmail.id).where(OutboundEmail.dedupe_key.in_(keys))).all())
     calendars, codes = _attachments([(email_ids[key], ids[guest["email"]]) for key, guest in zip(keys, plan.guests)], plan)
-    db.session.execute(insert(OutboundAttachment), calendars)
-    db.session.execute(insert(OutboundAttachment), codes)
+    db.session.execute(insert(OutboundAttachment.__table__), calendars)
+    db.session.execute(insert(OutboundAttachment.__table__), codes)
     return len(plan.guests)
 
 
