@@ -16,9 +16,6 @@ from eventkit.events.models import Event
 from eventkit.jobs.services import request_job
 from eventkit.matching.models import Plan
 
-#: the organiser's big downloads, made by the worker: URL part -> job kind
-DOWNLOADS = {"pack": jobs.PACK, "run-sheet": jobs.RUN_SHEET, "each": jobs.EACH}
-
 
 def _pdf(data: bytes, name: str, inline: bool = False) -> Response:
     disposition = "inline" if inline else "attachment"
@@ -50,13 +47,31 @@ def organiser_guest_download(event_id: int, attendee_id: int):
     return _pdf(services.guest_briefing(attendee, _paper()), services.filename(event, attendee.id))
 
 
-@bp.post("/events/<int:event_id>/briefings/<any(pack, 'run-sheet', each):what>")
+@bp.post("/events/<int:event_id>/briefings/pack")
 @login_required
-def request_download(event_id: int, what: str):
-    """Queue the print pack, the run-sheet or every guest's briefing for the worker (or join the same
-    one under way) and show its progress; the file is offered there when it is ready."""
+def request_pack(event_id: int):
+    """Queue the print pack for the worker (or join the same one under way); show its progress."""
+    return _queue_download(event_id, jobs.PACK)
+
+
+@bp.post("/events/<int:event_id>/briefings/run-sheet")
+@login_required
+def request_run_sheet(event_id: int):
+    """Queue the run-sheet for the worker (or join the same one under way); show its progress."""
+    return _queue_download(event_id, jobs.RUN_SHEET)
+
+
+@bp.post("/events/<int:event_id>/briefings/each")
+@login_required
+def request_each(event_id: int):
+    """Queue every guest's briefing as a ZIP for the worker (or join the same one under way)."""
+    return _queue_download(event_id, jobs.EACH)
+
+
+def _queue_download(event_id: int, kind: str):
+    """The job's page, where the file is offered when it is ready."""
     event = get_managed_event_or_404(event_id)
-    job = request_job(event, DOWNLOADS[what], {"paper": _paper().key}, actor=current_user.actor, now=utcnow())
+    job = request_job(event, kind, {"paper": _paper().key}, actor=current_user.actor, now=utcnow())
     return redirect(url_for("jobs.job_page", event_id=event.id, job_id=job.id), 303)
 
 
@@ -109,5 +124,6 @@ def briefings_overview(event: Event) -> dict:
         "papers": services.PAPERS.values(),
         "form": EmailBriefingsForm(),
         "emails": emailing.email_status(event.id) if locked else None,
-        "downloads": [("pack", "Print pack"), ("run-sheet", "Run-sheet"), ("each", "Every guest's briefing (ZIP)")],
+        "downloads": [("briefings.request_pack", "Print pack"), ("briefings.request_run_sheet", "Run-sheet"),
+                      ("briefings.request_each", "Every guest's briefing (ZIP)")],
     }
