@@ -103,7 +103,8 @@ def _enqueue_pending(session) -> None:
         try:
             task_wrapper(*args)
         except Exception:  # noqa: BLE001  (committed already; the stalled-job sweep enqueues it again)
-            log.exception("Could not enqueue %s%r; it will be retried by the stalled-job sweep", task_wrapper.name, args)
+            log.exception("Could not enqueue %s%r; the worker's housekeeping queues stalled jobs again",
+                          task_wrapper.task_class.__name__, args)
 
 
 @event.listens_for(Session, "after_rollback")
