@@ -1,10 +1,11 @@
 """The organiser's view of a job: its progress, then its file; a Retry button when it failed."""
 from __future__ import annotations
 
-from flask import Response, flash, jsonify, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
+from eventkit.downloads import download
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.jobs import services
 from eventkit.jobs.blueprint import bp
@@ -49,12 +50,8 @@ def job_file(event_id: int, job_id: int):
     """The finished job's file (410 once it is no longer kept)."""
     event = get_managed_event_or_404(event_id)
     job = services.get_event_job(event, job_id)
-    content = services.file_of(job, utcnow())
-    return Response(content, mimetype=job.mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{job.filename}"',
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return download(services.file_of(job, utcnow()), job.filename, job.mimetype,
+                    headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @bp.post("/events/<int:event_id>/jobs/<int:job_id>/retry")
