@@ -8,7 +8,10 @@ a minimal client so the load generator takes little of the CPU the server shares
 POST /api/door/<secret>/scan as fast as answers come back, each scan a guest not yet scanned (plus
 one rescan in twenty, answered "already checked in"). Prints check-ins per second, p50/p99 latency
 and duplicates (guests welcomed twice or check-ins in the database beyond the welcomes: must be 0).
-The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates.
+Then the same scanners on the same server loop on a bare `GET /healthz` for as long, and the ratio
+of check-ins per second to healthz answers per second says how close a check-in comes to the
+cheapest request this machine can serve right now (independent of how busy the shared machine is).
+The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates, healthz_per_s, ratio.
 
     python bench/checkin.py --sync [--scans 500] [--guests 5000]
 
@@ -138,6 +141,13 @@ class Scanner:
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         self.sock.sendall(b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                           b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body))
+        return self._answer()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        self.sock.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path.encode())
+        return self._answer()
+
+    def _answer(self) -> tuple[int, bytes]:
         while b"\r\n\r\n" not in self.buffer:
             self._receive()
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
@@ -215,6 +225,39 @@ class Scanners:
         for thread in threads:
             thread.join()
         return time.perf_counter() - started
+
+
+def healthz_per_second(port: int, count: int, seconds: float) -> tuple[float, Counter]:
+    """`count` threads on keep-alive connections looping on GET /healthz: answers per second and errors."""
+    answered, errors, lock = [0], Counter(), threading.Lock()
+
+    def loop(stop_at: float) -> None:
+        scanner, done, failed = Scanner(port), 0, Counter()
+        while time.perf_counter() < stop_at:
+            try:
+                status, _ = scanner.get("/healthz")
+            except (OSError, StopIteration) as error:
+                failed[type(error).__name__] += 1
+                scanner.close()
+                scanner = Scanner(port)
+                continue
+            if status == 200:
+                done += 1
+            else:
+                failed[f"HTTP {status}"] += 1
+        scanner.close()
+        with lock:
+            answered[0] += done
+            errors.update(failed)
+
+    stop_at = time.perf_counter() + seconds
+    threads = [threading.Thread(target=loop, args=(stop_at,)) for _ in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answered[0] / (time.perf_counter() - started), errors
 
 
 def checked_in_in_database(database_url: str) -> int:
@@ -335,6 +378,7 @@ def main() -> None:
         elapsed = scanners.run(args.seconds)
         server_cpu = server_cpu_seconds(server.pid) - cpu_before
         client_cpu = time.process_time() - client_before
+        healthz, healthz_errors = healthz_per_second(port, args.scanners, args.seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -346,6 +390,8 @@ def main() -> None:
         "p50_ms": round(percentile(scanners.latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(scanners.latencies, 0.99) * 1000, 2),
         "duplicates": duplicates,
+        "healthz_per_s": round(healthz, 1),
+        "ratio": round(welcomes / elapsed / healthz, 3) if healthz else 0.0,
     }
     print(f"requests: {len(scanners.latencies)} in {elapsed:.1f} s ({len(scanners.latencies) / elapsed:.0f}/s); "
           f"outcomes: {dict(scanners.outcomes)}; errors: {dict(scanners.errors) or 'none'}")
@@ -357,8 +403,10 @@ def main() -> None:
     requests = max(1, len(scanners.latencies))
     print(f"CPU per request: server {server_cpu / requests * 1000:.2f} ms, scanner client "
           f"{client_cpu / requests * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"healthz: {result['healthz_per_s']}/s with the same {args.scanners} clients "
+          f"(errors: {dict(healthz_errors) or 'none'})")
     print(f"check-ins/s: {result['checkins_per_s']}  p50: {result['p50_ms']} ms  p99: {result['p99_ms']} ms  "
-          f"duplicates: {duplicates}")
+          f"duplicates: {duplicates}  ratio to healthz: {result['ratio']}")
     print(json.dumps(result))
 
 

@@ -15,13 +15,14 @@ TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
 FEATURES: dict[str, tuple[str, ...]] = {
     "auth": ("views", "loader", "commands"),
     "events": ("views",),
-    "attendees": ("views", "import_views", "guest_views", "links", "receivers", "commands"),
-    "mail": ("views", "links", "receivers", "commands"),
+    "attendees": ("views", "import_views", "guest_views", "links", "receivers", "producer", "commands"),
+    "jobs": ("views", "tasks", "commands"),
+    "mail": ("views", "links", "receivers", "commands", "tasks"),
     "profiles": ("views", "guest_views", "commands"),
     "checkin": ("views", "api", "offline", "commands"),
     "matching": ("views", "commands"),
-    "briefings": ("views", "producer", "receivers", "commands"),
-    "followup": ("views", "guest_views", "links", "receivers", "commands"),
+    "briefings": ("views", "producer", "jobs", "receivers", "commands"),
+    "followup": ("views", "guest_views", "links", "receivers", "commands", "tasks"),
 }
 
 
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_web_hardening(app)
+    register_queue(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -57,6 +59,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_web_hardening(app: Flask) -> None:
     import_module("eventkit.web").register(app)
+
+
+def register_queue(app: Flask) -> None:
+    import_module("eventkit.jobs.queue").init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

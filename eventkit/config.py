@@ -88,6 +88,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "OUTBOX_DIR": os.environ.get("EVENTKIT_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "GUEST_LINK_DAYS_AFTER": int(os.environ.get("EVENTKIT_GUEST_LINK_DAYS_AFTER") or "30"),
+        "QUEUE_URL": os.environ.get("EVENTKIT_QUEUE_URL", "").strip(),
+        "WORKER_THREADS": int(os.environ.get("EVENTKIT_WORKER_THREADS") or 2),
+        "JOB_FILE_HOURS": float(os.environ.get("EVENTKIT_JOB_FILE_HOURS") or 24),
     }
 
 

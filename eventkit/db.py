@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask import has_request_context, request
@@ -26,6 +27,8 @@ NAMING_CONVENTION = {
 }
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: set inside `reading()`: SQLite transactions begin without taking the write lock
+_reading: ContextVar[bool] = ContextVar("eventkit_reading", default=False)
 
 
 class Base(DeclarativeBase):
@@ -69,6 +72,31 @@ def atomic():
         yield
 
 
+@contextmanager
+def reading():
+    """A block that only reads, in a transaction of its own that takes no write lock on SQLite.
+
+    The transaction in progress is ended first (it must hold no unsaved changes), and the block's
+    own is ended after it: slow work on what was read (rendering emails or PDFs) then holds no lock,
+    and the writes that follow start a short write transaction of their own. Objects loaded in the
+    block are expired after it; carry plain values out of it.
+    """
+    _end_reads()
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+        _end_reads()
+
+
+def _end_reads() -> None:
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("reading() would discard unsaved changes: flush and commit them first")
+    session.rollback()
+
+
 def _insert_ignoring(model, conflict_columns: list[str]):
     """INSERT ... ON CONFLICT (conflict_columns) DO NOTHING in this session's dialect."""
     module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
@@ -105,6 +133,8 @@ def _wants_write_lock() -> bool:
     Deferred transactions that read, then write, fail with SQLITE_BUSY under concurrency in WAL
     mode (the busy timeout cannot help them); BEGIN IMMEDIATE queues writers instead.
     """
+    if _reading.get():
+        return False
     if has_request_context():
         return request.method not in SAFE_METHODS
     return True

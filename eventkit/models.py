@@ -4,6 +4,7 @@ from eventkit.audit import AuditEntry  # noqa: F401
 from eventkit.auth.models import LoginThrottle, Organiser  # noqa: F401
 from eventkit.checkin.models import DoorLink, CheckIn, DoorConflict, FailedScan, ScanRequest, RetiredCheckinCode  # noqa: F401
 from eventkit.events.models import Event, EventOrganiser, EventStatus, Tag  # noqa: F401
+from eventkit.jobs.models import Job, JobFile  # noqa: F401
 from eventkit.followup.models import (  # noqa: F401
     Connection, ConnectionLink, Encounter, FollowUpAction, FollowUpReminder, FollowUpTask,
 )

@@ -11,4 +11,8 @@ export EVENTKIT_BASE_URL=${EVENTKIT_BASE_URL:-http://$HOST:$PORT}
 .venv/bin/flask eventkit seed-demo
 .venv/bin/flask eventkit send-mail
 echo "==> eventkit runs at $EVENTKIT_BASE_URL (Ctrl+C stops it)"
-exec .venv/bin/gunicorn -c gunicorn.conf.py --workers 2 --threads 1 --bind "$HOST:$PORT" wsgi:app
+# the worker (PDF renders, mail every minute, the follow-up sweep) runs beside the web server and stops with it
+.venv/bin/flask eventkit worker &
+WORKER=$!
+trap 'kill -INT $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT
+.venv/bin/gunicorn -c gunicorn.conf.py --workers 2 --threads 1 --bind "$HOST:$PORT" wsgi:app

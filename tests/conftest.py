@@ -71,6 +71,8 @@ def build_config(database_url: str, instance_dir, **overrides) -> dict:
         "BASE_URL": "http://eventkit.test",
         "SERVER_NAME": None,
         "OUTBOX_DIR": str(instance_dir / "outbox"),
+        # a queue of its own for every test (tests/queue_helpers.py drains it in-process)
+        "QUEUE_URL": f"sqlite:///{instance_dir / 'queue.db'}",
         "MAIL_SERVER": "",
         "ALLOW_SIGNUP": True,
         # scrypt costs ~100 ms per hash; production keeps it, the suite needs thousands of hashes

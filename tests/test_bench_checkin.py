@@ -28,7 +28,9 @@ def test_door_benchmark_runs_under_gunicorn_without_duplicates():
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.strip().splitlines()
     result = json.loads(lines[-1])
-    assert set(result) == {"checkins_per_s", "p50_ms", "p99_ms", "duplicates"}
+    assert set(result) == {"checkins_per_s", "p50_ms", "p99_ms", "duplicates", "healthz_per_s", "ratio"}
+    assert result["healthz_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["checkins_per_s"] / result["healthz_per_s"], abs=0.002)
     assert result["duplicates"] == 0
     assert result["checkins_per_s"] > 0
     assert "errors: none" in run.stdout

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from queue_helpers import drain
 from test_briefings_support import REASON, build_gathering, pdf_pages, pdf_text
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
@@ -17,6 +18,17 @@ def app_config(request) -> dict:
 @pytest.fixture
 def gathering(app, make_event, make_attendee, make_intent):
     return build_gathering(app, make_event, make_attendee, make_intent)
+
+
+def made_by_worker(client, event_id: int, what: str, paper: str = "a4"):
+    """Ask for a download (queued for the worker), run the queue in-process, return the job's file response."""
+    asked = client.post(f"/events/{event_id}/briefings/{what}", data={"paper": paper})
+    assert asked.status_code == 303, asked.data
+    drain()
+    status = client.get(asked.headers["Location"] + "/status").get_json()
+    if status["status"] != "done":
+        return status
+    return client.get(status["file_url"])
 
 
 def test_guest_downloads_own_briefing(client, guest_login, gathering):
@@ -62,7 +74,7 @@ def test_organiser_downloads_any_guest_pack_and_run_sheet_without_guests_notes(c
     assert "BEN-NOTE-ON-ADA" not in pdf_text(guest.data) and "BEN-STARTER" not in pdf_text(guest.data)
     assert "ORGANISER-NOTE-ON-BEN" not in pdf_text(guest.data)
 
-    pack = client.get(f"{base}/pack.pdf?paper=a4")
+    pack = made_by_worker(client, gathering.event.id, "pack")
     assert pack.status_code == 200
     text = pdf_text(pack.data)
     for name in ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy"):
@@ -71,7 +83,7 @@ def test_organiser_downloads_any_guest_pack_and_run_sheet_without_guests_notes(c
     for secret in ("ADA-NOTE-ON-BEN", "ADA-STARTER", "BEN-NOTE-ON-ADA", "BEN-STARTER"):
         assert secret not in text
 
-    sheet = client.get(f"{base}/run-sheet.pdf")
+    sheet = made_by_worker(client, gathering.event.id, "run-sheet")
     assert sheet.status_code == 200
     text = pdf_text(sheet.data)
     assert "Table 3" in text and "Vegetarian; step-free access" in text
@@ -86,7 +98,7 @@ def test_a_guest_who_chose_so_has_their_notes_in_the_printed_copy(app, client, l
     login(organiser)
     base = f"/events/{gathering.event.id}/briefings"
     assert "BEN-NOTE-ON-ADA" in pdf_text(client.get(f"{base}/{gathering.ben.id}.pdf").data)
-    pack = pdf_text(client.get(f"{base}/pack.pdf").data)
+    pack = pdf_text(made_by_worker(client, gathering.event.id, "pack").data)
     assert "BEN-NOTE-ON-ADA" in pack and "BEN-STARTER" in pack
     assert "ADA-NOTE-ON-BEN" not in pack, "only the guests who chose it"
 
@@ -98,40 +110,39 @@ def test_organiser_cannot_reach_other_events(client, login, make_organiser, orga
     login(organiser)
     assert client.get(f"/events/{gathering.event.id}/briefings/{outsider.id}.pdf").status_code == 404
     login(make_organiser())
-    for path in (f"{gathering.ada.id}.pdf", "pack.pdf", "run-sheet.pdf"):
-        assert client.get(f"/events/{gathering.event.id}/briefings/{path}").status_code == 404
+    assert client.get(f"/events/{gathering.event.id}/briefings/{gathering.ada.id}.pdf").status_code == 404
+    for what in ("pack", "run-sheet", "each"):
+        assert client.post(f"/events/{gathering.event.id}/briefings/{what}").status_code == 404
     assert client.post(f"/events/{gathering.event.id}/briefings/email").status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in(client, gathering):
-    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    response = client.post(f"/events/{gathering.event.id}/briefings/pack")
     assert response.status_code in (302, 401)
 
 
 @pytest.mark.parametrize("app_config", [{"BRIEFINGS_RENDER_TIMEOUT": 0.001}], indirect=True)
-def test_slow_render_is_stopped_with_a_clear_503_and_the_app_keeps_working(app, client, login, organiser, gathering):
+def test_slow_render_is_stopped_with_a_clear_reason_and_the_app_keeps_working(app, client, login, organiser,
+                                                                             gathering):
     login(organiser)
-    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
-    assert response.status_code == 503
-    assert b"was stopped" in response.data
+    status = made_by_worker(client, gathering.event.id, "pack")
+    assert status["status"] == "failed" and "was stopped" in status["error"]
     app.config["BRIEFINGS_RENDER_TIMEOUT"] = 120
-    assert client.get(f"/events/{gathering.event.id}/briefings/run-sheet.pdf").status_code == 200
+    assert made_by_worker(client, gathering.event.id, "run-sheet").status_code == 200
 
 
 @pytest.mark.parametrize("app_config", [{"BRIEFINGS_MAX_PAGES": 2}], indirect=True)
 def test_too_large_pack_is_refused(client, login, organiser, gathering):
     login(organiser)
-    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
-    assert response.status_code == 413
-    assert b"pages (the limit is 2)" in response.data
+    status = made_by_worker(client, gathering.event.id, "pack")
+    assert status["status"] == "failed" and "pages (the limit is 2)" in status["error"]
 
 
 @pytest.mark.parametrize("app_config", [{"BRIEFINGS_MAX_PACK_GUESTS": 3}], indirect=True)
 def test_pack_guest_cap(client, login, organiser, gathering):
     login(organiser)
-    response = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
-    assert response.status_code == 413
-    assert b"limited to 3 guests" in response.data
+    status = made_by_worker(client, gathering.event.id, "pack")
+    assert status["status"] == "failed" and "limited to 3 guests" in status["error"]
 
 
 def test_cli_writes_pack_run_sheet_and_one_file_per_guest(runner, gathering, tmp_path):
@@ -159,7 +170,7 @@ def test_cli_unknown_slug(runner, tmp_path, app):
 def test_pack_rendered_in_parallel_parts_keeps_guest_order_and_sections(app, client, login, organiser, gathering,
                                                                         runner, tmp_path):
     login(organiser)
-    pack = client.get(f"/events/{gathering.event.id}/briefings/pack.pdf")
+    pack = made_by_worker(client, gathering.event.id, "pack")
     assert pack.status_code == 200
     text = pdf_text(pack.data)
     positions = [text.index(f"BRIEFING FOR\n{name}") for name in ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy")]
@@ -182,6 +193,8 @@ def test_panels_link_to_the_downloads(app, gathering):
                                       attendee=db.session.get(Attendee, gathering.ada.id))
         event_panel = render_template("briefings/_event_panel.html", event=event)
     assert f"/e/{event.slug}/briefing.pdf?paper=letter" in guest_panel
-    for path in ("pack.pdf?paper=a4", "run-sheet.pdf?paper=letter", f"{gathering.dan.id}.pdf?paper=a4"):
-        assert f"/events/{event.id}/briefings/{path}" in event_panel
+    for what in ("pack", "run-sheet", "each"):
+        assert f'action="/events/{event.id}/briefings/{what}"' in event_panel
+    assert 'name="paper" value="letter"' in event_panel
+    assert f"/events/{event.id}/briefings/{gathering.dan.id}.pdf?paper=a4" in event_panel
     assert f'action="/events/{event.id}/briefings/email"' in event_panel

@@ -131,23 +131,21 @@ def test_payload_of_another_event_is_refused(client, app, event, make_event, sig
 
 def test_confirm_is_one_transaction(client, app, event, signed_in, monkeypatch):
     payload = payload_of(upload(client, event, "name,email\nAda,ada@example.com\nGrace,grace@example.com\n"))
-    from eventkit.attendees import invitations
+    from eventkit.attendees import imports
 
-    real = invitations.queue_invitation
     calls = []
 
-    def fail_on_second(attendee, token):
-        calls.append(attendee.email)
-        if len(calls) == 2:
-            raise RuntimeError("mail template broke")
-        return real(attendee, token)
+    def fail_at_the_end(*args):
+        calls.append(1)  # the last step: guests, people, audit entries and emails are written already
+        raise RuntimeError("attachment store broke")
 
-    monkeypatch.setattr(invitations, "queue_invitation", fail_on_second)
+    monkeypatch.setattr(imports, "_attachments", fail_at_the_end)
     response = client.post(f"/events/{event.id}/guests/import/confirm", data={"payload": payload})
-    assert response.status_code == 500
+    assert response.status_code == 500 and calls == [1]
     assert guests_of(app, event) == {}
     with app.app_context():
         assert db.session.scalar(select(func.count(OutboundEmail.id))) == 0
+        assert db.session.scalar(select(func.count(Person.id))) == 0
 
 
 def test_rows_added_meanwhile_are_skipped_on_confirm(client, app, event, make_attendee, signed_in):

@@ -5,15 +5,19 @@ too (a new kind of path parameter fails the test until it is given values here).
 """
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from queue_helpers import drain
 from sqlalchemy import select
 from test_briefings_support import build_gathering, pdf_text
 from test_followup_support import ENDS, finish
 
 from eventkit.db import db, utcnow
+from eventkit.jobs.models import Job
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.sender import send_due
 
@@ -35,8 +39,9 @@ def _values(app, gathering) -> dict[str, list]:
     people = [gathering.ada, gathering.ben, gathering.cleo, gathering.dan]
     with app.app_context():
         email_ids = list(db.session.scalars(select(OutboundEmail.id).where(OutboundEmail.event_id == gathering.event.id)))
+        job_ids = list(db.session.scalars(select(Job.id).where(Job.event_id == gathering.event.id)))
     return {"event_id": [gathering.event.id], "attendee_id": [p.id for p in people],
-            "guest_id": [p.id for p in people], "email_id": email_ids}
+            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids}
 
 
 def _urls(app, gathering) -> list[str]:
@@ -59,16 +64,28 @@ def _urls(app, gathering) -> list[str]:
 def _text(response) -> str:
     if response.mimetype == "application/pdf":
         return pdf_text(response.data)
+    if response.mimetype == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            return "\n".join(pdf_text(archive.read(name)) for name in archive.namelist())
     return response.get_data(as_text=True)
+
+
+def _made_by_the_worker(client, event_id: int) -> None:
+    """The downloads the worker makes (print pack, run-sheet, every briefing), on both papers."""
+    for what in ("pack", "run-sheet", "each"):
+        for paper in ("a4", "letter"):
+            assert client.post(f"/events/{event_id}/briefings/{what}", data={"paper": paper}).status_code == 303
+    drain()
 
 
 def test_no_organiser_page_or_download_shows_a_guests_notes(app, client, login, organiser, gathering, deliver):
     login(organiser)
     assert client.post(f"/events/{gathering.event.id}/briefings/email", data={"paper": "a4"}).status_code == 303
     deliver()  # the guests' own copies, with their notes, went to them
+    _made_by_the_worker(client, gathering.event.id)
     finish(app, gathering.event.id, ENDS)
     urls = _urls(app, gathering)
-    assert len(urls) > 20 and any(url.endswith("pack.pdf") for url in urls)
+    assert len(urls) > 20 and sum(url.endswith("/file") for url in urls) == 6
     seen = {}
     for url in urls:
         response = client.get(url)

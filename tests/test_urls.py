@@ -26,8 +26,8 @@ def app_config():
 def test_external_url_for_builds_on_the_base_url_without_a_request(app):
     with app.app_context():
         assert external_url_for("attendees.home", slug="dinner") == f"{BASE}/e/dinner/me"
-        assert external_url_for("briefings.pack_download", event_id=3, paper="a4") == \
-            f"{BASE}/events/3/briefings/pack.pdf?paper=a4"
+        assert external_url_for("briefings.organiser_guest_download", event_id=3, attendee_id=7, paper="a4") == \
+            f"{BASE}/events/3/briefings/7.pdf?paper=a4"
         assert external_url_for("followup.connections", slug="dinner", _anchor="act-4") == \
             f"{BASE}/e/dinner/connections#act-4"
         with pytest.raises(BuildError):

@@ -15,6 +15,10 @@ from eventkit.qr import checkin_url, qr_png
 from eventkit.urls import external_url_for
 
 
+#: the attachment producer that draws a guest's check-in QR code when their email is sent
+CHECKIN_QR = "checkin_qr"
+
+
 def _attachments(attendee: Attendee) -> tuple[Attachment, ...]:
     return (
         Attachment(ics_filename(attendee.event), "text/calendar", event_ics(attendee.event)),

@@ -152,10 +152,27 @@ class Attendee(db.Model):
         self.checkin_code_hash = hash_token(code)
         return code
 
+    @staticmethod
+    def new_row(*, event_id: int, name: str, email: str, status: str, now: datetime, **fields) -> dict:
+        """The column values of a new guest for a bulk INSERT (the rules of `__init__`, without an
+        ORM object); `person_id` is the caller's to add. Personal links are made when emails are sent."""
+        seed = new_token()
+        return {
+            "event_id": event_id, "name": name, "name_key": name_key(name), "email": email, "status": str(status),
+            "status_changed_at": now, "created_at": now, "session_version": new_session_version(),
+            "link_requested_at": now, "checkin_seed": seed,
+            "checkin_code_hash": hash_token(Attendee.code_for_seed(seed)), **fields,
+        }
+
     @property
     def checkin_code(self) -> str:
         """The code in this guest's QR; it only checks in and opens nothing private."""
-        return derive("checkin", self.checkin_seed)
+        return self.code_for_seed(self.checkin_seed)
+
+    @staticmethod
+    def code_for_seed(seed: str) -> str:
+        """The check-in code of a guest whose `checkin_seed` is `seed` (derived with the app's key)."""
+        return derive("checkin", seed)
 
     @property
     def session_fingerprint(self) -> str:

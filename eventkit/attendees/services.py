@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from eventkit import audit
 from eventkit.attendees import invitations
 from eventkit.attendees.models import HOLDS_PLACE, Attendee, AttendeeStatus, Person
-from eventkit.db import atomic, db, insert_ignore
+from eventkit.db import db, insert_ignore
 from eventkit.errors import DomainError
 from eventkit.events.models import Event, EventStatus
 from eventkit.signals import accepting_invitation
@@ -130,12 +130,6 @@ def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> At
                  status=str(status))
     invitations.queue_invitation(attendee)
     return attendee
-
-
-def add_guests(event: Event, rows: list[GuestData], *, actor: str, now: datetime) -> list[Attendee]:
-    """Add many guests in one transaction: all of them or none."""
-    with atomic():
-        return [add_guest(event, row, actor=actor, now=now) for row in rows]
 
 
 def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int | None = None) -> list[Attendee]:

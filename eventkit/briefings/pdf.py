@@ -13,6 +13,7 @@ import resource
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pypdf import PdfReader, PdfWriter
@@ -114,32 +115,41 @@ def _child(conn, job: RenderJob) -> None:
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["eventkit.briefings.pdf"])
-#: at most this many renders at once per web process; the rest wait (up to their time limit)
-_slots = threading.BoundedSemaphore(2)
+#: one render at a time per process (a web process, or the worker, whose renders then queue); the rest
+#: wait, up to their time limit
+_slots = threading.BoundedSemaphore(1)
 
 
 def render_isolated(job: RenderJob, timeout: float) -> RenderResult:
     """Render in a child process; raise RenderError if it fails or takes longer than `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    if not _slots.acquire(timeout=timeout):
-        raise RenderError("The PDF renderer is busy with other documents. Try again in a minute.", "busy")
-    try:
+    with _slot(timeout):
         return _run_child(job, timeout, max(deadline - time.monotonic(), 0.001))
-    finally:
-        _slots.release()
 
 
 def render_parallel(jobs: list[RenderJob], timeout: float) -> RenderResult:
     """Render consecutive parts of one pack side by side (one child each) and join them in order.
 
     Measured faster than one document on a multi-core machine (bench/briefings.py); each part is
-    still one WeasyPrint document, and the whole stays under the same time limit.
+    still one WeasyPrint document, and the whole stays under the same time limit. The parts share
+    the process's one render slot: it is one render.
     """
     if len(jobs) == 1:
         return render_isolated(jobs[0], timeout)
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        parts = list(pool.map(lambda job: render_isolated(job, timeout), jobs))
+    deadline = time.monotonic() + timeout
+    with _slot(timeout), ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        parts = list(pool.map(lambda job: _run_child(job, timeout, max(deadline - time.monotonic(), 0.001)), jobs))
     return join(parts, max_pages=jobs[0].max_pages, max_bytes=jobs[0].max_bytes)
+
+
+@contextmanager
+def _slot(timeout: float):
+    if not _slots.acquire(timeout=timeout):
+        raise RenderError("The PDF renderer is busy with other documents. Try again in a minute.", "busy")
+    try:
+        yield
+    finally:
+        _slots.release()
 
 
 def join(parts: list[RenderResult], max_pages: int, max_bytes: int) -> RenderResult:

@@ -1,14 +1,16 @@
 """Briefing PDFs as plain functions returning bytes (emailing them: `eventkit.briefings.emailing`)."""
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, render_template
 
 from eventkit.attendees.models import Attendee
 from eventkit.briefings import content
-from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, render, render_parallel
+from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, join, render, render_parallel
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 
@@ -35,6 +37,8 @@ DEFAULTS = {
     "BRIEFINGS_RENDER_WORKERS": 2,
     #: packs smaller than this render as one document in one child
     "BRIEFINGS_PARALLEL_MIN_GUESTS": 12,
+    #: guests per part when the worker renders a pack part after part (its progress steps)
+    "BRIEFINGS_PART_GUESTS": 10,
 }
 
 
@@ -84,6 +88,11 @@ def print_pack(event: Event, paper: Paper, split: bool = False) -> RenderResult:
 
 def run_sheet(event: Event, paper: Paper) -> bytes:
     """The organiser's run-sheet: arrivals, the plan by round, guests not ready, access notes."""
+    return render_document(run_sheet_document(event, paper)).pdf
+
+
+def run_sheet_document(event: Event, paper: Paper) -> RenderJob:
+    """The run-sheet's HTML, ready to render (reads the database; the render does not)."""
     roster = content.load_roster(event, note_authors=[])
     guests = content.briefing_guests(roster)
     html = render_template(
@@ -91,7 +100,34 @@ def run_sheet(event: Event, paper: Paper) -> bytes:
         rounds=_rounds(roster), not_ready=[g for g in guests if not g.is_ready],
         access=[g for g in guests if g.access_notes.strip()], title=f"Run-sheet: {event.title}",
     )
-    return _run([RenderJob(html=html, **_limits())]).pdf
+    return RenderJob(html=html, **_limits())
+
+
+def render_document(job: RenderJob) -> RenderResult:
+    """Render one prepared document (DomainError if the render is stopped)."""
+    return _run([job])
+
+
+def render_in_parts(sheets: list[content.GuestSheet], event: content.EventInfo, paper: Paper, title: str,
+                    progress: Callable[[int, int], None], split: bool = False) -> RenderResult:
+    """Render BRIEFINGS_PART_GUESTS guests at a time, one part after the other, and join the parts.
+
+    For the worker: one render at a time, and `progress(done, total)` after each part ("30 of 80").
+    Needs no database. DomainError if a render is stopped or the joined pack is too large.
+    """
+    total = len(sheets)
+    progress(0, total)
+    results, done = [], 0
+    for part in _parts(sheets, math.ceil(total / max(int(setting("BRIEFINGS_PART_GUESTS")), 1))):
+        results.append(_run([_job(part, event, paper, title, split)]))
+        done += len(part)
+        progress(done, total)
+    if len(results) == 1:
+        return results[0]
+    try:
+        return join(results, max_pages=setting("BRIEFINGS_MAX_PAGES"), max_bytes=setting("BRIEFINGS_MAX_PDF_BYTES"))
+    except RenderError as error:
+        raise DomainError(error.message, f"render_{error.code}", 413) from None
 
 
 def _rounds(roster: content.Roster) -> list[tuple[content.Slot, list]] | None:

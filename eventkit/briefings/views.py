@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from eventkit.attendees.access import get_attendee_or_404, load_guest_or_403
 from eventkit.attendees.models import Attendee
-from eventkit.briefings import emailing, services
+from eventkit.briefings import emailing, jobs, services
 from eventkit.briefings.blueprint import bp
 from eventkit.briefings.forms import EmailBriefingsForm
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.downloads import download
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
+from eventkit.jobs.services import request_job
 from eventkit.matching.models import Plan
 
 
@@ -44,21 +45,32 @@ def organiser_guest_download(event_id: int, attendee_id: int):
     return _pdf(services.guest_briefing(attendee, _paper(), own_copy=False), services.filename(event, attendee.id))
 
 
-@bp.get("/events/<int:event_id>/briefings/pack.pdf")
+@bp.post("/events/<int:event_id>/briefings/pack")
 @login_required
-def pack_download(event_id: int):
-    """Every confirmed guest's briefing in one PDF, for printing (notes only of guests who chose so)."""
-    event = get_managed_event_or_404(event_id)
-    result = services.print_pack(event, _paper())
-    return _pdf(result.pdf, services.filename(event, kind="briefings"))
+def request_pack(event_id: int):
+    """Queue the print pack for the worker (or join the same one under way); show its progress."""
+    return _queue_download(event_id, jobs.PACK)
 
 
-@bp.get("/events/<int:event_id>/briefings/run-sheet.pdf")
+@bp.post("/events/<int:event_id>/briefings/run-sheet")
 @login_required
-def run_sheet_download(event_id: int):
-    """The organiser's run-sheet for the door and the rounds."""
+def request_run_sheet(event_id: int):
+    """Queue the run-sheet for the worker (or join the same one under way); show its progress."""
+    return _queue_download(event_id, jobs.RUN_SHEET)
+
+
+@bp.post("/events/<int:event_id>/briefings/each")
+@login_required
+def request_each(event_id: int):
+    """Queue every guest's briefing as a ZIP for the worker (or join the same one under way)."""
+    return _queue_download(event_id, jobs.EACH)
+
+
+def _queue_download(event_id: int, kind: str):
+    """The job's page, where the file is offered when it is ready."""
     event = get_managed_event_or_404(event_id)
-    return _pdf(services.run_sheet(event, _paper()), services.filename(event, kind="run-sheet"))
+    job = request_job(event, kind, {"paper": _paper().key}, actor=current_user.actor, now=utcnow())
+    return redirect(url_for("jobs.job_page", event_id=event.id, job_id=job.id), 303)
 
 
 @bp.post("/events/<int:event_id>/briefings/email")
@@ -110,4 +122,6 @@ def briefings_overview(event: Event) -> dict:
         "papers": services.PAPERS.values(),
         "form": EmailBriefingsForm(),
         "emails": emailing.email_status(event.id) if locked else None,
+        "downloads": [("briefings.request_pack", "Print pack"), ("briefings.request_run_sheet", "Run-sheet"),
+                      ("briefings.request_each", "Every guest's briefing (ZIP)")],
     }

@@ -1,0 +1,1 @@
+"""Background jobs: the Huey queue, the worker, long renders with progress, periodic tasks."""

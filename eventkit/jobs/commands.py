@@ -1,0 +1,30 @@
+"""`flask eventkit worker`: the job queue's consumer, with the app's configuration."""
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+from flask import current_app
+
+from eventkit.cli import eventkit_cli
+from eventkit.jobs.queue import describe, huey
+
+
+@eventkit_cli.command("worker")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Tasks run at once (default EVENTKIT_WORKER_THREADS, 2). Renders still run one at a time.")
+@click.option("--nice", "niceness", type=click.IntRange(min=0, max=19), default=10, show_default=True,
+              help="Lower the worker's CPU priority by this much, so the web processes (the door) come first.")
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also run the periodic tasks: mail delivery every minute, the follow-up sweep every 15 minutes.")
+def worker(threads: int | None, niceness: int, periodic: bool) -> None:
+    """Run the worker: PDF renders, mail delivery and the follow-up sweep. Ctrl+C (SIGINT) stops it
+    after the tasks under way; SIGTERM stops it at once (unfinished jobs are made again later)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    threads = threads or int(current_app.config.get("WORKER_THREADS", 2))
+    if niceness:
+        os.nice(niceness)
+    click.echo(f"eventkit worker: {threads} thread(s), queue {describe()}, niceness +{niceness}, "
+               f"periodic tasks {'on' if periodic else 'off'}.")
+    huey.create_consumer(workers=threads, worker_type="thread", periodic=periodic).run()
