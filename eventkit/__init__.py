@@ -16,7 +16,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "auth": ("views", "loader", "commands"),
     "events": ("views",),
     "attendees": ("views", "import_views", "guest_views", "receivers", "commands"),
-    "mail": ("views", "receivers", "commands"),
+    "mail": ("views", "guest_views", "receivers", "commands"),
     "profiles": ("views", "guest_views", "commands"),
     "checkin": ("views", "api", "commands"),
     "matching": ("views", "commands"),

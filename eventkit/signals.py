@@ -21,3 +21,8 @@ capacity_changed = _signals.signal("capacity-changed")
 #: sent by the events service just before a gathering is deleted: sender=event, actor=str.
 #: The database cascades the gathering's own rows; receivers clean up what outlives it otherwise.
 event_deleting = _signals.signal("event-deleting")
+
+#: sent by the mail sender when a receiving server refused a message for good (a 5xx reply):
+#: sender=the OutboundEmail (its `to_email`, `event_id`), reason=str, now=datetime. Runs in the
+#: transaction that records the failure; receivers mark the address as failing.
+mail_bounced = _signals.signal("mail-bounced")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from eventkit import audit
 from eventkit.attendees import invitations
@@ -244,3 +244,13 @@ def request_new_link(event: Event, email: str, now: datetime) -> Attendee | None
         return None
     rotate_link(attendee, actor=attendee.actor, now=now)
     return attendee
+
+
+def mark_email_failing(to_email: str, event_id: int | None, reason: str, now: datetime) -> int:
+    """A mail server refused `to_email` for good: mark that guest (at `event_id`, or everywhere) as failing."""
+    query = update(Attendee).where(Attendee.email == normalise_email(to_email))
+    if event_id is not None:
+        query = query.where(Attendee.event_id == event_id)
+    result = db.session.execute(query.values(email_failed_at=now, email_failure=reason[:500])
+                                .execution_options(synchronize_session=False))
+    return result.rowcount
