@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from eventkit.mail.kinds import Topic
@@ -17,8 +18,8 @@ class PreferencesForm(FlaskForm):
     announcements = BooleanField(Topic.ANNOUNCEMENTS.label, description="News the organiser sends to the "
                                  "guests, and the reminder the day before the gathering.")
     scope = RadioField("Apply to", default=Scope.EVENT.value, validators=[InputRequired()],
-                       choices=[(Scope.EVENT.value, "This gathering only"),
-                                (Scope.ORGANISER.value, "All gatherings by this organiser")])
+                       choices=[SelectChoice(Scope.EVENT.value, "This gathering only"),
+                                SelectChoice(Scope.ORGANISER.value, "All gatherings by this organiser")])
 
     def wanted(self) -> dict[Topic, bool]:
         return {topic: bool(getattr(self, topic.value).data) for topic in Topic}

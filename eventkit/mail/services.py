@@ -16,8 +16,8 @@ from eventkit.mail.kinds import kind_of, rule_for
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 from eventkit.mail.preferences import opted_out
 
-__all__ = ["Attachment", "Draft", "one_line", "queue_email", "queue_emails", "render_message", "outbox_counts",
-           "retry_failed"]
+__all__ = ["Attachment", "Draft", "bounce_counts", "one_line", "queue_email", "queue_emails", "render_message",
+           "outbox_counts", "retry_failed"]
 
 DEDUPE_KEY_LENGTH = 200
 
@@ -183,6 +183,13 @@ def outbox_counts(event_id: int, purpose: str | None = None, since: datetime | N
     counts = {status.value: 0 for status in MailStatus}
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def bounce_counts(event_id: int) -> dict[str, int]:
+    """Per kind of email, how many of the event's messages a mail server refused for good (hard bounces)."""
+    rows = db.session.execute(select(OutboundEmail.kind, func.count()).where(
+        OutboundEmail.event_id == event_id, OutboundEmail.bounced_at.is_not(None)).group_by(OutboundEmail.kind))
+    return {kind: count for kind, count in sorted(rows)}
 
 
 def outbox_query(event_id: int, status: str | None = None):
