@@ -167,3 +167,16 @@ def test_organiser_sees_opt_outs_on_dashboard_and_guest_list(app, client, login,
     assert "<tr><td>Announcements from the organiser</td><td>2</td></tr>" in outbox_page
     with app.app_context():
         assert db.session.scalars(select(OutboundEmail)).all() == []
+
+
+def test_an_email_to_the_unsubscribe_address_is_applied_by_the_command(app, runner, event, make_attendee):
+    ada, bob = make_attendee(event, name="Ada"), make_attendee(event, name="Bob")
+    message = f"From: {ada.email}\r\nTo: unsubscribe@eventkit.test\r\nSubject: unsubscribe {token(app, ada)}\r\n\r\n"
+    result = runner.invoke(args=["eventkit", "unsubscribe-mail"], input=message.encode())
+    assert result.exit_code == 0, result.output
+    assert "unsubscribed from follow-up reminders" in result.output
+    assert opt_outs(app, ada, bob) == [(True, False, False), (False, False, False)]
+    forged = message.replace("Subject: unsubscribe ", "Subject: unsubscribe x")
+    refused = runner.invoke(args=["eventkit", "unsubscribe-mail"], input=forged.encode())
+    assert refused.exit_code == 1 and "not valid" in refused.output
+    assert runner.invoke(args=["eventkit", "unsubscribe-mail"], input=b"Subject: hello\r\n\r\n").exit_code == 1

@@ -8,7 +8,9 @@ under its own salt, so no other signed value of eventkit (follow-up links, sessi
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
+from email import message_from_bytes, policy
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -70,3 +72,16 @@ def unsubscribe_url(attendee_id: int, topic: Topic, now: datetime | None = None,
                     serializer: URLSafeTimedSerializer | None = None) -> str:
     """The https URL of `List-Unsubscribe` and of the email's own "stop these emails" link."""
     return external_url("mail.one_click", token=make_token(attendee_id, topic, now, serializer))
+
+
+#: the subject a mail client writes for the `mailto:` of List-Unsubscribe ("unsubscribe <token>")
+MAILTO_SUBJECT = re.compile(r"unsubscribe\s+([A-Za-z0-9_.\-]+)", re.IGNORECASE)
+
+
+def token_from_message(raw: bytes) -> str:
+    """The token in the Subject of an email sent to MAIL_UNSUBSCRIBE_ADDRESS; DomainError if there is none."""
+    subject = str(message_from_bytes(raw, policy=policy.default).get("Subject", ""))
+    match = MAILTO_SUBJECT.search(subject)
+    if match is None:
+        raise DomainError("This email holds no unsubscribe token in its subject.", "unsubscribe_invalid", 400)
+    return match.group(1)

@@ -188,6 +188,8 @@ def export_data(attendee: Attendee) -> dict:
             "name": attendee.name, "email": attendee.email, "status": attendee.status,
             "added_at": _iso(attendee.created_at), "checked_in_at": _iso(attendee.checked_in_at),
             "reminders_opt_out": attendee.reminders_opt_out, "access_notes": attendee.access_notes,
+            "digest_opt_out": attendee.digest_opt_out, "announcements_opt_out": attendee.announcements_opt_out,
+            "email_failed_at": _iso(attendee.email_failed_at),
         },
         "profile": {
             "role": attendee.role, "organisation": attendee.organisation, "field": attendee.field,
