@@ -6,17 +6,19 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from eventkit.attendees.invitations import queue_invitation
+from eventkit.attendees.invitations import queue_invitation, queue_place_offered
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event
+from eventkit.followup.encounters import log_encounter
 from eventkit.mail.delivery import message_id
 from eventkit.mail.kinds import Topic
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.sender import send_due
-from eventkit.mail.services import Draft, queue_emails
+from eventkit.mail.services import Draft, queue_email, queue_emails
 from eventkit.mail.unsubscribe import read_token
 from eventkit.profiles.services import remind_unready
 from test_followup_support import ENDS, finish, gathering, sweep_at
@@ -147,3 +149,39 @@ def test_the_html_part_starts_with_a_hidden_preheader(app, event, make_attendee)
     assert preheader and "display:none" in preheader.group(1)
     assert "personal page and check-in QR code" in preheader.group(2)
     assert html.index('class="preheader"') < html.index("Hello")
+
+
+def test_place_offered_and_encounter_are_automatic_and_transactional(app, make_event, make_attendee):
+    event, g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [])
+    with app.app_context():
+        queue_place_offered(db.session.get(Attendee, g["Ana"].id))
+        log_encounter(db.session.get(Attendee, g["Ben"].id), g["Ana"].id, "", ENDS)
+        db.session.commit()
+    messages = delivered(app)
+    assert {key.split(":")[0] for key in messages} == {"place_offered", "followup"}
+    for message in messages.values():
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["List-Unsubscribe"] is None and message["Reply-To"] is None
+
+
+def test_announcements_and_the_day_before_reminder_can_be_stopped(app, event, make_attendee):
+    """Their templates arrive with a later issue; the kinds, headers and opt-out rule are here now."""
+    ada, quiet = make_attendee(event, name="Ada"), make_attendee(event, name="Quiet", announcements_opt_out=True)
+    with app.app_context():
+        for kind in ("announcement", "day_before"):
+            for guest in (ada, quiet):
+                queue_email(to_email=guest.email, template="notice", purpose=kind, kind=kind, event_id=event.id,
+                            recipient_id=guest.id, dedupe_key=f"{kind}:{guest.id}", title="News", body="Hello")
+        with pytest.raises(ValueError):
+            queue_email(to_email=ada.email, template="notice", purpose="announcement", event_id=event.id,
+                        dedupe_key="announcement:nobody", title="News", body="Hello")
+        db.session.commit()
+    messages = delivered(app)
+    assert sorted(messages) == [f"announcement:{ada.id}", f"day_before:{ada.id}"]  # Quiet stopped both
+    announcement, day_before = messages[f"announcement:{ada.id}"], messages[f"day_before:{ada.id}"]
+    assert announcement["Reply-To"] == "Olivia Organiser <olivia@example.org>"
+    assert announcement["Auto-Submitted"] is None and day_before["Auto-Submitted"] == "auto-generated"
+    for message in (announcement, day_before):
+        assert message["List-Unsubscribe-Post"] == ONE_CLICK
+        with app.app_context():
+            assert read_token(one_click_url(message).rsplit("/", 1)[1]) == (ada.id, Topic.ANNOUNCEMENTS)
