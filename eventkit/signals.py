@@ -26,3 +26,7 @@ event_deleting = _signals.signal("event-deleting")
 #: sender=the OutboundEmail (its `to_email`, `event_id`), reason=str, now=datetime. Runs in the
 #: transaction that records the failure; receivers mark the address as failing.
 mail_bounced = _signals.signal("mail-bounced")
+
+#: sent by the mail sender after a message was handed over: sender=the OutboundEmail, now=datetime.
+#: Runs in the transaction that records it; receivers clear an earlier "address failing" mark.
+mail_delivered = _signals.signal("mail-delivered")

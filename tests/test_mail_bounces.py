@@ -49,6 +49,15 @@ def test_a_refused_address_is_marked_failing_on_the_guest_list(smtp_app, smtp_se
     assert "<tr><td>invitation</td><td>1</td></tr>" in outbox
     assert "1 hard bounce" in client.get(f"/events/{event.id}").get_data(as_text=True)
 
+    smtp_server.refused_addresses.clear()  # the guest fixed their mailbox; the organiser sends a new link
+    invite(smtp_app, ada_elsewhere)
+    with smtp_app.app_context():
+        renewed = db.session.get(Attendee, ada.id)
+        queue_invitation(renewed, renewed.rotate_token(), renewed=True)
+        db.session.commit()
+        assert send_due(utcnow()).sent == 2
+    assert failing(smtp_app, ada) == [(False, "")]
+
 
 def test_a_temporary_refusal_is_no_bounce(smtp_app, smtp_server, event, make_attendee):
     ada = make_attendee(event)

@@ -25,7 +25,7 @@ from eventkit.mail.delivery import (
 from eventkit.mail.headers import extra_headers
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.producers import produce_missing
-from eventkit.signals import mail_bounced
+from eventkit.signals import mail_bounced, mail_delivered
 
 __all__ = ["SendReport", "claim_batch", "new_sender_id", "retry_delay", "send_batch", "send_due"]
 
@@ -168,7 +168,8 @@ def _deliver_one(transport, email: OutboundEmail, config, now: datetime) -> Deli
 def _account(report: SendReport, email: OutboundEmail, sender_id: str, error: DeliveryError | None,
              now: datetime) -> None:
     if error is None:
-        record_sent(email.id, sender_id, now)
+        if record_sent(email.id, sender_id, now):
+            mail_delivered.send(email, now=now)
         report.sent += 1
         return
     status = record_failure(email, sender_id, error, now)
