@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import click
 
-from eventkit.cli import eventkit_cli
-from eventkit.db import db, utcnow
+from eventkit.cli import eventkit_cli, transaction
+from eventkit.db import utcnow
 from eventkit.followup.reminders import sweep
 
 
@@ -26,12 +26,8 @@ def parse_now(value: str | None) -> datetime:
 def remind(now_text: str | None) -> None:
     """Queue due follow-up reminders, digests and organiser escalations (cron: every 15 minutes)."""
     now = parse_now(now_text)
-    try:
+    with transaction():
         counts = sweep(now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     click.echo(
         f"{now:%Y-%m-%d %H:%M} UTC: queued {counts['queued']} follow-up email(s) "
         f"(due soon {counts.get('due_soon', 0)}, overdue {counts.get('overdue', 0)}, "

@@ -75,7 +75,7 @@ def overview(attendee: Attendee, now: datetime) -> Overview:
     here = [e for e in listed if any(ev.id == attendee.event_id for ev in e.events)]
     dormant = [e for e in listed if e not in here and e.connection.stage != Stage.FADED
                and (e.connection.last_action_at or e.connection.created_at) < now - DORMANT_AFTER]
-    overdue = sum(1 for e in listed for t in e.open_tasks if t.due_at < now)
+    overdue = sum(1 for e in listed for t in e.open_tasks if t.is_overdue(now))
     return Overview(listed, here, dormant, given, received, overdue)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventkit.attendees.models import Attendee
@@ -147,8 +148,15 @@ class FollowUpTask(db.Model):
     owner: Mapped[Attendee] = relationship(foreign_keys=[owner_id])
     counterpart: Mapped[Attendee] = relationship(foreign_keys=[counterpart_id])
 
+    @hybrid_method
     def is_overdue(self, now: datetime) -> bool:
+        """Still open and past its due time (also a SQL clause: `FollowUpTask.is_overdue(now)`)."""
         return self.done_at is None and self.due_at < now
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_clause(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.done_at.is_(None), cls.due_at < now)
 
 
 class FollowUpAction(db.Model):

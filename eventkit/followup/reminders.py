@@ -37,6 +37,7 @@ from eventkit.mail import unsubscribe
 from eventkit.mail.kinds import EmailKind, Topic
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import one_line
+from eventkit.urls import external_url_for
 
 DUE_SOON = timedelta(hours=24)
 OVERDUE_WINDOW = timedelta(days=7)
@@ -71,8 +72,6 @@ class Outgoing:
     signer: object = None
     #: signs the one-click unsubscribe links of the run (eventkit.mail.unsubscribe)
     unsubscribe_signer: object = None
-    #: absolute links are built here once, not per template call
-    base_url: str = ""
 
     def add(self, *, key: str, kind: str, to: tuple[str, str], template: str, event_id: int | None,
             task_id: int | None = None, tasks: int = 1, email_kind: EmailKind = EmailKind.NOTICE,
@@ -131,7 +130,7 @@ def _not_reminded(kind: str):
 def task_links(owner, event, task, out: "Outgoing") -> dict:
     """One signed token per task: the landing page offers recording an action or closing as faded."""
     token = links.token_for(owner.id, owner.token_hash[:16], "task", task.id, out.now, out.signer)
-    url = f"{out.base_url}/e/{event.slug}/followup/go/{token}"
+    url = external_url_for("followup.go", slug=event.slug, token=token)
     return {"act": url, "fade": url + "?do=fade"}
 
 
@@ -145,8 +144,8 @@ def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
         out.add(key=f"followup:{kind}:task:{task.id}", kind=kind, to=(owner.email, owner.name),
                 template="followup_task", event_id=event.id, task_id=task.id, reminder=kind, task=task,
                 counterpart=counterpart, event=event, links=task_links(owner, event, task, out),
-                page_url=f"{out.base_url}/e/{event.slug}/connections", email_kind=EmailKind.FOLLOWUP_REMINDER,
-                unsubscribe_url=unsubscribe_url(owner, Topic.REMINDERS, out))
+                page_url=external_url_for("followup.connections", slug=event.slug),
+                email_kind=EmailKind.FOLLOWUP_REMINDER, unsubscribe_url=unsubscribe_url(owner, Topic.REMINDERS, out))
 
 
 def _digest_key(now: datetime):
@@ -162,7 +161,7 @@ def _queue_digests(out: Outgoing) -> None:
     has_overdue = exists(
         select(other_task.id).join(other_owner, other_owner.id == other_task.owner_id)
         .where(other_owner.person_id == Owner.person_id, other_owner.digest_opt_out.is_(False),
-               other_task.done_at.is_(None), other_task.due_at < now)
+               other_task.is_overdue(now))
         .correlate(Owner)
     )
     rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.digest_opt_out.is_(False), has_overdue,
@@ -176,7 +175,7 @@ def _queue_digests(out: Outgoing) -> None:
                     "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
         out.add(key=f"followup:digest:person:{person_id}{suffix}", kind="digest", to=(owner.email, owner.name),
                 template="followup_digest", event_id=None, tasks=len(items), entries=entries, total=len(items), now=now,
-                page_url=f"{out.base_url}/e/{event.slug}/connections", email_kind=EmailKind.DIGEST,
+                page_url=external_url_for("followup.connections", slug=event.slug), email_kind=EmailKind.DIGEST,
                 unsubscribe_url=unsubscribe_url(owner, Topic.DIGEST, out))
 
 
@@ -230,8 +229,7 @@ def _queue_escalations(out: Outgoing) -> None:
 def sweep(now: datetime) -> dict:
     """Find and queue every reminder due at `now`; returns counts. The caller commits."""
     faded = fade_stale(now)
-    out = Outgoing(now=now, signer=links.signer_at(now), unsubscribe_signer=unsubscribe.serializer_at(now),
-                   base_url=current_app.config["BASE_URL"])
+    out = Outgoing(now=now, signer=links.signer_at(now), unsubscribe_signer=unsubscribe.serializer_at(now))
     _queue_task_reminders(out, "due_soon", _task_rows(
         FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON,
         Owner.reminders_opt_out.is_(False), _not_reminded("due_soon")))

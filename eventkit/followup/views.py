@@ -1,31 +1,22 @@
 """Organiser views: the follow-up dashboard per gathering and across gatherings, CSV exports."""
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import render_template
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
 
-from eventkit.db import db, utcnow
+from eventkit.db import utcnow
+from eventkit.downloads import download
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.events.models import Event, EventOrganiser
+from eventkit.events.models import Event
+from eventkit.events.services import managed_event_ids
 from eventkit.followup import stats
 from eventkit.followup.blueprint import bp
-from eventkit.followup.models import FollowUpTask
-
-
-def managed_event_ids() -> list[int]:
-    """Gatherings the signed-in organiser owns or co-organises."""
-    co = select(EventOrganiser.event_id).where(EventOrganiser.organiser_id == current_user.id)
-    return list(db.session.scalars(select(Event.id).where(or_(Event.owner_id == current_user.id, Event.id.in_(co)))))
 
 
 @bp.app_template_global()
 def followup_event_summary(event: Event) -> dict:
     """Counts for the organiser's event panel: connections, open and overdue tasks."""
-    now = utcnow()
-    open_tasks = select(func.count()).where(FollowUpTask.event_id == event.id, FollowUpTask.done_at.is_(None))
-    return {"open": db.session.scalar(open_tasks),
-            "overdue": db.session.scalar(open_tasks.where(FollowUpTask.due_at < now))}
+    return stats.task_counts(event.id, utcnow())
 
 
 @bp.get("/events/<int:event_id>/followup")
@@ -42,7 +33,7 @@ def dashboard(event_id: int):
 @login_required
 def overview():
     """What deepened across all the organiser's gatherings."""
-    rows = stats.load_rows(managed_event_ids())
+    rows = stats.load_rows(managed_event_ids(current_user))
     numbers = stats.compute(rows)
     per_event: dict[int, list] = {}
     for row in rows:
@@ -52,17 +43,13 @@ def overview():
                            events=events)
 
 
-def _csv_response(body: str, filename: str) -> Response:
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/events/<int:event_id>/followup/connections.csv")
 @login_required
 def connections_csv(event_id: int):
     """CSV of the gathering's connections."""
     event = get_managed_event_or_404(event_id)
-    return _csv_response(stats.connections_csv(stats.load_rows([event.id])), f"{event.slug}-connections.csv")
+    return download(stats.connections_csv(stats.load_rows([event.id])), f"{event.slug}-connections.csv",
+                    "text/csv")
 
 
 @bp.get("/events/<int:event_id>/followup/actions.csv")
@@ -70,4 +57,4 @@ def connections_csv(event_id: int):
 def actions_csv(event_id: int):
     """CSV of the actions recorded on the gathering's connections."""
     event = get_managed_event_or_404(event_id)
-    return _csv_response(stats.actions_csv(stats.load_rows([event.id])), f"{event.slug}-actions.csv")
+    return download(stats.actions_csv(stats.load_rows([event.id])), f"{event.slug}-actions.csv", "text/csv")

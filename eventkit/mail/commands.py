@@ -7,7 +7,7 @@ import threading
 import click
 from flask import current_app
 
-from eventkit.cli import eventkit_cli
+from eventkit.cli import eventkit_cli, transaction
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.mail import preferences, unsubscribe
@@ -39,8 +39,8 @@ def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
 
 def _send_with_progress(limit: int | None, sender_id: str) -> SendReport:
     """One run; a progress bar when it is long (many messages, or attachments such as briefings to make)."""
-    due, to_make = count_due(utcnow())
-    db.session.commit()
+    with transaction():  # ends the read transaction before the run
+        due, to_make = count_due(utcnow())
     due = min(due, limit or due)
     if due < PROGRESS_FROM and not to_make:
         return send_due(limit=limit, sender_id=sender_id)

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.mail.kinds import Topic
+from eventkit.urls import external_url_for
 
 SALT = "eventkit.mail.unsubscribe"
 #: a link keeps working this long after its email was queued (seconds)
@@ -62,16 +63,10 @@ def read_token(token: str, now: datetime | None = None) -> tuple[int, Topic]:
                           "unsubscribe_invalid", 400) from exc
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL under BASE_URL, outside any request (the sweep, the CLI)."""
-    adapter = current_app.url_map.bind("eventkit.invalid")
-    return current_app.config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
-
-
 def unsubscribe_url(attendee_id: int, topic: Topic, now: datetime | None = None,
                     serializer: URLSafeTimedSerializer | None = None) -> str:
     """The https URL of `List-Unsubscribe` and of the email's own "stop these emails" link."""
-    return external_url("mail.one_click", token=make_token(attendee_id, topic, now, serializer))
+    return external_url_for("mail.one_click", token=make_token(attendee_id, topic, now, serializer))
 
 
 #: the subject a mail client writes for the `mailto:` of List-Unsubscribe ("unsubscribe <token>")
