@@ -17,7 +17,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "events": ("views",),
     "attendees": ("views", "import_views", "guest_views", "links", "receivers", "producer", "commands"),
     "jobs": ("views", "tasks", "commands"),
-    "mail": ("views", "links", "receivers", "commands", "tasks"),
+    "mail": ("views", "guest_views", "links", "receivers", "commands", "tasks"),
     "profiles": ("views", "guest_views", "commands"),
     "checkin": ("views", "api", "offline", "commands"),
     "matching": ("views", "commands"),

@@ -85,6 +85,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "eventkit <noreply@localhost>"),
+        "MAIL_REPLY_TO": os.environ.get("MAIL_REPLY_TO", ""),
+        "MAIL_UNSUBSCRIBE_ADDRESS": os.environ.get("MAIL_UNSUBSCRIBE_ADDRESS", ""),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "20")),
         "OUTBOX_DIR": os.environ.get("EVENTKIT_OUTBOX_DIR", str(Path(instance_path) / "outbox")),
         "GUEST_LINK_DAYS_AFTER": int(os.environ.get("EVENTKIT_GUEST_LINK_DAYS_AFTER") or "30"),

@@ -26,3 +26,12 @@ event_deleting = _signals.signal("event-deleting")
 #: the profile deleted): sender=attendee (the author). Copies made for the guest alone (a briefing
 #: attachment waiting in the outbox) are deleted, so the notes of the moment are what is sent.
 guest_notes_changed = _signals.signal("guest-notes-changed")
+
+#: sent by the mail sender when a receiving server refused a message for good (a 5xx reply):
+#: sender=the OutboundEmail (its `to_email`, `event_id`), reason=str, now=datetime. Runs in the
+#: transaction that records the failure; receivers mark the address as failing.
+mail_bounced = _signals.signal("mail-bounced")
+
+#: sent by the mail sender after a message was handed over: sender=the OutboundEmail, now=datetime.
+#: Runs in the transaction that records it; receivers clear an earlier "address failing" mark.
+mail_delivered = _signals.signal("mail-delivered")

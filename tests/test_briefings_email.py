@@ -94,7 +94,7 @@ def test_the_click_queues_without_rendering_in_the_same_few_queries_for_4_or_24_
         assert email_all(client, bigger.event).status_code == 303
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/events/{gathering.event.id}#briefings")
-    assert small.count == big.count <= 10, big.statements  # 7: sign-in, event, plan, guests, two INSERTs
+    assert small.count == big.count <= 10, big.statements  # 8: sign-in, event, plan, guests, Reply-To, two INSERTs
     assert len(briefing_emails(app)) == 4 + 24
 
     with app.app_context():

@@ -100,6 +100,14 @@ class Attendee(db.Model):
     #: the guest chose "include my notes in the printed copy": their notes and starters also go into
     #: the briefing the organiser downloads or prints (otherwise only into the guest's own copy)
     print_notes: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: no weekly follow-up digest (see eventkit.mail.kinds.Topic)
+    digest_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: no announcements nor day-before reminder from the organiser
+    announcements_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: when a mail server last refused this address for good (a hard bounce); None once it is changed
+    email_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the mail server's answer then, for the organiser
+    email_failure: Mapped[str] = mapped_column(Text, default="")
     profile_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()

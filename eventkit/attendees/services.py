@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
@@ -248,3 +248,26 @@ def request_new_link(event: Event, email: str, now: datetime) -> Attendee | None
                  event_id=attendee.event_id)
     invitations.queue_invitation(attendee, requested=True)
     return attendee
+
+
+def _guests_with_address(to_email: str, event_id: int | None):
+    """The guest rows of `to_email`: at `event_id` (its unique index), or of the person everywhere."""
+    address = normalise_email(to_email)
+    if event_id is not None:
+        return (Attendee.event_id == event_id) & (Attendee.email == address)
+    return Attendee.person_id.in_(select(Person.id).where(Person.email == address))
+
+
+def mark_email_failing(to_email: str, event_id: int | None, reason: str, now: datetime) -> int:
+    """A mail server refused `to_email` for good: mark that guest (at `event_id`, or everywhere) as failing."""
+    result = db.session.execute(update(Attendee).where(_guests_with_address(to_email, event_id))
+                                .values(email_failed_at=now, email_failure=reason[:500])
+                                .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def clear_email_failing(to_email: str, event_id: int | None) -> None:
+    """A message reached `to_email` again: it is no longer marked as failing there."""
+    db.session.execute(update(Attendee).where(_guests_with_address(to_email, event_id),
+                                              Attendee.email_failed_at.is_not(None))
+                       .values(email_failed_at=None, email_failure="").execution_options(synchronize_session=False))

@@ -8,11 +8,12 @@ Rules (all times UTC):
 - due soon: once per task, when it falls due within the next 24 hours;
 - overdue: once per task, in the first 7 days after it fell due;
 - weekly digest: once per person per ISO week, to guests with at least one overdue task, listing
-  every open task due within the next 7 days;
+  every open task due within the next 7 days (of the gatherings where they did not stop the digest);
 - organiser escalation: once per organiser (owner or co-organiser) per day, listing tasks of their
   gatherings overdue by a day or more (guests who unsubscribed from reminders included: they still
   count as overdue).
-Guests who unsubscribed get no reminders; connections nobody acted on fade after the final deadline.
+Guests who stopped reminders (or the digest: `eventkit.mail.preferences`) get none; connections
+nobody acted on fade after the final deadline.
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ from eventkit.followup import links
 from eventkit.followup.models import FollowUpReminder, FollowUpTask
 from eventkit.followup.services import fade_stale
 from eventkit.mail.links import send_time_link
+from eventkit.mail import unsubscribe
+from eventkit.mail.kinds import EmailKind, Topic
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import one_line
 from eventkit.urls import external_url_for
@@ -67,13 +70,17 @@ class Outgoing:
     now: datetime
     emails: list[dict] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
+    #: signs the one-click unsubscribe links of the run (eventkit.mail.unsubscribe)
+    unsubscribe_signer: object = None
 
     def add(self, *, key: str, kind: str, to: tuple[str, str], template: str, event_id: int | None,
-            task_id: int | None = None, tasks: int = 1, **context) -> None:
-        subject, text, html = render_fast(template, to_name=to[1], **context)
+            task_id: int | None = None, tasks: int = 1, email_kind: EmailKind = EmailKind.NOTICE,
+            unsubscribe_url: str = "", **context) -> None:
+        subject, text, html = render_fast(template, to_name=to[1], unsubscribe_url=unsubscribe_url, **context)
         self.emails.append({
             "to_email": one_line(to[0]), "to_name": one_line(to[1]), "subject": subject[:250], "body_text": text,
             "body_html": html, "purpose": "followup", "dedupe_key": key, "event_id": event_id,
+            "kind": email_kind.value, "reply_to": "", "unsubscribe_url": unsubscribe_url,
             "status": MailStatus.PENDING.value, "attempts": 0, "next_attempt_at": self.now, "last_error": "",
             "created_at": self.now,
         })
@@ -126,9 +133,9 @@ def task_links(owner, event, task, out: "Outgoing") -> dict:
     return {"act": url, "fade": url + "?do=fade"}
 
 
-def unsubscribe_url(owner, event, out: "Outgoing") -> str:
-    """The one-click link that stops follow-up reminders (signed when the email is sent)."""
-    return send_time_link(links.MAIL_PURPOSES["unsubscribe"], owner.id)
+def unsubscribe_url(owner, topic: Topic, out: "Outgoing") -> str:
+    """The one-click link that stops `topic` for this guest (no session, see eventkit.mail.unsubscribe)."""
+    return unsubscribe.unsubscribe_url(owner.id, topic, out.now, out.unsubscribe_signer)
 
 
 def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
@@ -137,7 +144,7 @@ def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
                 template="followup_task", event_id=event.id, task_id=task.id, reminder=kind, task=task,
                 counterpart=counterpart, event=event, links=task_links(owner, event, task, out),
                 page_url=external_url_for("followup.connections", slug=event.slug),
-                unsubscribe_url=unsubscribe_url(owner, event, out))
+                email_kind=EmailKind.FOLLOWUP_REMINDER, unsubscribe_url=unsubscribe_url(owner, Topic.REMINDERS, out))
 
 
 def _digest_key(now: datetime):
@@ -152,11 +159,11 @@ def _queue_digests(out: Outgoing) -> None:
     other_task, other_owner = aliased(FollowUpTask), aliased(Attendee)
     has_overdue = exists(
         select(other_task.id).join(other_owner, other_owner.id == other_task.owner_id)
-        .where(other_owner.person_id == Owner.person_id, other_owner.reminders_opt_out.is_(False),
+        .where(other_owner.person_id == Owner.person_id, other_owner.digest_opt_out.is_(False),
                other_task.is_overdue(now))
         .correlate(Owner)
     )
-    rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.reminders_opt_out.is_(False), has_overdue,
+    rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.digest_opt_out.is_(False), has_overdue,
                       ~exists().where(FollowUpReminder.dedupe_key == key_sql))
     by_person = defaultdict(list)
     for row in rows:
@@ -167,8 +174,8 @@ def _queue_digests(out: Outgoing) -> None:
                     "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
         out.add(key=f"followup:digest:person:{person_id}{suffix}", kind="digest", to=(owner.email, owner.name),
                 template="followup_digest", event_id=None, tasks=len(items), entries=entries, total=len(items), now=now,
-                page_url=external_url_for("followup.connections", slug=event.slug),
-                unsubscribe_url=unsubscribe_url(owner, event, out))
+                page_url=external_url_for("followup.connections", slug=event.slug), email_kind=EmailKind.DIGEST,
+                unsubscribe_url=unsubscribe_url(owner, Topic.DIGEST, out))
 
 
 def _escalation_key(organiser, day: str):
@@ -215,13 +222,13 @@ def _queue_escalations(out: Outgoing) -> None:
             per_event[(event.id, event.title)] += 1
         out.add(key=keys[organiser_id], kind="escalation", to=(organiser.email, organiser.name),
                 template="followup_escalation", event_id=None, tasks=len(items), entries=items[:ESCALATION_LIST_MAX],
-                total=len(items), per_event=per_event, now=now)
+                total=len(items), per_event=per_event, now=now, email_kind=EmailKind.ESCALATION)
 
 
 def sweep(now: datetime) -> dict:
     """Find and queue every reminder due at `now`; returns counts. The caller commits."""
     faded = fade_stale(now)
-    out = Outgoing(now=now)
+    out = Outgoing(now=now, unsubscribe_signer=unsubscribe.serializer_at(now))
     _queue_task_reminders(out, "due_soon", _task_rows(
         FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON,
         Owner.reminders_opt_out.is_(False), _not_reminded("due_soon")))

@@ -9,6 +9,8 @@ from flask import current_app
 
 from eventkit.cli import eventkit_cli, transaction
 from eventkit.db import db, utcnow
+from eventkit.errors import DomainError
+from eventkit.mail import preferences, unsubscribe
 from eventkit.mail.claims import count_due
 from eventkit.mail.sender import SendReport, new_sender_id, send_due
 
@@ -78,3 +80,21 @@ def _stop_on_sigterm() -> threading.Event:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     return stop
+
+
+@eventkit_cli.command("unsubscribe-mail")
+@click.argument("message", type=click.File("rb"), default="-")
+def unsubscribe_mail(message) -> None:
+    """Apply an email sent to MAIL_UNSUBSCRIBE_ADDRESS (the mailto: of List-Unsubscribe), read from MESSAGE or stdin.
+
+    Pipe that mailbox into it (e.g. an alias `"|flask --app eventkit eventkit unsubscribe-mail"`).
+    Exits with status 1 and says why when the message holds no valid token.
+    """
+    try:
+        attendee_id, topic = unsubscribe.read_token(unsubscribe.token_from_message(message.read(1024 * 1024)))
+        attendee = preferences.one_click(attendee_id, topic)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Guest {attendee.id} of {attendee.event.slug} unsubscribed from {topic.label.lower()}.")

@@ -46,6 +46,10 @@ class PermanentFailure(DeliveryError):
     temporary = False
 
 
+class Bounce(PermanentFailure):
+    """The receiving server refused the address or the message for good (a 5xx reply): a hard bounce."""
+
+
 class ConnectionFailure(TemporaryFailure):
     """No session with the server at all: every message of the batch waits for the next run."""
 
@@ -88,10 +92,39 @@ def message_id(email: OutboundEmail, domain: str) -> str:
     return f"<eventkit.{email.id}.{digest}@{domain}>"
 
 
-def build_message(email: OutboundEmail, mail_from: str, now: datetime, links: dict[str, str] | None = None) -> EmailMessage:
+class ListHeader(str):
+    """A header holding `<URL>`s (RFC 2369), folded only after its commas.
+
+    The email package would turn a URL longer than a line into RFC 2047 encoded words, which no
+    mail client reads as a URL; a value with a `name` and `fold()` is written as it is.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> ListHeader:
+        header = super().__new__(cls, one_line(value))
+        header.name = name
+        return header
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: " + f",{policy.linesep} ".join(re.split(r"(?<=>)\s*,\s*", self)) + policy.linesep
+
+
+def header_value(name: str, value: str):
+    """What `message[name]` is set to: an Address for Reply-To, a `ListHeader` for List-*, else one line."""
+    if name == "Reply-To":
+        return sender_address(value)
+    if name.startswith("List-") and "<" in value:
+        return ListHeader(name, value)
+    return one_line(value)
+
+
+def build_message(email: OutboundEmail, mail_from: str, now: datetime, links: dict[str, str] | None = None,
+                  extra_headers: list[tuple[str, str]] = ()) -> EmailMessage:
     """The complete message: headers, text and HTML alternatives, then the attachments.
 
-    `links`: the URL made for each link placeholder of the bodies (`eventkit.mail.links`).
+    `links`: the URL made for each link placeholder of the bodies (`eventkit.mail.links`);
+    `extra_headers` come from `eventkit.mail.headers.extra_headers` (Reply-To, List-Unsubscribe, ...).
     """
     sender = sender_address(mail_from)
     message = EmailMessage()
@@ -100,6 +133,8 @@ def build_message(email: OutboundEmail, mail_from: str, now: datetime, links: di
     message["Subject"] = one_line(email.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(email, sender.domain)
+    for name, value in extra_headers:
+        message[name] = header_value(name, value)
     message.set_content(fill_links(email.body_text, links or {}))
     if email.body_html:
         message.add_alternative(fill_links(email.body_html, links or {}), subtype="html")
@@ -274,7 +309,7 @@ def classify_reply(code: int, reply: bytes | str, what: str) -> DeliveryError:
     """4xx (and unknown codes) are temporary; 5xx are permanent, except login problems."""
     reason = f"The mail server {what}: {code} {decode(reply)}".rstrip()
     if 500 <= code < 600 and code not in AUTH_CODES:
-        return PermanentFailure(reason)
+        return Bounce(reason)
     return TemporaryFailure(reason)
 
 

@@ -33,6 +33,12 @@ class OutboundEmail(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     #: "invitation", "reminder", ...
     purpose: Mapped[str] = mapped_column(String(40))
+    #: an `eventkit.mail.kinds.EmailKind`: decides the headers (List-Unsubscribe, Auto-Submitted, Reply-To)
+    kind: Mapped[str] = mapped_column(String(40), default="notice")
+    #: where replies go ("" = no Reply-To); fixed when queued
+    reply_to: Mapped[str] = mapped_column(String(254), default="")
+    #: the one-click unsubscribe URL (purpose-bound token, gives no session) for kinds a guest can stop
+    unsubscribe_url: Mapped[str] = mapped_column(Text, default="")
     #: the same message is never queued twice: e.g. "invitation:attendee:12:token:ab12"
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=MailStatus.PENDING)
@@ -46,6 +52,8 @@ class OutboundEmail(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the receiving server refused it for good (a 5xx reply): a hard bounce
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attachments: Mapped[list["OutboundAttachment"]] = relationship(
         back_populates="email", cascade="all, delete-orphan", passive_deletes=True, order_by="OutboundAttachment.id"

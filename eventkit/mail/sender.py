@@ -22,10 +22,14 @@ from sqlalchemy import update
 
 from eventkit.db import db, utcnow
 from eventkit.mail.claims import claim_batch, give_up_abandoned, lease_for, load_claimed, max_attempts
-from eventkit.mail.delivery import ConnectionFailure, DeliveryError, PermanentFailure, build_message, transport_for
+from eventkit.mail.delivery import (
+    Bounce, ConnectionFailure, DeliveryError, PermanentFailure, build_message, transport_for,
+)
+from eventkit.mail.headers import extra_headers
 from eventkit.mail.links import make_links
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 from eventkit.mail.producers import produce_missing
+from eventkit.signals import mail_bounced, mail_delivered
 
 __all__ = ["SendReport", "claim_batch", "new_sender_id", "retry_delay", "send_batch", "send_due"]
 
@@ -106,6 +110,10 @@ def record_sent(email_id: int, sender_id: str, now: datetime) -> bool:
 
 def record_failure(email: OutboundEmail, sender_id: str, error: DeliveryError, now: datetime) -> str:
     """Back to pending with a later `next_attempt_at`, or failed; the status written."""
+    if isinstance(error, Bounce):
+        if _record(email.id, sender_id, status=MailStatus.FAILED, last_error=error.reason, bounced_at=now):
+            mail_bounced.send(email, reason=error.reason, now=now)
+        return MailStatus.FAILED
     if not error.temporary:
         _record(email.id, sender_id, status=MailStatus.FAILED, last_error=error.reason)
         return MailStatus.FAILED
@@ -145,7 +153,7 @@ def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, 
                 report.skipped += 1
             else:
                 error = (unmade.get(email.id) or unlinked.get(email.id) or broken
-                         or _deliver_one(transport, email, config["MAIL_FROM"], now, urls[email.id]))
+                         or _deliver_one(transport, email, config, now, urls[email.id]))
                 if isinstance(error, ConnectionFailure):
                     broken = error
                 _account(report, email, sender_id, error, now)
@@ -157,10 +165,11 @@ def deliver_claimed(emails: list[OutboundEmail], sender_id: str, now: datetime, 
     return report
 
 
-def _deliver_one(transport, email: OutboundEmail, mail_from: str, now: datetime,
+def _deliver_one(transport, email: OutboundEmail, config, now: datetime,
                  links: dict[str, str]) -> DeliveryError | None:
     try:
-        message = build_message(email, mail_from, now, links)
+        headers = extra_headers(email.kind, email.reply_to, email.unsubscribe_url, config)
+        message = build_message(email, config["MAIL_FROM"], now, links, headers)
     except DeliveryError as error:
         return error
     except Exception as error:  # noqa: BLE001 - a message that cannot be built must not stop the others
@@ -176,7 +185,8 @@ def _deliver_one(transport, email: OutboundEmail, mail_from: str, now: datetime,
 def _account(report: SendReport, email: OutboundEmail, sender_id: str, error: DeliveryError | None,
              now: datetime) -> None:
     if error is None:
-        record_sent(email.id, sender_id, now)
+        if record_sent(email.id, sender_id, now):
+            mail_delivered.send(email, now=now)
         report.sent += 1
         return
     status = record_failure(email, sender_id, error, now)

@@ -12,9 +12,13 @@ from eventkit.db import db, insert_ignore, insert_new_rows, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
 from eventkit.mail.limits import check_sender
+from eventkit.mail.headers import queued_fields, reply_to_for
+from eventkit.mail.kinds import kind_of, rule_for
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
+from eventkit.mail.preferences import opted_out
 
-__all__ = ["Attachment", "Draft", "one_line", "queue_email", "queue_emails", "render_message", "render_rows",
+__all__ = ["Attachment", "Draft", "bounce_counts", "one_line", "queue_email", "queue_emails", "render_message",
+           "render_rows",
            "outbox_counts", "retry_failed"]
 
 DEDUPE_KEY_LENGTH = 200
@@ -55,6 +59,8 @@ class Draft:
     dedupe_key: str
     attachments: tuple[Attachment, ...] = ()
     context: dict = field(default_factory=dict)
+    #: the recipient's guest row: needed for kinds a guest can stop (their unsubscribe link)
+    recipient_id: int | None = None
 
 
 def render_message(template: str, **context) -> tuple[str, str, str]:
@@ -99,14 +105,20 @@ def check_recipient(to_email: str) -> str:
 
 
 def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: str, event_id: int | None,
-         now: datetime, context: dict) -> dict:
-    """The outbox row of one message, rendered; DomainError if the address is not one valid address."""
+         now: datetime, context: dict, headers: dict) -> dict:
+    """The outbox row of one message, rendered; DomainError if the address is not one valid address.
+
+    `headers` are the `eventkit.mail.headers.queued_fields` of the message; its template gets
+    `unsubscribe_url` ("" for transactional mail).
+    """
     if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_LENGTH:
         raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
     address = check_recipient(to_email)
     to_name = one_line(to_name)[:120]
-    subject, text, html = render_message(template, to_name=to_name, now=now, **context)
+    subject, text, html = render_message(template, to_name=to_name, now=now,
+                                         unsubscribe_url=headers["unsubscribe_url"], **context)
     return {
+        **headers,
         "to_email": address,
         "to_name": to_name,
         "subject": subject[:250],
@@ -131,14 +143,24 @@ def queue_email(
     event_id: int | None = None,
     attachments: tuple[Attachment, ...] = (),
     now: datetime | None = None,
+    kind: str | None = None,
+    recipient_id: int | None = None,
     **context,
 ) -> OutboundEmail | None:
     """Queue one email in the current transaction; None if `dedupe_key` was queued before.
 
+    `kind` (an `EmailKind`; default: the one named like `purpose`) decides the headers. For a kind
+    a guest can stop, `recipient_id` is their guest row, and None is returned if they stopped it.
     Raises DomainError (before writing) if `to_email` is not one valid address. Names and the
     subject are collapsed to one line, so they can never add a header.
     """
-    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now or utcnow(), context)
+    now = now or utcnow()
+    kind = kind_of(kind or purpose)
+    topic = rule_for(kind).topic
+    if topic is not None and recipient_id is not None and opted_out([recipient_id], topic):
+        return None
+    headers = queued_fields(kind, event_id, recipient_id, now, current_app.config)
+    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now, context, headers)
     check_sender(event_id, [values["to_email"]], values["created_at"])
     email_id = insert_ignore(OutboundEmail, values, ["dedupe_key"])
     if email_id is None:
@@ -150,14 +172,22 @@ def queue_email(
 
 
 def queue_emails(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None = None,
-                 now: datetime | None = None, **context) -> int:
+                 now: datetime | None = None, kind: str | None = None, **context) -> int:
     """Queue many emails with two INSERTs whatever their number; how many were new.
 
     The rules of `queue_email`: every address is checked before anything is written (DomainError),
-    and a dedupe key queued before is skipped. Each draft's `context` adds to the shared `context`.
+    a dedupe key queued before is skipped, and so is a guest who stopped the kind's topic. Each
+    draft's `context` adds to the shared `context`.
     """
     now = now or utcnow()
-    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context})
+    kind = kind_of(kind or purpose)
+    topic = rule_for(kind).topic
+    if topic is not None:
+        stopped = opted_out([d.recipient_id for d in drafts if d.recipient_id is not None], topic)
+        drafts = [d for d in drafts if d.recipient_id not in stopped]
+    reply_to = reply_to_for(kind, event_id, current_app.config)
+    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context},
+                 queued_fields(kind, event_id, d.recipient_id, now, current_app.config, reply_to=reply_to))
             for d in drafts]
     check_sender(event_id, [row["to_email"] for row in rows], now)
     inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
@@ -181,6 +211,13 @@ def outbox_counts(event_id: int, purpose: str | None = None, since: datetime | N
     counts = {status.value: 0 for status in MailStatus}
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def bounce_counts(event_id: int) -> dict[str, int]:
+    """Per kind of email, how many of the event's messages a mail server refused for good (hard bounces)."""
+    rows = db.session.execute(select(OutboundEmail.kind, func.count()).where(
+        OutboundEmail.event_id == event_id, OutboundEmail.bounced_at.is_not(None)).group_by(OutboundEmail.kind))
+    return {kind: count for kind, count in sorted(rows)}
 
 
 def outbox_query(event_id: int, status: str | None = None):

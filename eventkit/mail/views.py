@@ -11,7 +11,9 @@ from eventkit.events.access import get_managed_event_or_404
 from eventkit.mail.blueprint import bp
 from eventkit.mail.links import redact
 from eventkit.mail.models import MailStatus, OutboundEmail
-from eventkit.mail.services import get_event_email, outbox_counts, outbox_query, retry_failed
+from eventkit.mail.kinds import Topic, kind_of
+from eventkit.mail.preferences import opt_out_counts
+from eventkit.mail.services import bounce_counts, get_event_email, outbox_counts, outbox_query, retry_failed
 from eventkit.web import email_preview_policy
 
 PER_PAGE = 50
@@ -21,6 +23,14 @@ PER_PAGE = 50
 def mail_outbox_counts(event) -> dict[str, int]:
     """Counts per status for the event page's outbox panel."""
     return outbox_counts(event.id)
+
+
+@bp.app_template_global()
+def mail_outcomes(event) -> dict:
+    """Opt-outs per topic and hard bounces per kind of email, for the event page and the outbox."""
+    bounces = {kind_of(kind): count for kind, count in bounce_counts(event.id).items()}
+    return {"opt_outs": opt_out_counts(event.id), "bounces": bounces, "bounced": sum(bounces.values()),
+            "topics": list(Topic)}
 
 
 @bp.get("/events/<int:event_id>/outbox")

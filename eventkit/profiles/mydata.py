@@ -46,6 +46,8 @@ def export_data(attendee: Attendee) -> dict:
             "added_at": _iso(attendee.created_at), "checked_in_at": _iso(attendee.checked_in_at),
             "reminders_opt_out": attendee.reminders_opt_out, "access_notes": attendee.access_notes,
             "notes_in_printed_copy": attendee.print_notes,
+            "digest_opt_out": attendee.digest_opt_out, "announcements_opt_out": attendee.announcements_opt_out,
+            "email_failed_at": _iso(attendee.email_failed_at),
         },
         "profile": {
             "role": attendee.role, "organisation": attendee.organisation, "field": attendee.field,

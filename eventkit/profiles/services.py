@@ -160,7 +160,7 @@ def remind_unready(event: Event, actor: str, now: datetime) -> int:
     for key, guest in due.items():
         email = queue_email(
             to_email=guest.email, to_name=guest.name, template="profile_reminder", purpose="profile_reminder",
-            dedupe_key=key, event_id=event.id, event=event, todo=missing(guest),
+            dedupe_key=key, event_id=event.id, recipient_id=guest.id, event=event, todo=missing(guest),
             page_url=external_url_for("profiles.edit_profile", slug=event.slug),
         )
         queued += email is not None
