@@ -33,6 +33,8 @@ class OutboundEmail(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     #: "invitation", "reminder", ...
     purpose: Mapped[str] = mapped_column(String(40))
+    #: what kind of message within its purpose, e.g. "followup_overdue", "followup_digest" (the purpose if none)
+    kind: Mapped[str] = mapped_column(String(40), default="", index=True)
     #: the same message is never queued twice: e.g. "invitation:attendee:12:token:ab12"
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=MailStatus.PENDING)

@@ -1,20 +1,27 @@
-"""The one entry into the outbox (`queue_email`) and the organiser's view of it."""
+"""The one door into the outbox and the organiser's view of it.
+
+`queue_email` queues one message; `queue_emails` many with one template; `queue_batch` many
+messages of any templates (the follow-up sweep, nudges) with one cached renderer and one
+INSERT ... ON CONFLICT DO NOTHING. All three check every recipient and collapse names and
+subjects to one line.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable
 
 from flask import current_app, render_template
 from sqlalchemy import func, insert, select, update
 
 from eventkit import audit
-from eventkit.db import db, insert_ignore, insert_new_rows, utcnow
+from eventkit.db import db, insert_ignore, insert_ignore_many, insert_new_rows, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 
-__all__ = ["Attachment", "Draft", "one_line", "queue_email", "queue_emails", "render_message", "outbox_counts",
-           "retry_failed"]
+__all__ = ["Attachment", "Draft", "Message", "Renderer", "one_line", "queue_email", "queue_emails", "queue_batch",
+           "render_message", "outbox_counts", "retry_failed"]
 
 DEDUPE_KEY_LENGTH = 200
 
@@ -65,6 +72,43 @@ def render_message(template: str, **context) -> tuple[str, str, str]:
     return subject, str(module).strip() + "\n", html
 
 
+class Renderer:
+    """Renders many messages: each template is loaded once, and rendered straight from Jinja.
+
+    The result is `render_message`'s, without Flask's per-render context processors and signals
+    (which dominate a batch of thousands); mail templates use only their context and the app's
+    Jinja globals and filters.
+    """
+
+    def __init__(self):
+        self.env = current_app.jinja_env
+        self.templates: dict[str, tuple] = {}
+
+    def __call__(self, template: str, **context) -> tuple[str, str, str]:
+        if template not in self.templates:
+            self.templates[template] = (self.env.get_template(f"mail/{template}.txt"),
+                                        self.env.get_template(f"mail/{template}.html"))
+        text_template, html_template = self.templates[template]
+        module = text_template.make_module(context)
+        subject = one_line(getattr(module, "subject", "")) or "A message from eventkit"
+        return subject, str(module).strip() + "\n", html_template.render({**context, "subject": subject})
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for `queue_batch`: everything `queue_email` takes, but no attachments."""
+
+    to_email: str
+    to_name: str
+    dedupe_key: str
+    template: str
+    purpose: str
+    #: e.g. "followup_overdue"; the purpose if empty
+    kind: str = ""
+    event_id: int | None = None
+    context: dict = field(default_factory=dict)
+
+
 def check_recipient(to_email: str) -> str:
     """The address on one line; DomainError if it is not a single valid address."""
     try:
@@ -74,13 +118,13 @@ def check_recipient(to_email: str) -> str:
 
 
 def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: str, event_id: int | None,
-         now: datetime, context: dict) -> dict:
+         now: datetime, context: dict, kind: str = "", render=render_message) -> dict:
     """The outbox row of one message, rendered; DomainError if the address is not one valid address."""
     if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_LENGTH:
         raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
     address = check_recipient(to_email)
     to_name = one_line(to_name)[:120]
-    subject, text, html = render_message(template, to_name=to_name, now=now, **context)
+    subject, text, html = render(template, **{"now": now, **context, "to_name": to_name})
     return {
         "to_email": address,
         "to_name": to_name,
@@ -88,9 +132,12 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
         "body_text": text,
         "body_html": html,
         "purpose": purpose[:40],
+        "kind": (kind or purpose)[:40],
         "dedupe_key": dedupe_key,
         "event_id": event_id,
         "status": MailStatus.PENDING,
+        "attempts": 0,
+        "last_error": "",
         "next_attempt_at": now,
         "created_at": now,
     }
@@ -106,14 +153,16 @@ def queue_email(
     event_id: int | None = None,
     attachments: tuple[Attachment, ...] = (),
     now: datetime | None = None,
+    mail_kind: str = "",
     **context,
 ) -> OutboundEmail | None:
     """Queue one email in the current transaction; None if `dedupe_key` was queued before.
 
     Raises DomainError (before writing) if `to_email` is not one valid address. Names and the
-    subject are collapsed to one line, so they can never add a header.
+    subject are collapsed to one line, so they can never add a header. `mail_kind` is the row's
+    `kind` (the purpose if empty).
     """
-    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now or utcnow(), context)
+    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now or utcnow(), context, mail_kind)
     email_id = insert_ignore(OutboundEmail, values, ["dedupe_key"])
     if email_id is None:
         return None
@@ -124,20 +173,40 @@ def queue_email(
 
 
 def queue_emails(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None = None,
-                 now: datetime | None = None, **context) -> int:
+                 now: datetime | None = None, mail_kind: str = "", **context) -> int:
     """Queue many emails with two INSERTs whatever their number; how many were new.
 
     The rules of `queue_email`: every address is checked before anything is written (DomainError),
     and a dedupe key queued before is skipped. Each draft's `context` adds to the shared `context`.
     """
     now = now or utcnow()
-    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context})
-            for d in drafts]
+    render = Renderer()
+    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context},
+                 mail_kind, render) for d in drafts]
     inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
     attachments = [item.row(inserted[d.dedupe_key]) for d in drafts if d.dedupe_key in inserted for item in d.attachments]
     if attachments:
         db.session.execute(insert(OutboundAttachment), attachments)
     return len(inserted)
+
+
+def queue_batch(messages: Iterable[Message], now: datetime, render: Renderer | None = None) -> tuple[int, list[str]]:
+    """Queue many messages of any templates with one INSERT ... ON CONFLICT DO NOTHING (an executemany).
+
+    Statements do not grow with the number of messages. A message whose address is not one valid
+    address is left out (its dedupe key is returned, nothing else changes); a dedupe key queued
+    before is skipped. Returns how many rows were offered and the keys left out.
+    """
+    render = render or Renderer()
+    rows, invalid = [], []
+    for m in messages:
+        try:
+            rows.append(_row(m.to_email, m.to_name, m.dedupe_key, m.template, m.purpose, m.event_id, now, m.context,
+                             m.kind, render))
+        except DomainError:
+            invalid.append(m.dedupe_key)
+    insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])  # Core: one executemany, whatever is None
+    return len(rows), invalid
 
 
 def outbox_counts(event_id: int, purpose: str | None = None, since: datetime | None = None) -> dict[str, int]:

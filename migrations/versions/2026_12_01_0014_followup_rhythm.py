@@ -1,0 +1,45 @@
+"""follow-up rhythm: check-ins from the last action, stay-in-touch rhythms, snooze, dormant, nudges; outbox kinds
+
+Revision ID: 0014
+Revises: 0007
+Create Date: 2026-12-01
+
+Only plain ADD COLUMNs (no table rebuild on SQLite, where rebuilding connection, followup_task or
+outbound_email would cascade-delete the rows that reference them). `outbound_email.kind` is filled
+for existing rows from their purpose, and for follow-up mail from the dedupe key's second part
+("followup:overdue:task:12" is kind "followup_overdue").
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+
+revision = '0014'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+FOLLOWUP_KINDS = ('due_soon', 'overdue', 'digest', 'escalation', 'encounter')
+
+
+def upgrade():
+    for name in ('low_rhythm_days', 'high_rhythm_days'):
+        op.add_column('connection', sa.Column(name, sa.Integer(), nullable=True))
+    for name in ('quiet_after', 'dormant_at', 'nudged_at'):
+        op.add_column('connection', sa.Column(name, sa.DateTime(timezone=True), nullable=True))
+    op.add_column('followup_task', sa.Column('snoozed_until', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('followup_task', sa.Column('snoozes', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('outbound_email', sa.Column('kind', sa.String(length=40), nullable=False, server_default=''))
+    op.execute("UPDATE outbound_email SET kind = purpose")
+    for kind in FOLLOWUP_KINDS:
+        op.execute(f"UPDATE outbound_email SET kind = 'followup_{kind}' WHERE dedupe_key LIKE 'followup:{kind}:%'")
+    op.create_index('ix_outbound_email_kind', 'outbound_email', ['kind'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_outbound_email_kind', table_name='outbound_email')
+    op.drop_column('outbound_email', 'kind')
+    op.drop_column('followup_task', 'snoozes')
+    op.drop_column('followup_task', 'snoozed_until')
+    for name in ('nudged_at', 'dormant_at', 'quiet_after', 'high_rhythm_days', 'low_rhythm_days'):
+        op.drop_column('connection', name)
