@@ -8,10 +8,11 @@ from wtforms.fields.choices import SelectChoice
 from eventkit.attendees.access import load_guest_or_403, sign_in_guest
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
-from eventkit.followup import encounters, guest, links, services
+from eventkit.errors import DomainError
+from eventkit.followup import encounters, guest, links, rhythm, services
 from eventkit.followup.blueprint import bp
-from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
-from eventkit.followup.models import FollowUpTask
+from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm, RhythmForm, SnoozeForm
+from eventkit.followup.models import RHYTHMS, FollowUpTask
 
 
 @bp.app_template_global()
@@ -35,6 +36,7 @@ def _render_page(event, attendee, status=200, **forms):
     return render_template(
         "followup/connections.html", event=event, attendee=attendee, data=data, now=utcnow(),
         action_form=forms.get("action_form") or ActionForm(), fade_form=forms.get("fade_form") or FadeForm(),
+        rhythm_form=RhythmForm(), rhythms=RHYTHMS,
         encounter_form=forms.get("encounter_form") or _encounter_form(attendee),
         pending=encounters.pending_for(attendee), conversations=guest.my_conversations(attendee),
         focus=forms.get("focus")), status
@@ -69,6 +71,41 @@ def fade(slug: str, connection_id: int):
     services.close_as_faded(attendee, connection_id, form.reason.data, utcnow())
     flash("Closed as faded. No more reminders for it.", "success")
     return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.route("/e/<slug>/followup/tasks/<int:task_id>/snooze", methods=["GET", "POST"])
+def snooze(slug: str, task_id: int):
+    """Not now: snooze a follow-up for a week, a month or until a date (one click from the email)."""
+    event, attendee = load_guest_or_403(slug)
+    task = rhythm.own_open_task(attendee, task_id)
+    form = SnoozeForm(choice=request.args.get("for") if request.args.get("for") in rhythm.SNOOZES else "week")
+    if request.method == "POST":
+        if form.validate_on_submit():
+            now = utcnow()
+            try:
+                until = rhythm.snooze_until(form.choice.data, form.on_date.data, event, now)
+            except DomainError as error:  # nothing was changed
+                form.on_date.errors = [error.message]
+            else:
+                rhythm.snooze(attendee, task.id, until, now)
+                flash(f"Snoozed: it comes back on {until:%d %b %Y}.", "success")
+                return redirect(url_for("followup.connections", slug=slug, _anchor=f"connection-{task.connection_id}"))
+        return render_template("followup/snooze.html", event=event, attendee=attendee, task=task, form=form), 422
+    return render_template("followup/snooze.html", event=event, attendee=attendee, task=task, form=form)
+
+
+@bp.post("/e/<slug>/connections/<int:connection_id>/rhythm")
+def set_rhythm(slug: str, connection_id: int):
+    """A deepened connection's stay-in-touch rhythm (or no reminders for this person)."""
+    event, attendee = load_guest_or_403(slug)
+    form = RhythmForm()
+    if not form.validate_on_submit():
+        flash("Choose a rhythm from the list.", "warning")
+        return redirect(url_for("followup.connections", slug=slug))
+    connection = services.connection_for(attendee, connection_id)
+    rhythm.set_rhythm(attendee, connection, form.days.data, utcnow())
+    flash(f"Stay-in-touch rhythm: {RHYTHMS[form.days.data].lower()}.", "success")
+    return redirect(url_for("followup.connections", slug=slug, _anchor=f"connection-{connection_id}"))
 
 
 @bp.post("/e/<slug>/encounters")
@@ -134,11 +171,15 @@ def go(slug: str, token: str):
         task = db.session.get(FollowUpTask, target)
         if task is None or task.owner_id != attendee.id:
             abort(404)
+        if request.args.get("do") == "snooze":
+            return redirect(url_for("followup.snooze", slug=slug, task_id=task.id, **{"for": request.args.get("for", "")}))
         anchor = "fade" if request.args.get("do") == "fade" else "act"
         return redirect(url_for("followup.connections", slug=slug, focus=task.connection_id, do=anchor,
                                 _anchor=f"{anchor}-{task.connection_id}"))
     if purpose == "confirm":
         return redirect(url_for("followup.connections", slug=slug, _anchor=f"encounter-{target}"))
+    if purpose == "nudge":
+        return redirect(url_for("followup.connections", slug=slug, focus=target, _anchor=f"connection-{target}"))
     return redirect(url_for("followup.unsubscribe", slug=slug))
 
 

@@ -19,6 +19,7 @@ SALT = "eventkit.followup.link"
 MAX_AGE = {
     "task": 14 * 86400,
     "confirm": 30 * 86400,
+    "nudge": 30 * 86400,
     "unsubscribe": 365 * 86400,
 }
 

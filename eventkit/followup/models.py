@@ -119,10 +119,6 @@ class Connection(db.Model):
     def other_person_id(self, person_id: int) -> int:
         return self.high_person_id if person_id == self.low_person_id else self.low_person_id
 
-    @property
-    def is_deepened(self) -> bool:
-        return self.deepened_at is not None and self.stage == Stage.DEEPENED
-
     def rhythm_days(self, person_id: int) -> int:
         """`person_id`'s stay-in-touch rhythm once deepened (0: no reminders)."""
         chosen = self.low_rhythm_days if person_id == self.low_person_id else self.high_rhythm_days

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Iterable
 
 from flask import current_app, render_template
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from eventkit import audit
 from eventkit.db import db, insert_ignore, insert_ignore_many, insert_new_rows, utcnow
@@ -235,6 +235,36 @@ def outbox_query(event_id: int, status: str | None = None):
     if status:
         query = query.where(OutboundEmail.status == status)
     return query
+
+
+def organiser_mail(event_ids: list[int], address: str):
+    """SQL condition: the messages of these gatherings, and every message sent to `address` (digests to
+    the organiser, escalations), case-insensitively."""
+    return or_(OutboundEmail.event_id.in_(event_ids), func.lower(OutboundEmail.to_email) == address.strip().lower())
+
+
+def organiser_outbox_query(event_ids: list[int], address: str, status: str | None = None):
+    """Every message of the organiser's gatherings and to the organiser, newest first."""
+    query = (select(OutboundEmail).where(organiser_mail(event_ids, address))
+             .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc()))
+    return query.where(OutboundEmail.status == status) if status else query
+
+
+def organiser_outbox_counts(event_ids: list[int], address: str) -> dict[str, int]:
+    rows = db.session.execute(select(OutboundEmail.status, func.count()).where(organiser_mail(event_ids, address))
+                              .group_by(OutboundEmail.status))
+    counts = {status.value: 0 for status in MailStatus}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def get_organiser_email(event_ids: list[int], address: str, email_id: int) -> OutboundEmail:
+    """One message of the organiser's outbox; NotFound if it is neither theirs nor of their gatherings."""
+    email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.id == email_id,
+                                                           organiser_mail(event_ids, address))).first()
+    if email is None:
+        raise NotFound("This message is not in your outbox.", "not_found")
+    return email
 
 
 def get_event_email(event_id: int, email_id: int) -> OutboundEmail:
