@@ -75,8 +75,7 @@ class Outgoing:
 
     def write(self) -> int:
         insert_ignore_many(FollowUpReminder.__table__, self.reminders, ["dedupe_key"])
-        queued, _invalid = queue_batch(self.messages, self.now, Renderer())
-        return queued
+        return queue_batch(self.messages, self.now, Renderer()).queued
 
 
 def _task_rows(*conditions) -> list[tuple]:

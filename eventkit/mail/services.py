@@ -20,7 +20,7 @@ from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 
-__all__ = ["Attachment", "Draft", "Message", "Renderer", "one_line", "queue_email", "queue_emails", "queue_batch",
+__all__ = ["Attachment", "Draft", "Message", "Queued", "Renderer", "one_line", "queue_email", "queue_emails", "queue_batch",
            "render_message", "outbox_counts", "retry_failed"]
 
 DEDUPE_KEY_LENGTH = 200
@@ -96,7 +96,7 @@ class Renderer:
 
 @dataclass(frozen=True)
 class Message:
-    """One message for `queue_batch`: everything `queue_email` takes, but no attachments."""
+    """One message for `queue_batch`: everything `queue_email` takes."""
 
     to_email: str
     to_name: str
@@ -107,6 +107,7 @@ class Message:
     kind: str = ""
     event_id: int | None = None
     context: dict = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 def check_recipient(to_email: str) -> str:
@@ -172,41 +173,56 @@ def queue_email(
     return email
 
 
+@dataclass(frozen=True)
+class Queued:
+    #: rows offered to the INSERT (with attachments: rows actually inserted, dedupe keys queued before excluded)
+    queued: int
+    #: dedupe keys of messages left out because their address is not one valid address
+    invalid: list[str]
+
+
 def queue_emails(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None = None,
                  now: datetime | None = None, mail_kind: str = "", **context) -> int:
-    """Queue many emails with two INSERTs whatever their number; how many were new.
+    """Queue many emails of one template through `queue_batch`; how many were new.
 
     The rules of `queue_email`: every address is checked before anything is written (DomainError),
     and a dedupe key queued before is skipped. Each draft's `context` adds to the shared `context`.
     """
-    now = now or utcnow()
-    render = Renderer()
-    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context},
-                 mail_kind, render) for d in drafts]
-    inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
-    attachments = [item.row(inserted[d.dedupe_key]) for d in drafts if d.dedupe_key in inserted for item in d.attachments]
-    if attachments:
-        db.session.execute(insert(OutboundAttachment), attachments)
-    return len(inserted)
+    for draft in drafts:
+        check_recipient(draft.to_email)
+    messages = [Message(d.to_email, d.to_name, d.dedupe_key, template, purpose, mail_kind, event_id,
+                        {**context, **d.context}, d.attachments) for d in drafts]
+    return queue_batch(messages, now or utcnow()).queued
 
 
-def queue_batch(messages: Iterable[Message], now: datetime, render: Renderer | None = None) -> tuple[int, list[str]]:
-    """Queue many messages of any templates with one INSERT ... ON CONFLICT DO NOTHING (an executemany).
+def queue_batch(messages: Iterable[Message], now: datetime, render: Renderer | None = None) -> Queued:
+    """The outbox's door for many messages of any templates: one cached renderer, one INSERT ... ON CONFLICT.
 
-    Statements do not grow with the number of messages. A message whose address is not one valid
-    address is left out (its dedupe key is returned, nothing else changes); a dedupe key queued
-    before is skipped. Returns how many rows were offered and the keys left out.
+    Without attachments that INSERT is one executemany, so statements never grow with the number
+    of messages (the follow-up sweep relies on it); with attachments it returns the new ids (one
+    statement per 100 rows) and their attachments follow in one more. A message whose address is
+    not one valid address is left out (its dedupe key is in `invalid`, nothing else changes); a
+    dedupe key queued before is skipped.
     """
     render = render or Renderer()
-    rows, invalid = [], []
+    messages = list(messages)
+    rows, invalid, keep = [], [], []
     for m in messages:
         try:
             rows.append(_row(m.to_email, m.to_name, m.dedupe_key, m.template, m.purpose, m.event_id, now, m.context,
                              m.kind, render))
         except DomainError:
             invalid.append(m.dedupe_key)
-    insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])  # Core: one executemany, whatever is None
-    return len(rows), invalid
+        else:
+            keep.append(m)
+    if not any(m.attachments for m in keep):
+        insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])  # Core: one executemany, whatever is None
+        return Queued(len(rows), invalid)
+    inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
+    attachments = [item.row(inserted[m.dedupe_key]) for m in keep if m.dedupe_key in inserted for item in m.attachments]
+    if attachments:
+        db.session.execute(insert(OutboundAttachment), attachments)
+    return Queued(len(inserted), invalid)
 
 
 def outbox_counts(event_id: int, purpose: str | None = None, since: datetime | None = None) -> dict[str, int]:
