@@ -11,8 +11,8 @@ Rules (all times UTC):
 - overdue: once per task, in the first 7 days after it fell due;
 - snoozed: a snoozed task comes back once on its snooze date ("resurfaced"), and gets no due-soon
   or overdue mail and no digest line (it is neither overdue nor done while snoozed);
-- stay in touch: a deepened connection's check-in gets one reminder when it falls due, never an
-  overdue mail, a digest line or an escalation;
+- stay in touch: a deepened connection's check-in gets one reminder when it falls due and then
+  moves on by the owner's rhythm; never an overdue mail, a digest line or an escalation;
 - weekly digest: once per person and organiser per ISO week, to guests with at least one overdue
   task at that organiser's gatherings, listing every open task there due within the next 7 days;
 - organiser escalation: once per organiser (owner or co-organiser) per day, listing tasks of their
@@ -38,7 +38,7 @@ from eventkit.db import db, insert_ignore_many
 from eventkit.events.models import Event, EventOrganiser
 from eventkit.followup import links
 from eventkit.followup.models import FollowUpReminder, FollowUpTask, TaskKind
-from eventkit.followup.rhythm import SNOOZES, go_dormant
+from eventkit.followup.rhythm import SNOOZES, go_dormant, roll_stay_tasks
 from eventkit.followup.services import fade_stale
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import Message, Renderer, queue_batch
@@ -159,9 +159,9 @@ def _queue_due(out: Outgoing) -> None:
     _queue_task_reminders(out, "resurfaced", _task_rows(
         FollowUpTask.snoozes > 0, FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW, reachable,
         ~exists().where(FollowUpReminder.dedupe_key == _resurfaced_key())), key_suffix=lambda task: f":{task.snoozes}")
-    _queue_task_reminders(out, "stay", _task_rows(
-        FollowUpTask.kind == TaskKind.STAY, FollowUpTask.snoozes == 0, FollowUpTask.due_at <= now,
-        FollowUpTask.due_at > now - OVERDUE_WINDOW, reachable, _not_reminded("stay")))
+    stays = _task_rows(FollowUpTask.kind == TaskKind.STAY, FollowUpTask.due_at <= now, reachable)
+    _queue_task_reminders(out, "stay", stays, key_suffix=lambda task: f":{task.due_at:%Y%m%d}")
+    roll_stay_tasks([(task.id, task.connection_id, owner.person_id, task.due_at) for task, owner, _c, _e in stays], now)
 
 
 def _digest_key(now: datetime):

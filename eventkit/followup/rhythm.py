@@ -14,17 +14,17 @@ Every function that depends on time takes `now`. Nothing here commits.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, insert_ignore_many
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.followup.models import (
-    RHYTHMS, SNOOZE_MAX_DAYS, Connection, ConnectionLink, FollowUpTask, Stage, TaskKind,
+    DEFAULT_RHYTHM_DAYS, RHYTHMS, SNOOZE_MAX_DAYS, Connection, ConnectionLink, FollowUpTask, Stage, TaskKind,
 )
 
 #: named snoozes offered in emails and on the page
@@ -130,15 +130,17 @@ def own_open_task(attendee: Attendee, task_id: int) -> FollowUpTask:
 
 
 def snooze_until(choice: str, on_date, event: Event, now: datetime) -> datetime:
-    """When a snooze of `choice` ("week", "month" or "date" with `on_date`) ends; DomainError if out of bounds."""
+    """When a snooze of `choice` ("week", "month" or "date" with `on_date`) ends: that day at
+    SNOOZE_HOUR in the gathering's time zone. DomainError if out of bounds."""
+    zone = ZoneInfo(event.timezone or "UTC")
     if choice in SNOOZES:
-        return now + SNOOZES[choice]
-    if choice != "date" or on_date is None:
+        on_date = (now.astimezone(zone) + SNOOZES[choice]).date()
+    elif choice != "date" or on_date is None:
         raise DomainError("Choose a week, a month or a date.", "bad_snooze", 422)
-    until = datetime.combine(on_date, time(SNOOZE_HOUR), tzinfo=ZoneInfo(event.timezone or "UTC"))
+    until = datetime.combine(on_date, time(SNOOZE_HOUR), tzinfo=zone).astimezone(timezone.utc)
     if until <= now:
         raise DomainError("Choose a date in the future.", "snooze_past", 422)
-    if until > now + timedelta(days=SNOOZE_MAX_DAYS):
+    if on_date > now.astimezone(zone).date() + timedelta(days=SNOOZE_MAX_DAYS):
         raise DomainError(f"You can snooze at most {SNOOZE_MAX_DAYS} days ahead.", "snooze_too_far", 422)
     return until
 
@@ -150,7 +152,10 @@ def snooze(attendee: Attendee, task_id: int, until: datetime, now: datetime) -> 
     about this connection reaches them while it is snoozed.
     """
     task = own_open_task(attendee, task_id)
-    if until <= now or until > now + timedelta(days=SNOOZE_MAX_DAYS, minutes=1):
+    if task.kind == TaskKind.STAY:
+        raise DomainError("This is a stay-in-touch check-in: choose a slower rhythm instead of snoozing it.",
+                          "stay_not_snoozable", 409)
+    if until <= now or until > now + timedelta(days=SNOOZE_MAX_DAYS, hours=24):
         raise DomainError(f"You can snooze between now and {SNOOZE_MAX_DAYS} days ahead.", "bad_snooze", 422)
     taken = set(db.session.scalars(select(FollowUpTask.due_at).where(
         FollowUpTask.connection_id == task.connection_id, FollowUpTask.owner_id == task.owner_id)))
@@ -167,6 +172,27 @@ def snooze(attendee: Attendee, task_id: int, until: datetime, now: datetime) -> 
         connection.quiet_after = max(connection.quiet_after, until + final_interval(event))
     db.session.flush()
     return task
+
+
+# --- stay in touch ------------------------------------------------------------------------------
+
+def roll_stay_tasks(rows: list[tuple[int, int, int, datetime]], now: datetime) -> None:
+    """Move reminded stay-in-touch check-ins on by their owner's rhythm (one executemany).
+
+    `rows` are (task id, connection id, owner's person id, due). The next due date is the first
+    one after `now`, so a long pause in sweeps never sends a burst of catch-up reminders.
+    """
+    if not rows:
+        return
+    rhythms = {c.id: c for c in db.session.scalars(select(Connection).where(
+        Connection.id.in_({connection_id for _t, connection_id, _p, _d in rows})))}
+    moves = []
+    for task_id, connection_id, person_id, due in rows:
+        step = timedelta(days=rhythms[connection_id].rhythm_days(person_id) or DEFAULT_RHYTHM_DAYS)
+        moves.append({"task_id": task_id, "next_due": due + step * ((now - due) // step + 1)})
+    table = FollowUpTask.__table__
+    db.session.execute(update(table).where(table.c.id == bindparam("task_id")).values(due_at=bindparam("next_due")),
+                       moves, execution_options={"synchronize_session": False})
 
 
 # --- dormant -----------------------------------------------------------------------------------
