@@ -51,7 +51,7 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
         return encounter
     token = links.make_token(other, "confirm", encounter.id, now)
     queue_email(to_email=other.email, to_name=other.name, template="followup_encounter", purpose="followup",
-                dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, event=event,
+                dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, mail_kind="followup_encounter", event=event,
                 logger=attendee, note=note, link_path=f"/e/{event.slug}/followup/go/{token}")
     return encounter
 

@@ -27,7 +27,8 @@ class EncounterForm(FlaskForm):
 
 
 class SnoozeForm(FlaskForm):
-    choice = RadioField("Remind me", choices=[("week", "In a week"), ("month", "In a month"), ("date", "On a date")],
+    choice = RadioField("Remind me", choices=[SelectChoice("week", "In a week"), SelectChoice("month", "In a month"),
+                                              SelectChoice("date", "On a date")],
                         default="week", validators=[DataRequired()])
     on_date = DateField("Date", validators=[Optional()],
                         description=f"At most {SNOOZE_MAX_DAYS} days ahead.")
