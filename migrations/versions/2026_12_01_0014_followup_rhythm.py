@@ -8,6 +8,9 @@ Only plain ADD COLUMNs (no table rebuild on SQLite, where rebuilding connection,
 outbound_email would cascade-delete the rows that reference them). `outbound_email.kind` is filled
 for existing rows from their purpose, and for follow-up mail from the dedupe key's second part
 ("followup:overdue:task:12" is kind "followup_overdue").
+
+Deepened connections now follow a stay-in-touch rhythm instead of the check-ins counted from the
+gathering's end: their open check-ins close as "moved" (the next action schedules the rhythm).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,6 +37,13 @@ def upgrade():
     for kind in FOLLOWUP_KINDS:
         op.execute(f"UPDATE outbound_email SET kind = 'followup_{kind}' WHERE dedupe_key LIKE 'followup:{kind}:%'")
     op.create_index('ix_outbound_email_kind', 'outbound_email', ['kind'], unique=False)
+    task = sa.table('followup_task', sa.column('done_at', sa.DateTime(timezone=True)), sa.column('outcome', sa.String),
+                    sa.column('connection_id', sa.Integer))
+    connection = sa.table('connection', sa.column('id', sa.Integer), sa.column('stage', sa.String))
+    op.execute(sa.update(task).where(
+        task.c.done_at.is_(None),
+        task.c.connection_id.in_(sa.select(connection.c.id).where(connection.c.stage == 'deepened')),
+    ).values(done_at=sa.func.current_timestamp(), outcome='moved'))
 
 
 def downgrade():
