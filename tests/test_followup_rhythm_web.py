@@ -51,7 +51,7 @@ def test_snooze_from_the_email_in_one_click_then_it_shows_snoozed_and_is_not_ove
     assert "Snoozed</span> until" in page and "Overdue" not in page
     # Ana's other check-ins before then moved with it: nothing about Ben reaches her meanwhile
     assert [t.id for (t,) in all_rows(app, select(FollowUpTask).where(
-        FollowUpTask.owner_id == g["Ana"].id, FollowUpTask.done_at.is_(None)))][0] == task.id
+        FollowUpTask.owner_id == g["Ana"].id, FollowUpTask.done_at.is_(None)).order_by(FollowUpTask.due_at))][0] == task.id
     with app.app_context():
         counts = sweep(utcnow() + timedelta(days=2))  # Ben's first follow-up is overdue; Ana's is snoozed
         db.session.commit()
