@@ -134,11 +134,12 @@ def build_history(gatherings: int, rng: random.Random) -> dict[str, list[dict]]:
                 row.update(stage="reciprocated", reciprocated_at=ends + timedelta(hours=43))
                 if rng.random() < 0.3:
                     row.update(stage="deepened", deepened_at=ends + timedelta(days=20))
-                    for task in data["task"][-8:]:  # as migration 0014 leaves them: on the stay-in-touch rhythm
-                        if task["done_at"] is None:
-                            task.update(done_at=ends + timedelta(days=20), outcome="moved")
                     data["action"].append({"connection_id": cid, "event_id": e, "actor_id": low, "actor_person_id": lp,
                                            "note": "pilot together", "at": ends + timedelta(days=20), "kind": "collaboration"})
+    deepened = {row["id"]: row["deepened_at"] for row in data["connection"] if row["deepened_at"]}
+    for task in data["task"]:  # as migration 0014 leaves them: deepened pairs are on their stay-in-touch rhythm
+        if task["done_at"] is None and task["connection_id"] in deepened:
+            task.update(done_at=deepened[task["connection_id"]], outcome="moved")
     return data
 
 
