@@ -9,8 +9,9 @@ running together queue each message once.
 Rules (all times UTC):
 - due soon: once per task, when it falls due within the next 24 hours;
 - overdue: once per task, in the first 7 days after it fell due;
-- snoozed: a snoozed task comes back once on its snooze date ("resurfaced"), and gets no due-soon
-  or overdue mail and no digest line (it is neither overdue nor done while snoozed);
+- snoozed: a snoozed task comes back once on its snooze date ("resurfaced"), and no other mail to
+  its guest is about it (no due-soon, overdue or digest line); while snoozed it is neither overdue
+  nor done and escalations skip it; once back and still open a day later, escalations list it;
 - stay in touch: a deepened connection's check-in gets one reminder when it falls due and then
   moves on by the owner's rhythm; never an overdue mail, a digest line or an escalation;
 - weekly digest: once per person and organiser per ISO week, to guests with at least one overdue
@@ -53,8 +54,13 @@ DIGEST_LIST_MAX = 12
 
 Owner = aliased(Attendee, name="owner")
 Counterpart = aliased(Attendee, name="counterpart")
-#: tasks that can be overdue: not a stay-in-touch check-in, never snoozed
-CAN_BE_OVERDUE = (FollowUpTask.kind != TaskKind.STAY, FollowUpTask.snoozes == 0)
+#: tasks that get due-soon, overdue and digest mail: not stay-in-touch check-ins, never snoozed (those get "resurfaced")
+NEVER_SNOOZED = (FollowUpTask.kind != TaskKind.STAY, FollowUpTask.snoozes == 0)
+
+
+def can_be_overdue(task, now: datetime) -> tuple:
+    """SQL: `task` (FollowUpTask or an alias) can count as overdue: not a stay-in-touch check-in, not snoozed now."""
+    return task.kind != TaskKind.STAY, or_(task.snoozed_until.is_(None), task.snoozed_until <= now)
 
 
 @dataclass
@@ -151,10 +157,10 @@ def _queue_due(out: Outgoing) -> None:
     now = out.now
     reachable = Owner.reminders_opt_out.is_(False)
     _queue_task_reminders(out, "due_soon", _task_rows(
-        FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON, *CAN_BE_OVERDUE, reachable,
+        FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON, *NEVER_SNOOZED, reachable,
         _not_reminded("due_soon")))
     _queue_task_reminders(out, "overdue", _task_rows(
-        FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW, *CAN_BE_OVERDUE, reachable,
+        FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW, *NEVER_SNOOZED, reachable,
         _not_reminded("overdue")))
     _queue_task_reminders(out, "resurfaced", _task_rows(
         FollowUpTask.snoozes > 0, FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW, reachable,
@@ -183,7 +189,7 @@ def _queue_digests(out: Outgoing) -> None:
                other_task.kind != TaskKind.STAY, other_task.snoozes == 0)
         .correlate(Owner, Event)
     )
-    rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, *CAN_BE_OVERDUE, Owner.reminders_opt_out.is_(False),
+    rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, *NEVER_SNOOZED, Owner.reminders_opt_out.is_(False),
                       has_overdue, ~exists().where(FollowUpReminder.dedupe_key == key_sql))
     by_person = defaultdict(list)
     for row in rows:
@@ -230,7 +236,7 @@ def _queue_escalations(out: Outgoing) -> None:
     now = out.now
     day = now.date().isoformat()
     not_escalated = lambda organiser: ~exists().where(FollowUpReminder.dedupe_key == _escalation_key(organiser, day))  # noqa: E731
-    rows = _task_rows(FollowUpTask.due_at <= now - ESCALATE_AFTER, *CAN_BE_OVERDUE, or_(
+    rows = _task_rows(FollowUpTask.due_at <= now - ESCALATE_AFTER, *can_be_overdue(FollowUpTask, now), or_(
         not_escalated(Event.owner_id),
         exists().where(EventOrganiser.event_id == Event.id, not_escalated(EventOrganiser.organiser_id))))
     by_organiser = defaultdict(list)
