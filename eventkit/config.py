@@ -5,6 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
+import click
 from flask import Flask
 
 #: tuning limits that may be set from the environment (numbers; see the README)
@@ -19,6 +20,14 @@ NUMERIC_SETTINGS = (
 )
 WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "development"}
 MIN_KEY_LENGTH = 32
+
+
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting that is missing or unusable; the message says what to set.
+
+    Being a ClickException, `flask ...` commands print it as one line ("Error: ...") instead of a
+    traceback; gunicorn and other callers see a RuntimeError.
+    """
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -94,15 +103,15 @@ def _secret_key(app: Flask) -> str:
     relaxed = app.debug or app.testing or app.config.get("DEVELOPMENT")
     if key:
         if not relaxed and (len(key) < MIN_KEY_LENGTH or key.lower() in WEAK_KEYS):
-            raise RuntimeError(
+            raise ConfigError(
                 f"SECRET_KEY is too weak: use at least {MIN_KEY_LENGTH} random characters, "
                 'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         return key
     if not relaxed:
-        raise RuntimeError(
+        raise ConfigError(
             "SECRET_KEY is not set. Set it to a long random value, or set EVENTKIT_ENV=development "
-            "to have a development key generated under instance/."
+            "to have a development key generated under instance/ (as scripts/demo.sh does)."
         )
     return _development_key(Path(app.instance_path) / "dev-secret-key")
 

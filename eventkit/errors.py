@@ -1,9 +1,16 @@
-"""Domain errors, the one place that commits, and error pages that never show a stack trace."""
+"""Domain errors, the one place that commits, and error pages that never show a stack trace.
+
+The commit rule: a request's writes are committed when it answers below 400 and rolled back
+otherwise. A view that catches a refusal and redirects answers 302, so it must not keep what the
+service wrote before refusing: it answers with `refuse()`, which rolls back first. The one refusal
+whose writes must stand (a failed sign-in counts towards the throttle) says so with
+`keep_refused_writes()`.
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +40,29 @@ class NotFound(DomainError):
     status = 404
 
 
+def refuse(error: DomainError, endpoint: str, *, _category: str = "error", _code: int = 302, **values):
+    """Answer a refused action: undo its writes, flash the error's message, redirect to `endpoint`.
+
+    `values` (and `_anchor`) go to `url_for`. A 404 refusal (the object is not there) is raised
+    again, so it shows the not-found page like any other missing object.
+    """
+    if error.status == 404:
+        raise error
+    db.session.rollback()
+    flash(error.message, _category)
+    return redirect(url_for(endpoint, **values), _code)
+
+
+def keep_refused_writes() -> None:
+    """Commit this request's writes although it answers 4xx (only for writes that record the refusal)."""
+    g.keep_refused_writes = True
+
+
+def _should_commit(status: int) -> bool:
+    keep = g.pop("keep_refused_writes", False)  # never outlives the request that set it
+    return status < 400 or (keep and status < 500)
+
+
 def wants_json() -> bool:
     return request.is_json or request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json"
@@ -46,11 +76,12 @@ def _error_response(status: int, title: str, message: str):
 
 
 def register(app: Flask) -> None:
-    """Commit after each successful request, roll back otherwise; install error pages."""
+    """Commit after each successful request (or a refusal told to keep its writes), roll back otherwise;
+    install error pages."""
 
     @app.after_request
     def commit_or_rollback(response):
-        if response.status_code < 400:
+        if _should_commit(response.status_code):
             db.session.commit()
         else:
             db.session.rollback()

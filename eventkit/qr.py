@@ -4,14 +4,15 @@ from __future__ import annotations
 import io
 
 import qrcode
-from flask import current_app
+
+from eventkit.urls import external_url_for
 
 QUIET_ZONE = 4  # modules, as the QR standard asks
 
 
 def checkin_url(code: str) -> str:
     """The URL in a guest's QR: the public base URL and the check-in code, nothing else."""
-    return f"{current_app.config['BASE_URL']}/c/{code}"
+    return external_url_for("checkin.landing", code=code)
 
 
 def _qr(data: str) -> qrcode.QRCode:

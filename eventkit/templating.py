@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup, escape
+
+from eventkit import FEATURES
+from eventkit.urls import external_url_for
 
 
 def localtime(value: datetime | None, zone: str = "UTC", fmt: str = "%a %d %b %Y, %H:%M") -> str:
@@ -21,14 +24,18 @@ def nl2br(value: str | None) -> Markup:
     return Markup("<br>\n").join(lines)
 
 
-def external_url(path: str) -> str:
-    """An absolute URL on the public base URL (for emails, QR codes and calendar files)."""
-    return current_app.config["BASE_URL"] + path
+def feature_panels(app: Flask, page: str) -> list[str]:
+    """Each feature's `<feature>/_<page>_panel.html`, in FEATURES order, for features that have one."""
+    templates = set(app.jinja_env.list_templates())
+    return [name for feature in FEATURES if (name := f"{feature}/_{page}_panel.html") in templates]
 
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["nl2br"] = nl2br
-    app.jinja_env.globals["external_url"] = external_url
+    app.jinja_env.globals["external_url_for"] = external_url_for
+    #: the panels of the organiser's event page and of the guest's home page
+    app.jinja_env.globals["event_panels"] = feature_panels(app, "event")
+    app.jinja_env.globals["guest_panels"] = feature_panels(app, "guest")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

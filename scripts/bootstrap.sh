@@ -15,8 +15,11 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" python3-venv >/dev/null
+  # wait (up to 2 minutes) for another apt or dpkg run, e.g. unattended-upgrades, instead of failing
+  APT_WAIT=(-o DPkg::Lock::Timeout=120)
+  $SUDO apt-get "${APT_WAIT[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends \
+    "${missing[@]}" python3-venv >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
@@ -26,4 +29,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "==> installing Python packages"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# setuptools advises on every editable install of a flat layout that a folder named like the
+# package may shadow it: here that folder is the package itself, so the advice is only noise
+PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q -e ".[test]"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Sets everything up and runs eventkit on SQLite (instance/eventkit.db) with a demo gathering.
+# Sets everything up and runs eventkit on SQLite (instance/eventkit.db) with a demo gathering,
+# served by gunicorn as in a deployment. HOST and PORT change the address (default 127.0.0.1:5000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+HOST=${HOST:-127.0.0.1} PORT=${PORT:-5000}
 export FLASK_APP=eventkit EVENTKIT_ENV=${EVENTKIT_ENV:-development}
-export EVENTKIT_BASE_URL=${EVENTKIT_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-5000}}
+export EVENTKIT_BASE_URL=${EVENTKIT_BASE_URL:-http://$HOST:$PORT}
 .venv/bin/flask db upgrade
 .venv/bin/flask eventkit seed-demo
 .venv/bin/flask eventkit send-mail
-exec .venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+echo "==> eventkit runs at $EVENTKIT_BASE_URL (Ctrl+C stops it)"
+exec .venv/bin/gunicorn --worker-class gthread --workers 2 --threads 1 --bind "$HOST:$PORT" wsgi:app

@@ -46,7 +46,7 @@ def test_change_password_keeps_this_browser_and_signs_out_the_others(app, client
 
 
 @pytest.mark.parametrize("current, new, confirm, status, message", [
-    ("not my password", NEW, None, 200, "That is not your current password."),
+    ("not my password", NEW, None, 401, "That is not your current password."),
     (PASSWORD, "short", None, 422, "at least 10 characters"),
     (PASSWORD, NEW, "something else", 422, "The two passwords differ."),
     (PASSWORD, PASSWORD, None, 422, "different from the current one"),
@@ -64,7 +64,7 @@ def test_bad_password_changes_are_refused_clearly_and_change_nothing(app, client
 def test_guessing_the_current_password_is_throttled_like_sign_in(app, client, login, organiser):
     login(organiser)
     for _ in range(5):
-        assert change(client, current="guess guess guess").status_code == 200
+        assert change(client, current="guess guess guess").status_code == 401
     response = change(client)  # even the right password is refused now
     assert response.status_code == 429
     assert stored(app, organiser).check_password(PASSWORD)

@@ -49,3 +49,14 @@ def test_seed_demo_prints_a_working_login_and_guest_link(app, runner, client):
     response = client.get(link.replace(app.config["BASE_URL"], ""))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/e/{DEMO_SLUG}/me")
+
+
+def test_every_demo_invitation_fits_the_guests_status(app, runner):
+    runner.invoke(args=["eventkit", "seed-demo"])
+    with app.app_context():
+        mails = db.session.scalars(select(OutboundEmail).where(OutboundEmail.purpose == "invitation")).all()
+        statuses = {guest.email: guest.status for guest in db.session.scalars(select(Attendee))}
+    assert len(mails) == 24 and set(statuses.values()) == {"registered", "approved"}
+    for mail in mails:
+        assert mail.subject.startswith("Your place is confirmed: "), (statuses[mail.to_email], mail.subject)
+        assert "You are invited" not in mail.body_text + mail.body_html

@@ -93,3 +93,21 @@ def test_organiser_calendar_download(client, event, login, organiser):
     response = client.get(f"/events/{event.id}/calendar.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+
+
+@pytest.mark.parametrize("status, subject, says", [
+    ("invited", "You are invited: ", "You are invited to"),
+    ("waitlisted", "You are on the waitlist for ", "If a place frees up"),
+    ("registered", "Your place is confirmed: ", "is confirmed"),
+    ("approved", "Your place is confirmed: ", "is confirmed"),
+])
+def test_the_invitation_fits_the_guests_status(app, event, make_attendee, status, subject, says):
+    guest = make_attendee(event, status=status)
+    with app.app_context():
+        queue_invitation(db.session.get(Attendee, guest.id), "a-token-for-this-test")
+        db.session.commit()
+    mail = the_invitation(app)
+    assert mail.subject == subject + event.title
+    assert says in mail.body_text and says in mail.body_html
+    if status != "invited":
+        assert "You are invited" not in mail.body_text + mail.body_html

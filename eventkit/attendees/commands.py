@@ -7,7 +7,7 @@ from sqlalchemy import select
 from eventkit.attendees import services
 from eventkit.attendees.invitations import magic_url
 from eventkit.attendees.models import Attendee
-from eventkit.cli import event_or_fail, eventkit_cli
+from eventkit.cli import event_or_fail, eventkit_cli, transaction
 from eventkit.db import db, utcnow
 
 
@@ -20,11 +20,11 @@ def guest_link(event_slug: str, email: str) -> None:
     The guest's previous link and open sessions stop working, exactly as with the organiser's
     "New link" button.
     """
-    event = event_or_fail(event_slug)
-    attendee = db.session.scalars(select(Attendee).where(
-        Attendee.event_id == event.id, Attendee.email == services.normalise_email(email))).first()
-    if attendee is None:
-        raise click.ClickException(f"{email} is not on the guest list of {event.title}.")
-    token = services.rotate_link(attendee, actor="system", now=utcnow())
-    db.session.commit()
+    with transaction():
+        event = event_or_fail(event_slug)
+        attendee = db.session.scalars(select(Attendee).where(
+            Attendee.event_id == event.id, Attendee.email == services.normalise_email(email))).first()
+        if attendee is None:
+            raise click.ClickException(f"{email} is not on the guest list of {event.title}.")
+        token = services.rotate_link(attendee, actor="system", now=utcnow())
     click.echo(magic_url(token))

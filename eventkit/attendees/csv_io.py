@@ -11,6 +11,7 @@ from flask import current_app
 
 from eventkit.attendees.models import Attendee
 from eventkit.attendees.services import GuestData, normalise_email
+from eventkit.downloads import csv_text
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 
@@ -28,7 +29,6 @@ HEADER_ALIASES = {
     "last_name": {"last name", "lastname", "surname", "family name"},
 }
 LIMITS = {"name": 120, "organisation": 120, "role": 120, "field": 80}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -204,25 +204,16 @@ EXPORT_HEADER = ["name", "email", "organisation", "role", "field", "status", "ch
                  "profile_complete", "has_offers", "has_seeks"]
 
 
-def safe_cell(value) -> str:
-    """A cell spreadsheets will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def _checked_in(event: Event, attendee: Attendee) -> str:
+    return attendee.checked_in_at.astimezone(event.zone).isoformat(timespec="minutes") if attendee.checked_in_at else ""
+
+
 def export_csv(event: Event, attendees: list[Attendee]) -> bytes:
     """The guest list as UTF-8 CSV (with a BOM so spreadsheet tools read accents right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADER)
-    for a in attendees:
-        checked_in = a.checked_in_at.astimezone(event.zone).isoformat(timespec="minutes") if a.checked_in_at else ""
-        writer.writerow([safe_cell(v) for v in (
-            a.name, a.email, a.organisation, a.role, a.field, a.status, checked_in,
-            _yes(a.profile_complete), _yes(a.has_offers), _yes(a.has_seeks),
-        )])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows = ((a.name, a.email, a.organisation, a.role, a.field, a.status, _checked_in(event, a),
+             _yes(a.profile_complete), _yes(a.has_offers), _yes(a.has_seeks)) for a in attendees)
+    return ("\ufeff" + csv_text(EXPORT_HEADER, rows)).encode("utf-8")

@@ -9,7 +9,7 @@ from eventkit.attendees.access import SESSION_KEY, attendee_for_token, event_by_
 from eventkit.attendees.forms import LinkRequestForm
 from eventkit.attendees.views import ics_response
 from eventkit.db import utcnow
-from eventkit.errors import DomainError
+from eventkit.errors import DomainError, refuse
 from eventkit.security import secret_page
 
 
@@ -60,8 +60,7 @@ def decline(slug: str):
     try:
         services.decline_invitation(attendee, now=utcnow())
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("attendees.home", slug=slug))
+        return refuse(error, "attendees.home", slug=slug)
     flash("Your reply is recorded: you will not attend. You can still change your mind here.")
     return redirect(url_for("attendees.home", slug=slug))
 

@@ -1,18 +1,17 @@
 """The emails of the guest list: invitations (with the personal link) and offered places."""
 from __future__ import annotations
 
-from flask import current_app
-
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Attachment, queue_email
 from eventkit.qr import checkin_url, qr_png
+from eventkit.urls import external_url_for
 
 
 def magic_url(token: str) -> str:
     """The guest's personal link (absolute, for emails)."""
-    return f"{current_app.config['BASE_URL']}/g/{token}"
+    return external_url_for("attendees.magic", token=token)
 
 
 def _attachments(attendee: Attendee) -> tuple[Attachment, ...]:
@@ -26,6 +25,7 @@ def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -
     """Queue the invitation carrying `token`'s link; a new token (rotation) makes a new message.
 
     `renewed`: the link replaces an earlier one (the email says so, and that the old one stopped).
+    The wording fits the guest's status: invited, waitlisted, or already holding a confirmed place.
     """
     return queue_email(
         to_email=attendee.email,
@@ -39,6 +39,7 @@ def queue_invitation(attendee: Attendee, token: str, *, renewed: bool = False) -
         attendee=attendee,
         link=magic_url(token),
         waitlisted=attendee.status == AttendeeStatus.WAITLISTED,
+        confirmed=attendee.is_expected,
         renewed=renewed,
     )
 
@@ -59,6 +60,6 @@ def queue_place_offered(attendee: Attendee) -> OutboundEmail | None:
         event_id=attendee.event_id,
         event=attendee.event,
         attendee=attendee,
-        page_url=f"{current_app.config['BASE_URL']}/e/{attendee.event.slug}/me",
-        link_request_url=f"{current_app.config['BASE_URL']}/e/{attendee.event.slug}/link",
+        page_url=external_url_for("attendees.home", slug=attendee.event.slug),
+        link_request_url=external_url_for("attendees.request_link", slug=attendee.event.slug),
     )

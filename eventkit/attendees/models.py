@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from eventkit.db import UTCDateTime, db, utcnow
@@ -153,17 +154,36 @@ class Attendee(db.Model):
         """Ready to be matched: a complete profile and at least one offer (a gathering built on giving)."""
         return self.profile_complete and self.has_offers
 
-    @property
+    # Status rules, on a guest (`guest.is_expected`) and in SQL (`.where(Attendee.is_expected)`).
+    @hybrid_property
     def holds_place(self) -> bool:
+        """Takes one of the gathering's places (invited, registered, approved)."""
         return self.status in HOLDS_PLACE
 
-    @property
+    @holds_place.inplace.expression
+    @classmethod
+    def _holds_place_clause(cls) -> ColumnElement[bool]:
+        return cls.status.in_(sorted(HOLDS_PLACE))
+
+    @hybrid_property
     def is_expected(self) -> bool:
+        """Expected at the door (registered or approved)."""
         return self.status in EXPECTED
 
-    @property
+    @is_expected.inplace.expression
+    @classmethod
+    def _is_expected_clause(cls) -> ColumnElement[bool]:
+        return cls.status.in_(sorted(EXPECTED))
+
+    @hybrid_property
     def is_gone(self) -> bool:
+        """No longer coming (declined or cancelled)."""
         return self.status in GONE
+
+    @is_gone.inplace.expression
+    @classmethod
+    def _is_gone_clause(cls) -> ColumnElement[bool]:
+        return cls.status.in_(sorted(GONE))
 
     @property
     def is_listed(self) -> bool:

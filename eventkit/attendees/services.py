@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from eventkit import audit
 from eventkit.attendees import invitations
@@ -59,7 +60,7 @@ def lock_event(event_id: int) -> Event:
 def places_taken(event_id: int, excluding: int | None = None) -> int:
     """How many guests hold a place (invited, registered, approved)."""
     stmt = select(func.count(Attendee.id)).where(
-        Attendee.event_id == event_id, Attendee.status.in_([str(s) for s in HOLDS_PLACE])
+        Attendee.event_id == event_id, Attendee.holds_place
     )
     if excluding is not None:
         stmt = stmt.where(Attendee.id != excluding)
@@ -78,6 +79,13 @@ def status_counts(event_id: int) -> dict[str, int]:
     counts = {str(status): 0 for status in AttendeeStatus}
     counts.update({status: n for status, n in rows})
     return counts
+
+
+def guest_rows(event_id: int) -> list[Attendee]:
+    """The whole guest list in the order guests were added, intents loaded in one extra query (no N+1)."""
+    stmt = (select(Attendee).where(Attendee.event_id == event_id)
+            .options(selectinload(Attendee.intents)).order_by(Attendee.created_at, Attendee.id))
+    return list(db.session.scalars(stmt))
 
 
 def is_on_list(event_id: int, email: str) -> bool:

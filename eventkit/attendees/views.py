@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from eventkit.attendees import services
@@ -13,21 +11,15 @@ from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.csv_io import export_csv
 from eventkit.attendees.forms import GuestForm, StatusForm
 from eventkit.attendees.access import get_attendee_or_404
-from eventkit.attendees.models import Attendee, AttendeeStatus
-from eventkit.db import db, utcnow
-from eventkit.errors import DomainError
+from eventkit.attendees.models import AttendeeStatus
+from eventkit.db import utcnow
+from eventkit.downloads import download
+from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 
 STATUS_BADGES = {"invited": "", "registered": "good", "approved": "good", "waitlisted": "warn",
                  "declined": "bad", "cancelled": "bad"}
-
-
-def guest_rows(event_id: int) -> list[Attendee]:
-    """The whole guest list with intents loaded in one extra query (no N+1)."""
-    stmt = (select(Attendee).where(Attendee.event_id == event_id)
-            .options(selectinload(Attendee.intents)).order_by(Attendee.created_at, Attendee.id))
-    return list(db.session.scalars(stmt))
 
 
 @bp.app_template_global()
@@ -50,7 +42,7 @@ def event_page_url(event: Event) -> str:
 
 def _render_list(event: Event, form: GuestForm, status: int = 200):
     return render_template(
-        "attendees/guest_list.html", event=event, form=form, attendees=guest_rows(event.id),
+        "attendees/guest_list.html", event=event, form=form, attendees=services.guest_rows(event.id),
         counts=guest_counts(event), allowed_actions=services.allowed_actions,
         labels=services.ACTION_LABELS, badges=STATUS_BADGES,
     ), status
@@ -101,8 +93,7 @@ def change_status(event_id: int, attendee_id: int):
         promoted = services.organiser_change_status(event, attendee, form.action.data,
                                                     actor=current_user.actor, now=utcnow())
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("attendees.guest_list", event_id=event.id))
+        return refuse(error, "attendees.guest_list", event_id=event.id)
     flash(f"{attendee.name} is now {attendee.status}.")
     for guest in promoted:
         flash(f"{guest.name} moved up from the waitlist and was offered the place by email.")
@@ -125,11 +116,9 @@ def rotate_link(event_id: int, attendee_id: int):
 def export(event_id: int):
     """The guest list as a CSV download."""
     event = get_managed_event_or_404(event_id)
-    body = export_csv(event, guest_rows(event.id))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{event.slug}-guests.csv"'})
+    body = export_csv(event, services.guest_rows(event.id))
+    return download(body, f"{event.slug}-guests.csv", "text/csv")
 
 
 def ics_response(event: Event) -> Response:
-    return Response(event_ics(event), mimetype="text/calendar", headers={
-        "Content-Disposition": f'attachment; filename="{ics_filename(event)}"'})
+    return download(event_ics(event), ics_filename(event), "text/calendar")

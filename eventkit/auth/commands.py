@@ -2,9 +2,7 @@
 import click
 
 from eventkit.auth.services import register_organiser, reset_password
-from eventkit.cli import eventkit_cli
-from eventkit.db import db
-from eventkit.errors import DomainError
+from eventkit.cli import eventkit_cli, transaction
 
 
 @eventkit_cli.command("create-organiser")
@@ -13,12 +11,8 @@ from eventkit.errors import DomainError
 @click.password_option("--password", help="Prompted (with confirmation) when omitted.")
 def create_organiser(email: str, name: str, password: str) -> None:
     """Create an organiser account (for servers where sign-up is disabled)."""
-    try:
+    with transaction():
         organiser = register_organiser(email, name, password)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
     click.echo(f"Organiser {organiser.email} created (id {organiser.id}). They can sign in now.")
 
 
@@ -27,10 +21,6 @@ def create_organiser(email: str, name: str, password: str) -> None:
 @click.password_option("--password", help="Prompted (with confirmation) when omitted.")
 def reset_password_command(email: str, password: str) -> None:
     """Set a new password for an organiser account (and lift its sign-in throttle)."""
-    try:
+    with transaction():
         organiser = reset_password(email, password)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
     click.echo(f"New password set for {organiser.email}.")

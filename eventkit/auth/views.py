@@ -6,7 +6,7 @@ from eventkit.auth import services
 from eventkit.auth.blueprint import bp
 from eventkit.auth.forms import ChangePasswordForm, LoginForm, SignupForm
 from eventkit.db import utcnow
-from eventkit.errors import DomainError
+from eventkit.errors import DomainError, keep_refused_writes
 
 SIGNUP_CLOSED = (
     "New organiser accounts cannot be created here. Ask the person who runs this server to create "
@@ -30,8 +30,8 @@ def login():
         organiser = services.authenticate(form.email.data, form.password.data, now=utcnow())
     except DomainError as error:
         form.password.errors = [error.message]
-        # a wrong password must be remembered (200 commits); a throttled attempt writes nothing
-        return render_template("auth/login.html", form=form), 429 if error.code == "throttled" else 200
+        _count_failed_sign_in(error)
+        return render_template("auth/login.html", form=form), error.status
     login_user(organiser, remember=form.remember.data)
     flash(f"Welcome back, {organiser.name}.", "info")
     return redirect(_after_login_url())
@@ -77,12 +77,24 @@ def account():
     except DomainError as error:
         if error.code == "bad_credentials":
             form.current.errors = ["That is not your current password."]
-            return render_template("auth/account.html", form=form), 200  # 200 keeps the failed attempt
+            _count_failed_sign_in(error)
+            return render_template("auth/account.html", form=form), error.status
         (form.current if error.code == "throttled" else form.password).errors = [error.message]
         return render_template("auth/account.html", form=form), 429 if error.code == "throttled" else 422
     login_user(current_user._get_current_object(), remember=_had_remember_cookie())
     flash("Password changed. Other browsers signed in to your account are now signed out.", "info")
     return redirect(url_for("auth.account"))
+
+
+def _count_failed_sign_in(error: DomainError) -> None:
+    """A wrong password is refused (401) and still counts: its LoginFailure row must be committed.
+
+    The row is written in the request's own transaction, which holds nothing else at that point;
+    a separate connection could not commit it on SQLite while this request holds the write lock.
+    A throttled attempt (429) writes nothing.
+    """
+    if error.code == "bad_credentials":
+        keep_refused_writes()
 
 
 def _had_remember_cookie() -> bool:

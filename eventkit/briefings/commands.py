@@ -6,8 +6,7 @@ from pathlib import Path
 import click
 
 from eventkit.briefings import services
-from eventkit.cli import event_or_fail, eventkit_cli
-from eventkit.errors import DomainError
+from eventkit.cli import event_or_fail, eventkit_cli, transaction
 from eventkit.events.models import Event
 
 
@@ -20,10 +19,8 @@ def briefings_command(slug: str, out_dir: Path, paper: str) -> None:
     """Write the print pack, the run-sheet and every guest's briefing of gathering SLUG as PDF files."""
     event = event_or_fail(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
+    with transaction():
         _write_all(event, services.paper_for(paper), out_dir)
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
 
 
 def _write_all(event: Event, paper: services.Paper, out_dir: Path) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from eventkit.attendees.models import EXPECTED, HOLDS_PLACE, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.events.models import Event
 from eventkit.matching.models import Conversation, Plan
@@ -175,11 +175,11 @@ def _slot(event: Event, minutes: int, number: int) -> Slot:
 
 def briefing_guests(roster: Roster) -> list[Attendee]:
     """Guests who get a briefing in the pack: those expected at the door, by name."""
-    return [a for a in roster.attendees.values() if a.status in EXPECTED]
+    return [a for a in roster.attendees.values() if a.is_expected]
 
 
 def may_have_briefing(attendee: Attendee) -> bool:
-    return attendee.status in HOLDS_PLACE
+    return attendee.holds_place
 
 
 def guest_sheet(roster: Roster, attendee: Attendee) -> GuestSheet:
@@ -188,7 +188,7 @@ def guest_sheet(roster: Roster, attendee: Attendee) -> GuestSheet:
     partners = {p.id for m in meetings or [] for p in m.partners}
     listed = [
         roster.people[a.id] for a in roster.attendees.values()
-        if a.id != attendee.id and a.id not in partners and a.directory_consent and a.status in EXPECTED
+        if a.id != attendee.id and a.id not in partners and a.directory_consent and a.is_expected
     ]
     return GuestSheet(
         guest=roster.people[attendee.id],
@@ -206,10 +206,10 @@ def _meetings(roster: Roster, attendee_id: int) -> list[Meeting] | None:
     own_notes = {note.subject_id: note for note in roster.notes.get(attendee_id, [])}
     meetings = []
     for conversation in roster.conversations:
-        members = [conversation.a_id, conversation.b_id, conversation.c_id]
+        members = conversation.member_ids
         if attendee_id not in members:
             continue
-        partners = [roster.people[m] for m in members if m is not None and m != attendee_id and m in roster.people]
+        partners = [roster.people[m] for m in members if m != attendee_id and m in roster.people]
         notes = [Note(p.name, own_notes[p.id].body, own_notes[p.id].starter_list) for p in partners if p.id in own_notes]
         meetings.append(Meeting(slots[conversation.round], conversation.table_no, partners,
                                 [str(r) for r in conversation.reasons or []], notes))

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from eventkit.attendees.models import EXPECTED, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.briefings.services import Paper, filename
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
@@ -32,7 +32,7 @@ def plan_locked_at(event_id: int) -> datetime | None:
 def expected_guests(event_id: int) -> list[Attendee]:
     """The guests who get a briefing: those expected at the door (as in the print pack), by name."""
     return list(db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event_id, Attendee.status.in_(EXPECTED))
+        select(Attendee).where(Attendee.event_id == event_id, Attendee.is_expected)
         .order_by(Attendee.name, Attendee.id)
     ))
 

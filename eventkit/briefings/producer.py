@@ -13,7 +13,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from eventkit.attendees.models import EXPECTED
 from eventkit.briefings import content
 from eventkit.briefings.blueprint import bp
 from eventkit.briefings.emailing import PRODUCER
@@ -76,7 +75,7 @@ def _prepare_one(args: dict, rosters: dict, groups: dict[tuple[int, str], Group]
     if guest is None:
         raise ProduceError("Not sent: this guest was removed from the guest list after the email was queued.")
     _check_plan(roster.event.plan_locked_at, args.get("locked_at"))
-    if guest.status not in EXPECTED:
+    if not guest.is_expected:
         raise ProduceError(f"Not sent: {guest.name} is now {guest.status}, and briefings go only to guests "
                            "expected at the door.")
     try:

@@ -94,7 +94,7 @@ def _rounds(roster: content.Roster) -> list[tuple[content.Slot, list]] | None:
     rounds = []
     for slot in roster.event.slots or []:
         tables = [
-            (c.table_no, [roster.people[m] for m in (c.a_id, c.b_id, c.c_id) if m in roster.people])
+            (c.table_no, [roster.people[m] for m in c.member_ids if m in roster.people])
             for c in roster.conversations if c.round == slot.round
         ]
         rounds.append((slot, tables))

@@ -1,7 +1,7 @@
 """Downloads of briefings (guest and organiser), the run-sheet, and emailing briefings to guests."""
 from __future__ import annotations
 
-from flask import Response, flash, jsonify, redirect, request
+from flask import Response, flash, jsonify, redirect, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -11,18 +11,15 @@ from eventkit.briefings import emailing, services
 from eventkit.briefings.blueprint import bp
 from eventkit.briefings.forms import EmailBriefingsForm
 from eventkit.db import db
+from eventkit.downloads import download
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 from eventkit.matching.models import Plan
 
 
 def _pdf(data: bytes, name: str, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'{disposition}; filename="{name}"',
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return download(data, name, "application/pdf", inline=inline,
+                    headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def _paper() -> services.Paper:
@@ -95,7 +92,7 @@ def email_status(event_id: int):
 
 
 def _event_page(event: Event) -> str:
-    return f"/events/{event.id}#briefings"
+    return url_for("events.show", event_id=event.id, _anchor="briefings")
 
 
 @bp.app_template_global()

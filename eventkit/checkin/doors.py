@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from eventkit import audit
-from eventkit.attendees.models import EXPECTED, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
@@ -101,7 +101,7 @@ def active_link_count(event_id: int) -> int:
 def stats(event_id: int) -> dict:
     """Arrived (everyone checked in, invited-only guests included) and expected (registered, approved)."""
     expected, arrived = db.session.execute(
-        select(func.count(case((Attendee.status.in_(list(EXPECTED)), 1))), func.count(Attendee.checked_in_at))
+        select(func.count(case((Attendee.is_expected, 1))), func.count(Attendee.checked_in_at))
         .where(Attendee.event_id == event_id)
     ).one()
     return {"arrived": arrived, "expected": expected}
@@ -122,7 +122,7 @@ def search(event_id: int, query: str, zone) -> list[dict]:
     rows = db.session.execute(
         select(Attendee.id, Attendee.name, Attendee.organisation, Attendee.status, Attendee.checked_in_at)
         .where(Attendee.event_id == event_id, Attendee.name_key.like(_like_pattern(key), escape="\\"))
-        .order_by(case((Attendee.status.in_(list(EXPECTED)), 0), else_=1), Attendee.name_key, Attendee.name,
+        .order_by(case((Attendee.is_expected, 0), else_=1), Attendee.name_key, Attendee.name,
                   Attendee.id)
         .limit(SEARCH_LIMIT)
     ).all()

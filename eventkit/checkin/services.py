@@ -23,6 +23,7 @@ from eventkit.checkin.doors import Door
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, RetiredCheckinCode, ScanRequest
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
+from eventkit.events.models import Event
 from eventkit.security import hash_token
 
 #: anything longer is refused before it is hashed or parsed
@@ -75,6 +76,23 @@ def extract_code(scanned: str) -> str | None:
     if marker >= 0:
         text = text[marker + 3:].split("?", 1)[0].split("#", 1)[0].rstrip("/")
     return text if CODE_PATTERN.fullmatch(text) else None
+
+
+def landing_state(code: str) -> tuple[str, Event | None]:
+    """What the page a phone camera opens for `code` shows; checks nobody in.
+
+    ("current", the guest's gathering) for a guest's current code, ("replaced", None) for a code
+    rotated away, ("unknown", None) for anything else.
+    """
+    if len(code) > MAX_SCAN_LENGTH:
+        return "unknown", None
+    code_hash = hash_token(code)
+    attendee = db.session.scalars(select(Attendee).where(Attendee.checkin_code_hash == code_hash)).first()
+    if attendee is not None:
+        return "current", attendee.event
+    if db.session.get(RetiredCheckinCode, code_hash) is not None:
+        return "replaced", None
+    return "unknown", None
 
 
 def scan(door: Door, scanned: str, nonce: str, now: datetime) -> dict:

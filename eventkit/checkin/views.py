@@ -5,20 +5,18 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import BuildError
-from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
-from eventkit.checkin import doors
+from eventkit.checkin import doors, services
 from eventkit.checkin.blueprint import bp
 from eventkit.checkin.outcomes import FAILURE_LABELS
 from eventkit.checkin.forms import DoorLinkForm
-from eventkit.checkin.models import RetiredCheckinCode
-from eventkit.db import db, utcnow
+from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.qr import checkin_url, qr_svg
-from eventkit.security import SECRET_PAGE_HEADERS, hash_token
-from eventkit.templating import external_url
+from eventkit.security import SECRET_PAGE_HEADERS
+from eventkit.urls import external_url_for
 
 NEW_LINK_KEY = "checkin_new_door_link"
 
@@ -74,7 +72,7 @@ def create_link(event_id: int):
     except DomainError as error:
         form.label.errors.append(error.message)
         return _render_manage(event, form, error.status)
-    url = external_url(url_for("checkin.door_page", secret=secret))
+    url = external_url_for("checkin.door_page", secret=secret)
     session[NEW_LINK_KEY] = {"event_id": event.id, "label": link.label, "url": url}
     flash(f"Door link “{link.label}” created. Copy it now: it is shown only once.", "success")
     return redirect(url_for("checkin.manage", event_id=event.id))
@@ -93,14 +91,7 @@ def revoke_link(event_id: int, link_id: int):
 @bp.get("/c/<code>")
 def landing(code: str):
     """Where a phone camera opens a guest's QR code: show it at the door; checks nobody in."""
-    state, event = "unknown", None
-    if len(code) <= 200:
-        code_hash = hash_token(code)
-        attendee = db.session.scalars(select(Attendee).where(Attendee.checkin_code_hash == code_hash)).first()
-        if attendee is not None:
-            state, event = "current", attendee.event
-        elif db.session.get(RetiredCheckinCode, code_hash) is not None:
-            state = "replaced"
+    state, event = services.landing_state(code)
     status = 200 if state == "current" else 404
     html = render_template("checkin/landing.html", state=state, event=event,
                            qr=checkin_qr_svg(checkin_url(code)) if state == "current" else None)

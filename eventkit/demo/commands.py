@@ -1,16 +1,15 @@
 """`flask eventkit seed-demo`."""
 import click
 
-from eventkit.cli import eventkit_cli
-from eventkit.db import db
+from eventkit.cli import eventkit_cli, transaction
 from eventkit.demo.services import seed_demo
 
 
 @eventkit_cli.command("seed-demo")
 def seed_demo_command():
     """Create the demo gathering (idempotent) and print the organiser's demo login."""
-    demo = seed_demo()
-    db.session.commit()
+    with transaction():
+        demo = seed_demo()
     click.echo(("Created" if demo.created else "Found") + f" the demo gathering “{demo.event.title}”.")
     click.echo("")
     click.echo("  Organiser demo login (new password on every run of seed-demo)")

@@ -9,6 +9,7 @@ from flask import current_app
 
 from eventkit.db import utcnow
 from eventkit.events.models import Event, EventStatus
+from eventkit.urls import external_url_for
 
 PRODID = "-//eventkit//gatherings//EN"
 
@@ -20,7 +21,7 @@ def event_uid(event: Event) -> str:
 
 
 def guest_page_url(event: Event) -> str:
-    return f"{current_app.config['BASE_URL']}/e/{event.slug}/me"
+    return external_url_for("attendees.home", slug=event.slug)
 
 
 def ics_filename(event: Event) -> str:

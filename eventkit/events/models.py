@@ -90,6 +90,7 @@ class Event(db.Model):
         )
 
     def can_move_to(self, status: str) -> bool:
+        """Whether TRANSITIONS allow this gathering to move from its status to `status` (a valid one)."""
         return EventStatus(status) in TRANSITIONS[EventStatus(self.status)]
 
     @property

@@ -6,7 +6,7 @@ import secrets
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
@@ -16,7 +16,7 @@ from eventkit.db import atomic, db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.access import get_for_event_or_404
 from eventkit.events import rules
-from eventkit.events.models import TRANSITIONS, Event, EventOrganiser, EventStatus, Tag
+from eventkit.events.models import Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
 from eventkit.profiles.models import Intent
 from eventkit.signals import capacity_changed, event_deleting, event_status_changed
@@ -29,18 +29,28 @@ EDITABLE = frozenset({
 })
 
 
+def _managed_by(organiser: Organiser) -> ColumnElement[bool]:
+    """SQL: the gathering is owned or co-organised by `organiser`."""
+    co_organised = select(EventOrganiser.event_id).where(EventOrganiser.organiser_id == organiser.id)
+    return or_(Event.owner_id == organiser.id, Event.id.in_(co_organised))
+
+
 def managed_events(organiser: Organiser):
     """The organiser's own and co-organised gatherings by start, each with its guest count (one query)."""
-    co_organised = select(EventOrganiser.event_id).where(EventOrganiser.organiser_id == organiser.id)
     guests = (
         select(func.count(Attendee.id)).where(Attendee.event_id == Event.id).correlate(Event).scalar_subquery()
     )
     query = (
         select(Event, guests.label("guest_count"))
-        .where(or_(Event.owner_id == organiser.id, Event.id.in_(co_organised)))
+        .where(_managed_by(organiser))
         .order_by(Event.starts_at, Event.id)
     )
     return db.session.execute(query).all()
+
+
+def managed_event_ids(organiser: Organiser) -> list[int]:
+    """The ids of the organiser's own and co-organised gatherings, by start."""
+    return list(db.session.scalars(select(Event.id).where(_managed_by(organiser)).order_by(Event.starts_at, Event.id)))
 
 
 def slugify(title: str) -> str:
@@ -128,7 +138,7 @@ def delete_event(event: Event, typed_title: str, actor: Organiser) -> str:
 
 
 def change_status(event: Event, new: str, actor: Organiser, now: datetime) -> Event:
-    """Move the gathering along TRANSITIONS and tell other features (event_status_changed).
+    """Move the gathering to `new` if `Event.can_move_to` allows it and tell other features (event_status_changed).
 
     Raises DomainError for an unknown or disallowed status, or when a receiver refuses;
     nothing is written then.
@@ -138,7 +148,7 @@ def change_status(event: Event, new: str, actor: Organiser, now: datetime) -> Ev
     except ValueError:
         raise DomainError(f"“{new}” is not a status.", "bad_status") from None
     old = EventStatus(event.status)
-    if target not in TRANSITIONS[old]:
+    if not event.can_move_to(target):
         raise DomainError(f"A {old} gathering cannot become {target}.", "bad_transition", 409)
     if target == EventStatus.FINISHED and now < event.starts_at:
         raise DomainError("A gathering can only be marked finished once it has started "

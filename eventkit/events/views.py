@@ -1,12 +1,13 @@
 """Views of the events feature: the organiser's gatherings."""
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
-from eventkit.errors import DomainError
+from eventkit.downloads import download
+from eventkit.errors import DomainError, refuse
 from eventkit.events import services
 from eventkit.events.blueprint import bp
-from eventkit.events.calendar import event_ics
+from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, StatusForm, TagForm
 from eventkit.events.models import TRANSITIONS, EventStatus
@@ -67,8 +68,7 @@ def show(event_id: int):
 def calendar(event_id: int):
     """Download the gathering as an .ics calendar file."""
     event = get_managed_event_or_404(event_id)
-    return Response(event_ics(event, now=utcnow()), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'})
+    return download(event_ics(event, now=utcnow()), ics_filename(event), "text/calendar")
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
@@ -100,8 +100,7 @@ def delete(event_id: int):
             raise DomainError(next(iter(form.errors.values()))[0], "invalid", 422)
         title = services.delete_event(event, form.confirm_title.data, current_user)
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("events.edit", event_id=event.id, _anchor="delete"), 303)
+        return refuse(error, "events.edit", event_id=event.id, _anchor="delete", _code=303)
     flash(f"Deleted “{title}” with its guest list.", "info")
     return redirect(url_for("events.index"), 303)
 
@@ -118,9 +117,8 @@ def change_status(event_id: int):
     try:
         services.change_status(event, form.status.data, current_user, now=utcnow())
     except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(f"The gathering is now {event.status}.", "info")
+        return refuse(error, "events.show", event_id=event.id)
+    flash(f"The gathering is now {event.status}.", "info")
     return redirect(url_for("events.show", event_id=event.id))
 
 
@@ -135,9 +133,8 @@ def add_tags(event_id: int):
             raise DomainError(next(iter(form.errors.values()))[0])
         tags = services.add_tags(event, form.names.data, current_user)
     except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash("Added " + ", ".join(f"“{tag.name}”" for tag in tags) + ".", "info")
+        return refuse(error, "events.show", event_id=event.id, _anchor="tags")
+    flash("Added " + ", ".join(f"“{tag.name}”" for tag in tags) + ".", "info")
     return redirect(url_for("events.show", event_id=event.id, _anchor="tags"))
 
 
@@ -149,11 +146,8 @@ def remove_tag(event_id: int, tag_id: int):
     try:
         tag = services.remove_tag(event, tag_id, current_user)
     except DomainError as error:
-        if error.status == 404:
-            raise
-        flash(error.message, "error")
-    else:
-        flash(f"Removed “{tag.name}”.", "info")
+        return refuse(error, "events.show", event_id=event.id, _anchor="tags")
+    flash(f"Removed “{tag.name}”.", "info")
     return redirect(url_for("events.show", event_id=event.id, _anchor="tags"))
 
 
@@ -168,9 +162,8 @@ def add_organiser(event_id: int):
             raise DomainError(next(iter(form.errors.values()))[0])
         organiser = services.add_co_organiser(event, form.email.data, current_user)
     except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(f"{organiser.name} is now a co-organiser.", "info")
+        return refuse(error, "events.show", event_id=event.id, _anchor="organisers")
+    flash(f"{organiser.name} is now a co-organiser.", "info")
     return redirect(url_for("events.show", event_id=event.id, _anchor="organisers"))
 
 

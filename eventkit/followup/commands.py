@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from eventkit.cli import eventkit_cli, parse_now
-from eventkit.db import db, utcnow
+from eventkit.cli import eventkit_cli, parse_now, transaction
+from eventkit.db import utcnow
 from eventkit.followup.reminders import sweep
 
 
@@ -13,12 +13,8 @@ from eventkit.followup.reminders import sweep
 def remind(now_text: str | None) -> None:
     """Queue due follow-up reminders, digests and organiser escalations (cron: every 15 minutes)."""
     now = parse_now(now_text) or utcnow()
-    try:
+    with transaction():
         counts = sweep(now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     click.echo(
         f"{now:%Y-%m-%d %H:%M} UTC: queued {counts['queued']} follow-up email(s) "
         f"(due soon {counts.get('due_soon', 0)}, overdue {counts.get('overdue', 0)}, "

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from eventkit.attendees.models import EXPECTED, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, EventStatus
@@ -13,13 +13,14 @@ from eventkit.followup import links
 from eventkit.followup.models import ConnectionLink, Encounter
 from eventkit.followup.services import _clean_note, connect_pairs
 from eventkit.mail.services import queue_email
+from eventkit.urls import external_url_for
 
 
 def loggable_guests(attendee: Attendee) -> list[Attendee]:
     """The other guests of the gathering one can say they met."""
     return list(db.session.scalars(
         select(Attendee).where(Attendee.event_id == attendee.event_id, Attendee.id != attendee.id,
-                               Attendee.status.in_(list(EXPECTED))).order_by(Attendee.name)
+                               Attendee.is_expected).order_by(Attendee.name)
     ))
 
 
@@ -27,7 +28,7 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
     """Log meeting `other_id`; they get an email to confirm. A mutual log confirms at once."""
     event = db.session.get(Event, attendee.event_id)
     other = db.session.get(Attendee, other_id)
-    if other is None or other.event_id != event.id or other.id == attendee.id or other.status not in EXPECTED:
+    if other is None or other.event_id != event.id or other.id == attendee.id or not other.is_expected:
         raise DomainError("Choose someone from this gathering's guest list.", "not_on_list", 422)
     if now < event.starts_at:
         raise DomainError("You can log people you met once the gathering has started.", "too_early", 409)
@@ -51,8 +52,8 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
         return encounter
     token = links.make_token(other, "confirm", encounter.id, now)
     queue_email(to_email=other.email, to_name=other.name, template="followup_encounter", purpose="followup",
-                dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, mail_kind="followup_encounter", event=event,
-                logger=attendee, note=note, link_path=f"/e/{event.slug}/followup/go/{token}")
+                dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, mail_kind="followup_encounter",
+                event=event, logger=attendee, note=note, link=external_url_for("followup.go", slug=event.slug, token=token))
     return encounter
 
 

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import update
 from wtforms.fields.choices import SelectChoice
 
 from eventkit.attendees.access import load_guest_or_403, sign_in_guest
 from eventkit.attendees.models import Attendee
-from eventkit.db import db, utcnow
+from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.followup import encounters, guest, links, rhythm, services
 from eventkit.followup.blueprint import bp
 from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm, RhythmForm, SnoozeForm
-from eventkit.followup.models import RHYTHMS, FollowUpTask
+from eventkit.followup.models import RHYTHMS
 
 
 @bp.app_template_global()
@@ -149,15 +148,10 @@ def not_held(slug: str, conversation_id: int):
 def reminders(slug: str, state: str):
     """Turn follow-up reminder emails on or off (for every gathering of this person)."""
     event, attendee = load_guest_or_403(slug)
-    _set_opt_out(attendee, state == "off")
+    services.set_reminders_opt_out(attendee, state == "off")
     flash("Follow-up reminders are off. Your tasks still show here." if state == "off"
           else "Follow-up reminders are on again.", "success")
     return redirect(url_for("followup.connections", slug=slug))
-
-
-def _set_opt_out(attendee: Attendee, value: bool) -> None:
-    db.session.execute(update(Attendee).where(Attendee.person_id == attendee.person_id)
-                       .values(reminders_opt_out=value))
 
 
 @bp.get("/e/<slug>/followup/go/<token>")
@@ -168,9 +162,7 @@ def go(slug: str, token: str):
         abort(404)
     sign_in_guest(attendee)
     if purpose == "task":
-        task = db.session.get(FollowUpTask, target)
-        if task is None or task.owner_id != attendee.id:
-            abort(404)
+        task = services.task_for(attendee, target)
         if request.args.get("do") == "snooze":
             return redirect(url_for("followup.snooze", slug=slug, task_id=task.id, **{"for": request.args.get("for", "")}))
         anchor = "fade" if request.args.get("do") == "fade" else "act"
@@ -188,7 +180,7 @@ def unsubscribe(slug: str):
     """Stop follow-up reminder emails (one button, from the email's link)."""
     event, attendee = load_guest_or_403(slug)
     if request.method == "POST":
-        _set_opt_out(attendee, True)
+        services.set_reminders_opt_out(attendee, True)
         flash("You will get no more follow-up reminders. Your tasks still show on your connections page.", "success")
         return redirect(url_for("followup.connections", slug=slug))
     return render_template("followup/unsubscribe.html", event=event, attendee=attendee)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -23,6 +22,7 @@ from eventkit.followup import links
 from eventkit.followup.models import ActionKind, Connection, ConnectionLink, FollowUpAction, Stage
 from eventkit.followup.rhythm import interval_after
 from eventkit.mail.services import Message, queue_batch
+from eventkit.urls import external_url_for
 
 NUDGE_EVERY = timedelta(days=30)
 WATCHED = (Stage.FOLLOWED_UP, Stage.RECIPROCATED, Stage.DEEPENED, Stage.DORMANT)
@@ -105,14 +105,14 @@ def nudge_both(event_ids: list[int], connection_id: int, actor: str, now: dateti
     return item
 
 
-def nudge_url(attendee: Attendee, event: Event, connection_id: int, now: datetime, base_url: str) -> str:
+def nudge_url(attendee: Attendee, event: Event, connection_id: int, now: datetime) -> str:
     """The nudge's personal link: opens the guest's connections page at this connection."""
     token = links.token_for(attendee.id, attendee.session_fingerprint, "nudge", connection_id, now)
-    return f"{base_url}/e/{event.slug}/followup/go/{token}"
+    return external_url_for("followup.go", slug=event.slug, token=token)
 
 
 def _nudge(item: Quiet, me: Attendee, other: Attendee, now: datetime) -> Message:
     return Message(me.email, me.name, f"followup:nudge:connection:{item.connection.id}:{now.date().isoformat()}:{me.id}",
                    "followup_nudge", "followup", "followup_nudge", item.event.id,
                    {"event": item.event, "other": other, "quiet_days": item.quiet_days,
-                    "link": nudge_url(me, item.event, item.connection.id, now, current_app.config["BASE_URL"])})
+                    "link": nudge_url(me, item.event, item.connection.id, now)})

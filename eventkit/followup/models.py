@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_, text
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventkit.attendees.models import Attendee
@@ -188,9 +189,17 @@ class FollowUpTask(db.Model):
     owner: Mapped[Attendee] = relationship(foreign_keys=[owner_id])
     counterpart: Mapped[Attendee] = relationship(foreign_keys=[counterpart_id])
 
+    @hybrid_method
     def is_overdue(self, now: datetime) -> bool:
-        """Open and past due; a stay-in-touch check-in and a snoozed task are never overdue."""
+        """Open and past due; a stay-in-touch check-in and a snoozed task are never overdue (also a SQL
+        clause: `FollowUpTask.is_overdue(now)`)."""
         return self.done_at is None and self.due_at < now and self.kind != TaskKind.STAY and not self.is_snoozed(now)
+
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_clause(cls, now: datetime) -> ColumnElement[bool]:
+        return and_(cls.done_at.is_(None), cls.due_at < now, cls.kind != TaskKind.STAY,
+                    or_(cls.snoozed_until.is_(None), cls.snoozed_until <= now))
 
     def is_snoozed(self, now: datetime) -> bool:
         return self.done_at is None and self.snoozed_until is not None and self.snoozed_until > now

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from flask import current_app
 from sqlalchemy import String, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
@@ -43,6 +42,7 @@ from eventkit.followup.rhythm import SNOOZES, go_dormant, roll_stay_tasks
 from eventkit.followup.services import fade_stale
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import Message, Renderer, queue_batch
+from eventkit.urls import external_url_for
 
 PURPOSE = "followup"
 DUE_SOON = timedelta(hours=24)
@@ -71,8 +71,6 @@ class Outgoing:
     messages: list[Message] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
     signer: object = None
-    #: absolute links are built here once, not per template call
-    base_url: str = ""
 
     def add(self, *, key: str, kind: str, to: tuple[str, str], template: str, event_id: int | None,
             task_id: int | None = None, tasks: int = 1, **context) -> None:
@@ -128,14 +126,14 @@ def task_links(owner, event, task, out: "Outgoing") -> dict:
     emails can change in one place.
     """
     token = links.token_for(owner.id, owner.token_hash[:16], "task", task.id, out.now, out.signer)
-    url = f"{out.base_url}/e/{event.slug}/followup/go/{token}"
+    url = external_url_for("followup.go", slug=event.slug, token=token)
     return {"act": url, "fade": url + "?do=fade", **{f"snooze_{name}": f"{url}?do=snooze&for={name}" for name in SNOOZES},
             "snooze": url + "?do=snooze"}
 
 
 def unsubscribe_url(owner, event, out: "Outgoing") -> str:
     token = links.token_for(owner.id, owner.token_hash[:16], "unsubscribe", None, out.now, out.signer)
-    return f"{out.base_url}/e/{event.slug}/followup/go/{token}"
+    return external_url_for("followup.go", slug=event.slug, token=token)
 
 
 def _queue_task_reminders(out: Outgoing, kind: str, rows, key_suffix=lambda task: "") -> None:
@@ -143,7 +141,8 @@ def _queue_task_reminders(out: Outgoing, kind: str, rows, key_suffix=lambda task
         out.add(key=f"followup:{kind}:task:{task.id}{key_suffix(task)}", kind=kind, to=(owner.email, owner.name),
                 template="followup_task", event_id=event.id, task_id=task.id, reminder=kind, task=task,
                 counterpart=counterpart, event=event, links=task_links(owner, event, task, out),
-                page_url=f"{out.base_url}/e/{event.slug}/connections", unsubscribe_url=unsubscribe_url(owner, event, out))
+                page_url=external_url_for("followup.connections", slug=event.slug),
+                unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
 def _resurfaced_key():
@@ -200,8 +199,8 @@ def _queue_digests(out: Outgoing) -> None:
                     "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
         out.add(key=f"followup:digest:person:{person_id}:organiser:{organiser_id}{suffix}", kind="digest",
                 to=(owner.email, owner.name), template="followup_digest", event_id=event.id, tasks=len(items),
-                entries=entries, total=len(items), now=now,
-                page_url=f"{out.base_url}/e/{event.slug}/connections", unsubscribe_url=unsubscribe_url(owner, event, out))
+                entries=entries, total=len(items), now=now, page_url=external_url_for("followup.connections", slug=event.slug),
+                unsubscribe_url=unsubscribe_url(owner, event, out))
 
 
 def _escalation_key(organiser, day: str):
@@ -265,7 +264,7 @@ def sweep(now: datetime) -> dict:
     """Find and queue every reminder due at `now`; returns counts. The caller commits."""
     faded = fade_stale(now)
     dormant = go_dormant(now)
-    out = Outgoing(now=now, signer=links.signer_at(now), base_url=current_app.config["BASE_URL"])
+    out = Outgoing(now=now, signer=links.signer_at(now))
     _queue_due(out)
     _queue_digests(out)
     _queue_escalations(out)

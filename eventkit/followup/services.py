@@ -124,6 +124,20 @@ def connection_for(attendee: Attendee, connection_id: int) -> Connection:
     return connection
 
 
+def set_reminders_opt_out(attendee: Attendee, value: bool) -> None:
+    """Turn follow-up reminder emails off (True) or on for this person, at every gathering."""
+    db.session.execute(update(Attendee).where(Attendee.person_id == attendee.person_id)
+                       .values(reminders_opt_out=value))
+
+
+def task_for(attendee: Attendee, task_id: int | None) -> FollowUpTask:
+    """The follow-up task if it is `attendee`'s own; NotFound otherwise."""
+    task = db.session.get(FollowUpTask, task_id) if task_id is not None else None
+    if task is None or task.owner_id != attendee.id:
+        raise NotFound("No such follow-up.", "not_found")
+    return task
+
+
 def _advance(connection: Connection, now: datetime) -> int:
     """Move the stage forward from the recorded history (never backwards, never by hand); how many actions.
 
@@ -225,8 +239,7 @@ def blocking_tasks(attendee: Attendee, now: datetime) -> list[FollowUpTask]:
     organiser_events = select(Event.id).where(Event.owner_id == event.owner_id, Event.id != event.id)
     return list(db.session.scalars(
         select(FollowUpTask).where(FollowUpTask.owner_id.in_(owner), FollowUpTask.event_id.in_(organiser_events),
-                                   FollowUpTask.done_at.is_(None), FollowUpTask.due_at < now,
-                                   FollowUpTask.kind != TaskKind.STAY)
+                                   FollowUpTask.is_overdue(now))
         .order_by(FollowUpTask.due_at)
     ))
 
@@ -249,8 +262,7 @@ def check_gate(attendee: Attendee, now: datetime) -> None:
 def mark_not_held(attendee: Attendee, conversation_id: int, now: datetime) -> Conversation:
     """A guest says a planned conversation didn't happen; no connection comes from it."""
     conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None or conversation.event_id != attendee.event_id or attendee.id not in (
-            conversation.a_id, conversation.b_id, conversation.c_id):
+    if conversation is None or conversation.event_id != attendee.event_id or attendee.id not in conversation.member_ids:
         raise NotFound("No such conversation.", "not_found")
     if conversation.not_held_by_id is None:
         conversation.not_held_by_id = attendee.id

@@ -14,16 +14,16 @@ side recorded from that gathering's start on (the README's "Follow-up figures" d
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
+from eventkit.downloads import csv_text
 from eventkit.events.models import Event
 from eventkit.followup.models import (
     ACTION_LABELS, DEEPENING, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction, FollowUpTask, Stage,
@@ -172,25 +172,17 @@ def funnel_svg_bars(funnel: list[tuple[str, str, int]], width: int = 560, bar_he
     return bars
 
 
-def _safe(value) -> str:
-    """Neutralise spreadsheet formulas in exported text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(header: list[str], lines) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for line in lines:
-        writer.writerow([_safe(value) for value in line])
-    return buffer.getvalue()
+def task_counts(event_id: int, now: datetime) -> dict:
+    """The gathering's open follow-up tasks and how many of them are overdue (two counts)."""
+    open_tasks = select(func.count()).where(FollowUpTask.event_id == event_id, FollowUpTask.done_at.is_(None))
+    return {"open": db.session.scalar(open_tasks),
+            "overdue": db.session.scalar(open_tasks.where(FollowUpTask.is_overdue(now)))}
 
 
 def connections_csv(rows: list[Row]) -> str:
     header = ["connection_id", "gathering", "person_a", "email_a", "field_a", "person_b", "email_b", "field_b",
               "stage", "followed_up_at", "reciprocated_at", "deepened_at", "faded_at", "fade_reason", "actions"]
-    return _csv(header, (
+    return csv_text(header, (
         [r.connection.id, r.event.title, r.low.name, r.low.email, r.low.field, r.high.name, r.high.email, r.high.field,
          STAGE_LABELS.get(r.connection.stage, r.connection.stage), _iso(r.connection.followed_up_at),
          _iso(r.connection.reciprocated_at), _iso(r.connection.deepened_at), _iso(r.connection.faded_at),
@@ -206,7 +198,7 @@ def actions_csv(rows: list[Row]) -> str:
             other = r.high.name if a.actor_person_id == r.low.person_id else r.low.name
             lines.append([a.id, r.connection.id, r.event.title, _iso(a.at), names.get(a.actor_person_id, ""), other,
                           ACTION_LABELS.get(a.kind, a.kind), a.note])
-    return _csv(header, lines)
+    return csv_text(header, lines)
 
 
 def _iso(value) -> str:

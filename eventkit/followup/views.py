@@ -1,35 +1,26 @@
 """Organiser views: the follow-up dashboard per gathering and across gatherings, CSV exports."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
 
-from eventkit.db import db, utcnow
+from eventkit.db import utcnow
+from eventkit.downloads import download
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.events.models import Event, EventOrganiser
+from eventkit.events.models import Event
+from eventkit.events.services import managed_event_ids
 from eventkit.followup import losing_touch, stats
 from eventkit.followup.blueprint import bp
-from eventkit.followup.models import FollowUpTask, TaskKind
 
 #: how many quiet connections the dashboards' losing-touch panel shows
 PANEL_SIZE = 5
 
 
-def managed_event_ids() -> list[int]:
-    """Gatherings the signed-in organiser owns or co-organises."""
-    co = select(EventOrganiser.event_id).where(EventOrganiser.organiser_id == current_user.id)
-    return list(db.session.scalars(select(Event.id).where(or_(Event.owner_id == current_user.id, Event.id.in_(co)))))
-
-
 @bp.app_template_global()
 def followup_event_summary(event: Event) -> dict:
     """Counts for the organiser's event panel: connections, open and overdue tasks."""
-    now = utcnow()
-    open_tasks = select(func.count()).where(FollowUpTask.event_id == event.id, FollowUpTask.done_at.is_(None))
-    return {"open": db.session.scalar(open_tasks),
-            "overdue": db.session.scalar(open_tasks.where(FollowUpTask.due_at < now, FollowUpTask.kind != TaskKind.STAY))}
+    return stats.task_counts(event.id, utcnow())
 
 
 @bp.get("/events/<int:event_id>/followup")
@@ -48,13 +39,13 @@ def dashboard(event_id: int):
 @login_required
 def overview():
     """What deepened across all the organiser's gatherings."""
-    rows = stats.load_rows(managed_event_ids())
+    rows = stats.load_rows(managed_event_ids(current_user))
     numbers = stats.compute(rows)
     per_event: dict[int, list] = {}
     for row in rows:
         per_event.setdefault(row.event.id, []).append(row)
     events = [(event_rows[0].event, stats.compute(event_rows)) for event_rows in per_event.values()]
-    quiet = losing_touch.losing_touch(managed_event_ids(), utcnow())
+    quiet = losing_touch.losing_touch(managed_event_ids(current_user), utcnow())
     return render_template("followup/overview.html", stats=numbers, bars=stats.funnel_svg_bars(numbers.funnel),
                            events=events, quiet=quiet[:PANEL_SIZE], quiet_total=len(quiet), now=utcnow())
 
@@ -63,7 +54,7 @@ def overview():
 @login_required
 def losing_touch_page():
     """Connections across the organiser's gatherings quiet for longer than their rhythm, longest first."""
-    return render_template("followup/losing_touch.html", quiet=losing_touch.losing_touch(managed_event_ids(), utcnow()),
+    return render_template("followup/losing_touch.html", quiet=losing_touch.losing_touch(managed_event_ids(current_user), utcnow()),
                            now=utcnow())
 
 
@@ -72,7 +63,7 @@ def losing_touch_page():
 def nudge(connection_id: int):
     """Email both people of a quiet connection (at most once per connection per 30 days)."""
     try:
-        item = losing_touch.nudge_both(managed_event_ids(), connection_id, current_user.actor, utcnow())
+        item = losing_touch.nudge_both(managed_event_ids(current_user), connection_id, current_user.actor, utcnow())
     except NotFound:
         abort(404)
     except DomainError as error:
@@ -85,17 +76,13 @@ def nudge(connection_id: int):
     return redirect(url_for("followup.losing_touch_page"))
 
 
-def _csv_response(body: str, filename: str) -> Response:
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/events/<int:event_id>/followup/connections.csv")
 @login_required
 def connections_csv(event_id: int):
     """CSV of the gathering's connections."""
     event = get_managed_event_or_404(event_id)
-    return _csv_response(stats.connections_csv(stats.load_rows([event.id])), f"{event.slug}-connections.csv")
+    return download(stats.connections_csv(stats.load_rows([event.id])), f"{event.slug}-connections.csv",
+                    "text/csv")
 
 
 @bp.get("/events/<int:event_id>/followup/actions.csv")
@@ -103,4 +90,4 @@ def connections_csv(event_id: int):
 def actions_csv(event_id: int):
     """CSV of the actions recorded on the gathering's connections."""
     event = get_managed_event_or_404(event_id)
-    return _csv_response(stats.actions_csv(stats.load_rows([event.id])), f"{event.slug}-actions.csv")
+    return download(stats.actions_csv(stats.load_rows([event.id])), f"{event.slug}-actions.csv", "text/csv")

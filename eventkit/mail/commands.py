@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 from flask import current_app
 
-from eventkit.cli import eventkit_cli, parse_now
+from eventkit.cli import eventkit_cli, parse_now, transaction
 from eventkit.db import db, utcnow
 from eventkit.mail.claims import count_due
 from eventkit.mail.sender import SendReport, new_sender_id, send_due
@@ -39,8 +39,8 @@ def _run_once(limit: int | None, sender_id: str, verbose: bool, now: datetime | 
 
 def _send_with_progress(limit: int | None, sender_id: str, now: datetime | None = None) -> SendReport:
     """One run; a progress bar when it is long (many messages, or attachments such as briefings to make)."""
-    due, to_make = count_due(now or utcnow())
-    db.session.commit()
+    with transaction():  # ends the read transaction before the run
+        due, to_make = count_due(now or utcnow())
     due = min(due, limit or due)
     if due < PROGRESS_FROM and not to_make:
         return send_due(now=now, limit=limit, sender_id=sender_id)

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import defer
 
 from eventkit.db import db, utcnow
-from eventkit.errors import DomainError, NotFound
+from eventkit.errors import DomainError, NotFound, refuse
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 from eventkit.events.services import managed_events
@@ -60,17 +60,22 @@ def message(event_id: int, email_id: int):
 def retry(event_id: int, email_id: int):
     """Put a failed message back in the queue."""
     event = get_managed_event_or_404(event_id)
+    back = _back(event.id, email_id)
     try:
         email = retry_failed(event.id, email_id, utcnow(), actor=f"organiser:{current_user.id}")
     except NotFound:
         abort(404)
     except DomainError as error:
-        flash(error.message, "warning")
-    else:
-        flash(f"The message to {email.to_email} is queued again; the next send-mail run delivers it.", "success")
+        return refuse(error, _category="warning", **back)
+    flash(f"The message to {email.to_email} is queued again; the next send-mail run delivers it.", "success")
+    return redirect(url_for(**back))
+
+
+def _back(event_id: int, email_id: int) -> dict:
+    """Where a retry returns to (`url_for` arguments): the message with `?back=message`, else the outbox."""
     if request.args.get("back") == "message":
-        return redirect(url_for("mail.message", event_id=event.id, email_id=email_id))
-    return redirect(url_for("mail.outbox", event_id=event.id))
+        return {"endpoint": "mail.message", "event_id": event_id, "email_id": email_id}
+    return {"endpoint": "mail.outbox", "event_id": event_id}
 
 
 def _my_events() -> dict[int, Event]:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import click
 
-from eventkit.cli import event_or_fail, eventkit_cli
-from eventkit.db import db, utcnow
-from eventkit.errors import DomainError
+from eventkit.cli import event_or_fail, eventkit_cli, transaction
+from eventkit.db import utcnow
 from eventkit.matching import services
 
 
@@ -19,17 +18,12 @@ from eventkit.matching import services
 def plan_command(slug, rounds, minutes, cap, odd, lock):
     """Plan (or re-plan the rounds not yet held of) a gathering's conversations and print a summary."""
     event = event_or_fail(slug)
-    try:
+    with transaction():
         plan = services.get_or_create_plan(event)
-        services.update_settings(event, rounds or plan.rounds, minutes or plan.round_minutes,
-                                 cap or plan.per_guest_cap, odd or plan.odd_policy)
-        plan = services.plan_event(event, utcnow(), actor="cli")
+        plan = services.replan(event, rounds or plan.rounds, minutes or plan.round_minutes,
+                               cap or plan.per_guest_cap, odd or plan.odd_policy, utcnow(), actor="cli")
         if lock:
             services.set_locked(event, True, utcnow(), actor="cli")
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    db.session.commit()
     _summary(plan)
 
 

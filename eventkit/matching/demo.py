@@ -6,6 +6,5 @@ from eventkit.matching import services
 
 
 def seed_demo(event: Event, now: datetime) -> None:
-    services.update_settings(event, rounds=4, minutes=12, cap=4, odd="trio")
-    services.plan_event(event, now, actor="system:demo")
+    services.replan(event, rounds=4, minutes=12, cap=4, odd="trio", now=now, actor="system:demo")
     services.set_locked(event, True, now, actor="system:demo")

@@ -83,6 +83,11 @@ class Conversation(db.Model):
     c: Mapped[Attendee | None] = relationship(foreign_keys=[c_id])
 
     @property
+    def member_ids(self) -> list[int]:
+        """The guests' ids, the pair's two or the trio's three (no row loaded)."""
+        return [guest_id for guest_id in (self.a_id, self.b_id, self.c_id) if guest_id is not None]
+
+    @property
     def members(self) -> list[Attendee]:
         return [guest for guest in (self.a, self.b, self.c) if guest is not None]
 

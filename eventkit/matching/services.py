@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
-from eventkit.attendees.models import EXPECTED, Attendee
-from eventkit.db import db, insert_ignore
+from eventkit.attendees.models import Attendee
+from eventkit.db import atomic, db, insert_ignore
 from eventkit.errors import DomainError
 from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
@@ -37,10 +37,15 @@ def get_or_create_plan(event: Event) -> Plan:
 def participants(event: Event) -> list[Attendee]:
     """Registered or approved guests who are ready (complete profile and an offer)."""
     guests = db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id, Attendee.status.in_(list(EXPECTED)))
+        select(Attendee).where(Attendee.event_id == event.id, Attendee.is_expected)
         .options(selectinload(Attendee.intents).selectinload(ProfileIntent.tag)).order_by(Attendee.id)
     ).all()
     return [guest for guest in guests if guest.is_ready]
+
+
+def guests_by_name(event: Event) -> list[Attendee]:
+    """Every guest of the gathering, whatever their status, by name (the organiser's pickers)."""
+    return list(db.session.scalars(select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name)))
 
 
 def to_guest(attendee: Attendee) -> Guest:
@@ -66,10 +71,12 @@ def _check_editable(plan: Plan) -> None:
 
 
 def update_settings(event: Event, rounds: int, minutes: int, cap: int, odd: str) -> Plan:
-    plan = get_or_create_plan(event)
-    _check_editable(plan)
-    if rounds < max(plan.rounds_held, 1):
-        raise DomainError(f"{plan.rounds_held} rounds are already held; plan at least that many.", "rounds")
+    """The plan's new settings; a refusal writes nothing (not even the plan row made for them)."""
+    with atomic():
+        plan = get_or_create_plan(event)
+        _check_editable(plan)
+        if rounds < max(plan.rounds_held, 1):
+            raise DomainError(f"{plan.rounds_held} rounds are already held; plan at least that many.", "rounds")
     plan.rounds, plan.round_minutes, plan.per_guest_cap, plan.odd_policy = rounds, minutes, cap, OddPolicy(odd)
     db.session.flush()
     return plan
@@ -77,14 +84,7 @@ def update_settings(event: Event, rounds: int, minutes: int, cap: int, odd: str)
 
 def plan_event(event: Event, now: datetime, actor: str = "system") -> Plan:
     """(Re-)plan the rounds after those already held; held rounds are never touched."""
-    plan = get_or_create_plan(event)
-    _check_editable(plan)
-    if plan.rounds_held >= plan.rounds:
-        raise DomainError("Every round of the plan is already held; add rounds to plan more.", "all_held")
-    guests = participants(event)
-    if len(guests) < 2:
-        raise DomainError("At least two ready guests (registered or approved, with a complete profile "
-                          "and an offer) are needed to plan conversations.", "too_few")
+    plan, guests = _plannable(event)
     held = [c for c in plan.conversations if c.round <= plan.rounds_held]
     for conversation in [c for c in plan.conversations if c.round > plan.rounds_held]:
         plan.conversations.remove(conversation)
@@ -111,6 +111,28 @@ def plan_event(event: Event, now: datetime, actor: str = "system") -> Plan:
                  rounds=f"{settings.first_round}-{plan.rounds}", conversations=len(result.groups))
     db.session.flush()
     return plan
+
+
+def replan(event: Event, rounds: int, minutes: int, cap: int, odd: str, now: datetime,
+           actor: str = "system") -> Plan:
+    """New settings and a new plan of the rounds not yet held: both, or (on a DomainError) neither."""
+    with atomic():
+        update_settings(event, rounds, minutes, cap, odd)
+        return plan_event(event, now, actor=actor)
+
+
+def _plannable(event: Event) -> tuple[Plan, list[Attendee]]:
+    """The plan to (re-)plan and its ready guests; a refusal writes nothing (not even a new plan row)."""
+    with atomic():
+        plan = get_or_create_plan(event)
+        _check_editable(plan)
+        if plan.rounds_held >= plan.rounds:
+            raise DomainError("Every round of the plan is already held; add rounds to plan more.", "all_held")
+        guests = participants(event)
+        if len(guests) < 2:
+            raise DomainError("At least two ready guests (registered or approved, with a complete profile "
+                              "and an offer) are needed to plan conversations.", "too_few")
+    return plan, guests
 
 
 def set_locked(event: Event, locked: bool, now: datetime, actor: str = "system") -> Plan:
@@ -151,7 +173,7 @@ def remove_conversation(event: Event, conversation_id: int, actor: str = "system
     conversation = _conversation(event, conversation_id)
     _check_round_open(conversation.plan, conversation.round)
     audit.record("conversation.removed", actor=actor, target=f"conversation:{conversation.id}",
-                 event_id=event.id, members=_ids(conversation), round=conversation.round)
+                 event_id=event.id, members=conversation.member_ids, round=conversation.round)
     conversation.plan.conversations.remove(conversation)
     db.session.flush()
 
@@ -161,42 +183,61 @@ def scorer_for(event: Event) -> Scorer:
 
 
 def swap_guests(event: Event, round_no: int, first_id: int, second_id: int, actor: str = "system") -> None:
-    """Exchange two guests' seats in one round; their conversations' reasons are recomputed."""
+    """Exchange two guests' seats in one round; their conversations' reasons are recomputed.
+
+    Every check runs on the seating the swap would make before any seat changes, so a refusal
+    (DomainError) leaves the plan as it was.
+    """
     plan = get_plan(event, for_update=True)
     if plan is None:
         raise DomainError("Plan the conversations first.", "no_plan")
     _check_round_open(plan, round_no)
-    seats = {c.id: c for c in plan.conversations if c.round == round_no}
-    first = _seat(seats.values(), first_id)
-    second = _seat(seats.values(), second_id)
+    moves = _swap_moves(event, plan, round_no, first_id, second_id)
+    _check_pairs_allowed(event, plan, _seating_after(moves))
+    for conversation, column, attendee_id in moves:
+        setattr(conversation, column, attendee_id)
+    _rescore(event, list(dict.fromkeys(conversation for conversation, _, _ in moves)))
+    audit.record("plan.swapped", actor=actor, target=f"plan:{plan.id}", event_id=event.id, round=round_no,
+                 guests=[first_id, second_id])
+    db.session.flush()
+
+
+def _swap_moves(event: Event, plan: Plan, round_no: int, first_id: int, second_id: int) -> list[tuple]:
+    """The seat changes a swap makes, as (conversation, column, new guest id); raises if it cannot be made."""
+    seats = [c for c in plan.conversations if c.round == round_no]
+    first, second = _seat(seats, first_id), _seat(seats, second_id)
     if first_id == second_id or (first is None and second is None):
         raise DomainError("Choose two different guests, at least one with a conversation in that round.", "swap")
     if first is not None and second is not None and first[0] is second[0]:
         raise DomainError("Those two guests already sit at the same table.", "swap")
-    if first is None or second is None:
-        # One of them has no seat this round (resting, or a walk-in): they take the other's seat.
-        seated, newcomer_id = (first, second_id) if second is None else (second, first_id)
-        newcomer = db.session.get(Attendee, newcomer_id)
-        if newcomer is None or newcomer.event_id != event.id or newcomer not in participants(event):
-            raise DomainError("Only ready, registered or approved guests can take a seat.", "swap")
-        setattr(seated[0], seated[1], newcomer_id)
-        changed = [seated[0]]
-    else:
-        setattr(first[0], first[1], second_id)
-        setattr(second[0], second[1], first_id)
-        changed = [first[0], second[0]]
-    _check_pairs_allowed(event, plan, changed)
+    if first is not None and second is not None:
+        return [(*first, second_id), (*second, first_id)]
+    # One of them has no seat this round (resting, or a walk-in): they take the other's seat.
+    seated, newcomer_id = (first, second_id) if second is None else (second, first_id)
+    newcomer = db.session.get(Attendee, newcomer_id)
+    if newcomer is None or newcomer.event_id != event.id or newcomer not in participants(event):
+        raise DomainError("Only ready, registered or approved guests can take a seat.", "swap")
+    return [(*seated, newcomer_id)]
+
+
+def _seating_after(moves: list[tuple]) -> dict[Conversation, list[int]]:
+    """The members of each conversation a swap changes, as they would be after it."""
+    seating: dict[Conversation, dict[str, int | None]] = {}
+    for conversation, column, attendee_id in moves:
+        columns = seating.setdefault(conversation, {c: getattr(conversation, c) for c in ("a_id", "b_id", "c_id")})
+        columns[column] = attendee_id
+    return {conversation: [m for m in columns.values() if m is not None] for conversation, columns in seating.items()}
+
+
+def _rescore(event: Event, changed: list[Conversation]) -> None:
     scorer = scorer_for(event)
     for conversation in changed:
-        ids = [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
+        ids = conversation.member_ids
         known = all(i in scorer.index for i in ids)
         total = sum(scorer.score(x, y) for i, x in enumerate(ids) for y in ids[i + 1:]) if known else 0.0
         conversation.score = round(total, 4)
         conversation.reasons = scorer.reasons(ids) if known else ["changed by the organiser"]
         conversation.status = ConversationStatus.SWAPPED
-    audit.record("plan.swapped", actor=actor, target=f"plan:{plan.id}", event_id=event.id, round=round_no,
-                 guests=[first_id, second_id])
-    db.session.flush()
 
 
 def _seat(conversations, attendee_id: int):
@@ -207,23 +248,18 @@ def _seat(conversations, attendee_id: int):
     return None
 
 
-def _check_pairs_allowed(event: Event, plan: Plan, changed: list[Conversation]) -> None:
-    """No never-pair and nobody meeting the same person twice (raises before the flush)."""
+def _check_pairs_allowed(event: Event, plan: Plan, seating: dict[Conversation, list[int]]) -> None:
+    """No never-pair and nobody meeting the same person twice in the proposed `seating`."""
     never = {frozenset((r.low_id, r.high_id)) for r in constraints(event) if r.kind == ConstraintKind.NEVER}
-    others = [c for c in plan.conversations if all(c is not x for x in changed)]
-    met = {frozenset((x, y)) for c in others for x in _ids(c) for y in _ids(c) if x != y}
-    for conversation in changed:
-        ids = _ids(conversation)
+    others = [c for c in plan.conversations if c not in seating]
+    met = {frozenset((x, y)) for c in others for x in c.member_ids for y in c.member_ids if x != y}
+    for ids in seating.values():
         for i, x in enumerate(ids):
             for y in ids[i + 1:]:
                 if frozenset((x, y)) in never:
                     raise DomainError("That swap would seat a never-pair together.", "never")
                 if frozenset((x, y)) in met:
                     raise DomainError("That swap would make two guests meet a second time.", "repeat")
-
-
-def _ids(conversation: Conversation) -> list[int]:
-    return [m for m in (conversation.a_id, conversation.b_id, conversation.c_id) if m is not None]
 
 
 def add_constraint(event: Event, first_id: int, second_id: int, kind: str, note: str = "",
@@ -257,4 +293,4 @@ def conversations_of(event: Event, attendee: Attendee) -> list[Conversation]:
     plan = get_plan(event)
     if plan is None or not plan.is_locked:
         return []
-    return [c for c in plan.conversations if attendee.id in _ids(c)]
+    return [c for c in plan.conversations if attendee.id in c.member_ids]

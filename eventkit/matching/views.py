@@ -3,18 +3,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import SelectChoice
 
-from eventkit.attendees.models import Attendee
-from eventkit.db import db, utcnow
-from eventkit.errors import DomainError
+from eventkit.db import utcnow
+from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.matching import services
+from eventkit.matching import overview, services
 from eventkit.matching.blueprint import bp
 from eventkit.matching.forms import ConstraintForm, HeldForm, SettingsForm, SwapForm
-from eventkit.matching.models import Conversation
-from eventkit.matching.network import network_svg, round_colour
 
 
 @bp.app_template_global()
@@ -34,13 +30,12 @@ def _actor() -> str:
 
 
 def _plan_url(event_id: int, anchor: str = "") -> str:
-    return url_for("matching.show", event_id=event_id) + (f"#{anchor}" if anchor else "")
+    return url_for("matching.show", event_id=event_id, _anchor=anchor or None)
 
 
 def _guest_choices(event) -> list[SelectChoice]:
-    guests = db.session.scalars(select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name)).all()
-    return [SelectChoice(g.id, g.name if g.status in ("registered", "approved") else f"{g.name} ({g.status})")
-            for g in guests]
+    return [SelectChoice(g.id, g.name if g.is_expected else f"{g.name} ({g.status})")
+            for g in services.guests_by_name(event)]
 
 
 def _forms(event, plan):
@@ -59,40 +54,8 @@ def _render(event, status: int = 200, **forms):
     plan = services.get_plan(event)
     context = _forms(event, plan)
     context.update(forms)
-    return render_template("matching/plan.html", event=event, plan=plan, **context, **_plan_view(event, plan)), status
-
-
-def _plan_view(event, plan) -> dict:
-    conversations = []
-    if plan is not None:
-        conversations = db.session.scalars(
-            select(Conversation).where(Conversation.plan_id == plan.id)
-            .order_by(Conversation.round, Conversation.table_no)
-        ).all()
-    people = {a.id: a for a in db.session.scalars(select(Attendee).where(Attendee.event_id == event.id))}
-    rounds: dict[int, list] = {}
-    per_guest: dict[int, list] = {}
-    meetings = []
-    for c in conversations:
-        rounds.setdefault(c.round, []).append(c)
-        ids = [m for m in (c.a_id, c.b_id, c.c_id) if m is not None]
-        for m in ids:
-            per_guest.setdefault(m, []).append((c, [people[o] for o in ids if o != m]))
-        meetings += [(c.round, x, y) for i, x in enumerate(ids) for y in ids[i + 1:]]
-    ready = services.participants(event)
-    ready_ids = {g.id for g in ready}
-    in_plan = set(per_guest)
-    held = plan.rounds_held if plan else 0
-    future_ids = {m for c in conversations if c.round > held for m in (c.a_id, c.b_id, c.c_id) if m}
-    shown = sorted({*ready_ids, *in_plan}, key=lambda i: people[i].name.lower())
-    return {
-        "rounds": rounds, "per_guest": [(people[i], per_guest.get(i, [])) for i in shown],
-        "people": people, "ready_count": len(ready), "round_colour": round_colour,
-        "svg": network_svg([(i, people[i].name) for i in shown], meetings),
-        "dropped_out": [people[i] for i in sorted(future_ids - ready_ids)],
-        "not_planned": [people[i] for i in sorted(ready_ids - in_plan)] if conversations else [],
-        "constraints": services.constraints(event),
-    }
+    return render_template("matching/plan.html", event=event, plan=plan, **context,
+                           **overview.plan_page(event, plan)), status
 
 
 @bp.get("/events/<int:event_id>/plan")
@@ -111,11 +74,9 @@ def run(event_id: int):
     if not form.validate_on_submit():
         return _render(event, 422, settings_form=form)
     try:
-        services.update_settings(event, form.rounds.data, form.round_minutes.data, form.per_guest_cap.data,
-                                 form.odd_policy.data)
-        plan = services.plan_event(event, utcnow(), actor=_actor())
+        plan = services.replan(event, form.rounds.data, form.round_minutes.data, form.per_guest_cap.data,
+                               form.odd_policy.data, utcnow(), actor=_actor())
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return _render(event, 422, settings_form=form)
     flash(f"Planned rounds {plan.rounds_held + 1} to {plan.rounds}.", "success")
@@ -127,11 +88,7 @@ def _action(event_id: int, call, message: str, anchor: str = ""):
     try:
         call(event)
     except DomainError as error:
-        if error.status == 404:
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(_plan_url(event_id, anchor))
+        return refuse(error, "matching.show", event_id=event_id, _anchor=anchor or None)
     flash(message, "success")
     return redirect(_plan_url(event_id, anchor))
 

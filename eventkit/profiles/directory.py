@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from eventkit.attendees.models import GONE, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.errors import NotFound
 from eventkit.profiles.models import Intent, IntentKind, ResearchNote
@@ -41,7 +41,7 @@ def listed_guests(event_id: int, exclude_id: int | None = None) -> list[Attendee
     query = (
         select(Attendee)
         .where(Attendee.event_id == event_id, Attendee.directory_consent.is_(True),
-               Attendee.status.not_in(GONE))
+               ~Attendee.is_gone)
         .options(selectinload(Attendee.intents).selectinload(Intent.tag))
         .order_by(Attendee.name, Attendee.id)
     )

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from eventkit.attendees.access import load_guest_or_403
 from eventkit.db import utcnow
+from eventkit.downloads import download
 from eventkit.errors import DomainError
 from eventkit.profiles import directory, notes, services
 from eventkit.profiles.blueprint import bp
@@ -161,10 +162,8 @@ def export_data(slug):
     """Download everything eventkit holds about the signed-in guest, as JSON."""
     event, attendee = load_guest_or_403(slug)
     body = json.dumps(services.export_data(attendee), indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="eventkit-{event.slug}-my-data.json"',
-        "Cache-Control": "no-store",
-    })
+    return download(body, f"eventkit-{event.slug}-my-data.json", "application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/e/<slug>/profile/delete", methods=["GET", "POST"])

@@ -8,12 +8,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
 from eventkit import audit
-from eventkit.attendees.models import GONE, Attendee
+from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
 from eventkit.mail.services import queue_email
 from eventkit.profiles.models import MAX_INTENTS_PER_KIND, Intent, IntentKind, ResearchNote
+from eventkit.urls import external_url_for
 
 #: guests who are no longer coming: never listed, never reminded, not counted
 
@@ -118,7 +119,7 @@ def all_guests(event: Event) -> list[Attendee]:
 def active_guests(event: Event) -> list[Attendee]:
     """The gathering's guests who are still coming, with their intents (two queries)."""
     return list(db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id, Attendee.status.not_in(GONE))
+        select(Attendee).where(Attendee.event_id == event.id, ~Attendee.is_gone)
         .options(selectinload(Attendee.intents)).order_by(Attendee.name, Attendee.id)
     ))
 
@@ -159,7 +160,8 @@ def remind_unready(event: Event, actor: str, now: datetime) -> int:
     for key, guest in due.items():
         email = queue_email(
             to_email=guest.email, to_name=guest.name, template="profile_reminder", purpose="profile_reminder",
-            dedupe_key=key, event_id=event.id, event=event, todo=missing(guest), path=f"/e/{event.slug}/profile",
+            dedupe_key=key, event_id=event.id, event=event, todo=missing(guest),
+            page_url=external_url_for("profiles.edit_profile", slug=event.slug),
         )
         queued += email is not None
     audit.record("profiles.reminded", actor=actor, event_id=event.id, queued=queued)

@@ -72,4 +72,4 @@ def remind_unready(event_id):
     else:
         flash("Nobody to remind: every unready guest has already had today's reminder, or everyone is ready.",
               "info")
-    return redirect(f"/events/{event.id}")
+    return redirect(url_for("events.show", event_id=event.id))
