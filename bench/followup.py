@@ -7,7 +7,18 @@ still open. One sweep finds and queues every due reminder; the script reports it
 PostgreSQL, its query count (also at a tenth of the size, to show it does not grow), and the
 dashboard time for one gathering.
 
-    python bench/followup.py [--gatherings 1000] [--skip-postgres]
+Then a year: 52 weekly sweeps over the same 200,000 tasks, with guests reacting to the reminders
+each sweep queued (a fixed share act, snooze for 1 to 12 weeks, or act on both sides with a
+deepening action), through the services. It reports:
+- `mails_about_deepened`: task reminders (due soon, overdue, back from snooze) queued about a
+  connection that had already deepened (must be 0; deepened pairs only get "stay in touch" mail);
+- `snoozes_resurfaced_ratio`: snoozed tasks that came back (one "resurfaced" reminder) at the
+  sweep on their snooze date ÷ snoozed tasks still open on that date (must be 1.0; a task closed
+  before its date, because someone acted, is not waiting to come back);
+- the slowest and the median sweep of the year, and the distinct statement counts of its sweeps
+  (a handful of values, whatever the number of tasks: a kind with nothing to do skips its INSERT).
+
+    python bench/followup.py [--gatherings 1000] [--skip-postgres] [--skip-year]
 
 PostgreSQL: postgresql://postgres@127.0.0.1:5432/ek_followup_bench (created if missing, schema reset).
 The last line is one JSON object.
@@ -27,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import create_engine, event as sa_event, insert, text  # noqa: E402
+from sqlalchemy import create_engine, event as sa_event, func, insert, select, text  # noqa: E402
 
 from eventkit import create_app  # noqa: E402
 from eventkit.attendees.models import Attendee, Person  # noqa: E402
@@ -35,6 +46,7 @@ from eventkit.auth.models import Organiser  # noqa: E402
 from eventkit.db import db  # noqa: E402
 from eventkit.events.models import Event  # noqa: E402
 from eventkit.followup.models import Connection, ConnectionLink, FollowUpAction, FollowUpTask  # noqa: E402
+from eventkit.followup.reminders import sweep  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/ek_followup_bench"
 GUESTS = 40
@@ -97,7 +109,7 @@ def build_history(gatherings: int, rng: random.Random) -> dict[str, list[dict]]:
                 data["connection"].append({"id": cid, "low_person_id": lp, "high_person_id": hp, "origin_event_id": e,
                                            "stage": "met", "created_at": ends, "fade_reason": "",
                                            "followed_up_at": None, "reciprocated_at": None, "deepened_at": None,
-                                           "faded_at": None, "last_action_at": None})
+                                           "faded_at": None, "last_action_at": None, "quiet_after": None})
             data["link"].append({"connection_id": cid, "event_id": e, "low_attendee_id": low, "high_attendee_id": high,
                                  "source": "plan", "created_at": ends})
             acted = set()
@@ -116,13 +128,18 @@ def build_history(gatherings: int, rng: random.Random) -> dict[str, list[dict]]:
                                                "kind": "thank_you" if rng.random() < 0.8 else "referral"})
             row = data["connection"][cid - 1]
             if acted:
-                row.update(stage="followed_up", followed_up_at=ends + timedelta(hours=43), last_action_at=ends + timedelta(hours=43))
+                row.update(stage="followed_up", followed_up_at=ends + timedelta(hours=43), last_action_at=ends + timedelta(hours=43),
+                           quiet_after=ends + timedelta(hours=43, days=97))
             if len(acted) == 2:
                 row.update(stage="reciprocated", reciprocated_at=ends + timedelta(hours=43))
                 if rng.random() < 0.3:
                     row.update(stage="deepened", deepened_at=ends + timedelta(days=20))
                     data["action"].append({"connection_id": cid, "event_id": e, "actor_id": low, "actor_person_id": lp,
                                            "note": "pilot together", "at": ends + timedelta(days=20), "kind": "collaboration"})
+    deepened = {row["id"]: row["deepened_at"] for row in data["connection"] if row["deepened_at"]}
+    for task in data["task"]:  # as migration 0014 leaves them: deepened pairs are on their stay-in-touch rhythm
+        if task["done_at"] is None and task["connection_id"] in deepened:
+            task.update(done_at=deepened[task["connection_id"]], outcome="moved")
     return data
 
 
@@ -146,8 +163,6 @@ def bulk_insert(app, data) -> float:
 
 
 def timed_sweep(app) -> tuple[float, int, dict]:
-    from eventkit.followup.reminders import sweep
-
     statements = []
     with app.app_context():
         engine = db.engine
@@ -177,7 +192,7 @@ def dashboard_ms(app, event_id: int) -> float:
     return statistics.median(timings[1:])
 
 
-def run(url: str, gatherings: int, label: str) -> dict:
+def run(url: str, gatherings: int, label: str, year: bool = False) -> dict:
     app = make_app(url)
     with app.app_context():
         flask_migrate.upgrade()
@@ -194,9 +209,89 @@ def run(url: str, gatherings: int, label: str) -> dict:
     if gatherings >= 100:
         result["dashboard_ms"] = dashboard_ms(app, gatherings - 20)
         print(f"[{label}] dashboard {result['dashboard_ms']:.1f} ms", file=sys.stderr)
+    if year:
+        result["year"] = year_run(app)
+        print(f"[{label}] a year of weekly sweeps: {result['year']}", file=sys.stderr)
     with app.app_context():
         db.engine.dispose()
     return result
+
+
+YEAR_WEEKS = 52
+#: per sweep, at most this many reminded tasks get each reaction
+ACT, SNOOZE, DEEPEN = 150, 60, 30
+
+
+def _react(now: datetime, rng: random.Random, snoozed: dict[int, datetime]) -> None:
+    """Guests react to the task reminders this sweep queued: some act, some snooze, some pairs deepen."""
+    from eventkit.attendees.models import Attendee as Guest
+    from eventkit.followup import rhythm, services
+    from eventkit.followup.models import FollowUpReminder
+
+    reminded = db.session.execute(
+        select(FollowUpTask.id, FollowUpTask.owner_id, FollowUpTask.counterpart_id, FollowUpTask.connection_id)
+        .join(FollowUpReminder, FollowUpReminder.task_id == FollowUpTask.id)
+        .where(FollowUpReminder.at == now, FollowUpTask.done_at.is_(None), FollowUpTask.kind != "stay")
+    ).all()
+    rng.shuffle(reminded)
+    touched = set()
+    for index, (task_id, owner_id, counterpart_id, connection_id) in enumerate(reminded[:ACT + SNOOZE + DEEPEN]):
+        if connection_id in touched:
+            continue
+        touched.add(connection_id)
+        owner = db.session.get(Guest, owner_id)
+        if index < SNOOZE:
+            until = now + timedelta(weeks=rng.randint(1, 12))
+            rhythm.snooze(owner, task_id, until, now)
+            snoozed[task_id] = until
+        elif index < SNOOZE + DEEPEN:
+            services.record_action(owner, connection_id, "thank_you", "", now)
+            services.record_action(db.session.get(Guest, counterpart_id), connection_id, "met_again", "", now)
+        else:
+            services.record_action(owner, connection_id, "shared_resource", "", now)
+    db.session.commit()
+
+
+def year_run(app) -> dict:
+    """52 weekly sweeps after NOW with guests reacting; the year's figures (see the module docstring)."""
+    from eventkit.followup.models import FollowUpReminder
+
+    rng = random.Random(11)
+    snoozed: dict[int, datetime] = {}
+    times, cpu, statements = [], [], set()
+    with app.app_context():
+        engine = db.engine
+        for week in range(1, YEAR_WEEKS + 1):
+            now = NOW + timedelta(weeks=week)
+            seen = []
+            listener = lambda *args: seen.append(1)  # noqa: E731
+            sa_event.listen(engine, "before_cursor_execute", listener)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            sweep(now)
+            db.session.commit()
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
+            sa_event.remove(engine, "before_cursor_execute", listener)
+            statements.add(len(seen))
+            _react(now, rng, snoozed)
+        last = NOW + timedelta(weeks=YEAR_WEEKS)
+        about_deepened = db.session.scalar(
+            select(func.count()).select_from(FollowUpReminder)
+            .join(FollowUpTask, FollowUpTask.id == FollowUpReminder.task_id)
+            .join(Connection, Connection.id == FollowUpTask.connection_id)
+            .where(FollowUpReminder.kind.in_(["due_soon", "overdue", "resurfaced"]),
+                   Connection.deepened_at.is_not(None), Connection.deepened_at < FollowUpReminder.at))
+        tasks = {t.id: t for t in db.session.scalars(select(FollowUpTask).where(FollowUpTask.id.in_(list(snoozed))))}
+        waiting = [task for task_id, until in snoozed.items() if until <= last
+                   and (task := tasks[task_id]).snoozed_until == until and (task.done_at is None or task.done_at >= until)]
+        back = dict(db.session.execute(select(FollowUpReminder.dedupe_key, FollowUpReminder.at).where(
+            FollowUpReminder.kind == "resurfaced")).all())
+        returned = [t for t in waiting if back.get(f"followup:resurfaced:task:{t.id}:{t.snoozes}") == t.snoozed_until]
+    return {"mails_about_deepened": about_deepened,
+            "snoozes_resurfaced_ratio": round(len(returned) / len(waiting), 4) if waiting else None,
+            "snoozed_tasks": len(waiting), "year_sweep_max_s": round(max(times), 3),
+            "year_sweep_max_cpu_s": round(max(cpu), 3),
+            "year_sweep_median_s": round(statistics.median(times), 3), "year_sweep_statements": sorted(statements)}
 
 
 def load_average() -> float | None:
@@ -210,14 +305,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gatherings", type=int, default=1000)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-year", action="store_true", help="skip the 12-month run")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="followup-bench-"))
     small = run(f"sqlite:///{workdir / 'small.db'}", max(10, args.gatherings // 10), "sqlite, a tenth")
-    full = run(f"sqlite:///{workdir / 'full.db'}", args.gatherings, "sqlite")
+    full = run(f"sqlite:///{workdir / 'full.db'}", args.gatherings, "sqlite", year=not args.skip_year)
     postgres = None
     if not args.skip_postgres:
         reset_postgres()
-        postgres = run(PG_URL, args.gatherings, "postgresql")
+        postgres = run(PG_URL, args.gatherings, "postgresql", year=not args.skip_year)
     print(json.dumps({
         "sweep_sqlite_s": round(full["sweep_s"], 3),
         "sweep_postgres_s": round(postgres["sweep_s"], 3) if postgres else None,
@@ -230,6 +326,8 @@ def main() -> None:
         "queued": full["queued"],
         "dashboard_ms": round(full["dashboard_ms"], 1),
         "dashboard_postgres_ms": round(postgres["dashboard_ms"], 1) if postgres else None,
+        **{key: value for key, value in full.get("year", {}).items()},
+        **{f"{key}_postgres": value for key, value in (postgres or {}).get("year", {}).items()},
         "load_average": load_average(),
     }))
 

@@ -5,6 +5,7 @@ block, so what it prints has been committed.
 """
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 import click
 from flask.cli import AppGroup
@@ -39,3 +40,14 @@ def event_or_fail(slug: str):
     if event is None:
         raise click.ClickException(f"No gathering with the slug {slug!r}.")
     return event
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """A `--now` option as an aware UTC datetime (naive values are taken as UTC); None if not given."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00:00+00:00", param_hint="--now") from exc
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)

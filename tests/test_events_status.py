@@ -1,5 +1,5 @@
 """Status transitions (draft → open → closed → finished) and co-organisers' rights."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -49,7 +49,7 @@ def test_service_allows_exactly_the_listed_transitions(app, make_event, organise
 
 
 def test_status_route_walks_the_whole_life_cycle(app, client, login, organiser, make_event):
-    event = make_event(status=EventStatus.DRAFT)
+    event = make_event(status=EventStatus.DRAFT, starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1))
     login(organiser)
     for new in ("open", "closed", "finished"):
         response = client.post(f"/events/{event.id}/status", data={"status": new}, follow_redirects=True)
@@ -73,7 +73,7 @@ def test_invalid_status_change_is_refused_with_a_message(app, client, login, org
 
 
 def test_a_receiver_refusing_undoes_the_change(app, client, login, organiser, make_event):
-    event = make_event(status=EventStatus.CLOSED)
+    event = make_event(status=EventStatus.CLOSED, starts_at=datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1))
     login(organiser)
 
     def refuse(sender, **kwargs):
@@ -153,3 +153,20 @@ def test_co_organiser_can_leave(client, login, organiser, co_organiser, event):
     response = client.post(f"/events/{event.id}/organisers/{co_organiser.id}/delete")
     assert response.headers["Location"] == "/events/"
     assert client.get(f"/events/{event.id}").status_code == 404
+
+
+def test_a_gathering_cannot_be_marked_finished_before_it_starts(app, client, login, organiser, make_event):
+    event = make_event(status=EventStatus.CLOSED)  # starts in two weeks
+    login(organiser)
+    response = client.post(f"/events/{event.id}/status", data={"status": "finished"}, follow_redirects=True)
+    assert b"can only be marked finished once it has started" in response.data
+    assert status_of(app, event.id) == "closed"
+    with app.app_context():
+        stored = db.session.get(Event, event.id)
+        with pytest.raises(DomainError) as refused:
+            services.change_status(stored, "finished", db.session.get(Organiser, organiser.id),
+                                   now=stored.starts_at - timedelta(seconds=1))
+        assert refused.value.code == "not_started"
+        services.change_status(stored, "finished", db.session.get(Organiser, organiser.id), now=stored.starts_at)
+        db.session.commit()
+    assert status_of(app, event.id) == "finished"

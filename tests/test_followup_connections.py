@@ -180,15 +180,22 @@ def test_illegal_actions_are_refused_before_writing(app, make_event, make_attend
         assert db.session.get(Connection, cid).stage == Stage.MET
 
 
-def test_recording_completes_the_due_task_only(app, make_event, make_attendee):
+def test_recording_completes_the_due_tasks_and_counts_the_next_check_in_from_the_action(app, make_event, make_attendee):
     event, g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
     finish(app, event.id, NOW)
     cid = _connection(app, event.id)
+    acted = NOW + timedelta(days=8)
     with app.app_context():
-        services.record_action(attendee(app, g["Ana"].id), cid, "thank_you", "", NOW + timedelta(days=8))
+        services.record_action(attendee(app, g["Ana"].id), cid, "thank_you", "", acted)
         db.session.commit()
-    done = all_rows(app, select(FollowUpTask.kind, FollowUpTask.owner_id).where(FollowUpTask.done_at.is_not(None)))
+    done = all_rows(app, select(FollowUpTask.kind, FollowUpTask.owner_id).where(FollowUpTask.outcome == "done"))
     assert sorted(done) == [("checkin", g["Ana"].id), ("first", g["Ana"].id)]
+    # everything else that was open moved: both sides' one next check-in is 7 days after the action
+    open_tasks = all_rows(app, select(FollowUpTask.kind, FollowUpTask.owner_id, FollowUpTask.due_at)
+                          .where(FollowUpTask.done_at.is_(None)).order_by(FollowUpTask.owner_id))
+    assert open_tasks == [("checkin", g["Ana"].id, acted + timedelta(days=7)),
+                          ("checkin", g["Ben"].id, acted + timedelta(days=7))]
+    assert len(all_rows(app, select(FollowUpTask.id).where(FollowUpTask.outcome == "moved"))) == 6  # Ana 30, 90; Ben all four
 
 
 def test_no_action_by_either_side_after_the_final_deadline_fades(app, make_event, make_attendee):

@@ -1,4 +1,5 @@
-"""The reminder sweep: cadence over three months, idempotence, concurrency, unsubscribe, query count."""
+"""The reminder sweep: rhythm from the last action, deepened and dormant connections, idempotence, concurrency,
+unsubscribe, query count."""
 from __future__ import annotations
 
 import threading
@@ -23,48 +24,6 @@ def at(day: date, hour: int = 9) -> datetime:
 
 def kind_of(email: OutboundEmail) -> str:
     return email.dedupe_key.split(":")[1]
-
-
-def test_cadence_over_three_months_sends_exact_emails_on_exact_days(app, make_event, make_attendee, organiser):
-    event, g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
-    finish(app, event.id, NOW)
-    with app.app_context():
-        cid = db.session.scalars(select(ConnectionLink.connection_id)).one()
-    due_days = [date(2026, 11, 4), date(2026, 11, 9), date(2026, 12, 2), date(2027, 1, 31)]
-    sent: dict[date, list[tuple[str, str]]] = {}
-    seen = 0
-    day = date(2026, 11, 3)
-    while day <= date(2027, 2, 7):
-        sweep_at(app, at(day))
-        sweep_at(app, at(day, 15))  # a second run the same day changes nothing new for the day's rules
-        emails = outbox(app)
-        sent[day] = sorted((kind_of(e), e.to_email) for e in emails[seen:])
-        seen = len(emails)
-        if day in due_days:  # Ana follows up every time, after the morning's reminder; Ben never does
-            with app.app_context():
-                services.record_action(attendee(app, g["Ana"].id), cid, "thank_you", "", at(day, 10))
-                db.session.commit()
-        day += timedelta(days=1)
-
-    ana, ben, org = "ana@example.com", "ben@example.com", organiser.email
-    mondays = [date(2026, 11, 9) + timedelta(weeks=n) for n in range(13)]  # 9 Nov .. 1 Feb
-    expected: dict[date, list] = {}
-    for due in due_days:
-        expected.setdefault(due, []).extend([("due_soon", ana), ("due_soon", ben)])
-        expected.setdefault(due + timedelta(days=1), []).append(("overdue", ben))
-    for digest_day in [date(2026, 11, 5)] + mondays:
-        expected.setdefault(digest_day, []).append(("digest", ben))
-    day = date(2026, 11, 6)
-    while day <= date(2027, 2, 7):
-        expected.setdefault(day, []).append(("escalation", org))
-        day += timedelta(days=1)
-    assert {d: v for d, v in sent.items() if v} == {d: sorted(v) for d, v in expected.items()}
-
-    emails = outbox(app)
-    assert len({e.dedupe_key for e in emails}) == len(emails)
-    first_digest = next(e for e in emails if kind_of(e) == "digest")
-    assert "Your follow-ups this week (2)" == first_digest.subject and "OVERDUE since" in first_digest.body_text
-    assert all(e.status == "pending" for e in emails)  # queued only; the mail sender delivers
 
 
 def _many_connections(app, make_event, make_attendee, pairs: int):
@@ -167,3 +126,78 @@ def test_escalations_reach_co_organisers_once_a_day_and_only_for_their_gathering
     sweep_at(app, ENDS + timedelta(days=4))  # next day: one more each
     assert Counter(e.to_email for e in outbox(app) if kind_of(e) == "escalation") == {
         organiser.email: 2, "helper@example.com": 2}
+
+
+def _pair(app, make_event, make_attendee):
+    event, g = gathering(make_event, make_attendee, app, ["Ana", "Ben"], [("Ana", "Ben")])
+    finish(app, event.id, NOW)
+    with app.app_context():
+        cid = db.session.scalars(select(ConnectionLink.connection_id)).one()
+    return event, g, cid
+
+
+def _act(app, guest, cid, kind, when):
+    with app.app_context():
+        services.record_action(attendee(app, guest.id), cid, kind, "", when)
+        db.session.commit()
+
+
+def _daily(app, first: date, last: date) -> list[tuple[date, str, str]]:
+    """Sweep every morning from `first` to `last`; the (day, kind, recipient) of every new email."""
+    seen, sent = len(outbox(app)), []
+    day = first
+    while day <= last:
+        sweep_at(app, at(day))
+        emails = outbox(app)
+        sent += [(day, kind_of(e), e.to_email) for e in emails[seen:]]
+        seen = len(emails)
+        day += timedelta(days=1)
+    return sent
+
+
+def test_both_sides_acting_inside_the_interval_get_no_reminder(app, make_event, make_attendee):
+    _event, g, cid = _pair(app, make_event, make_attendee)
+    _act(app, g["Ana"], cid, "thank_you", at(date(2026, 11, 3), 8))  # next check-in: 10 Nov 08:00
+    _act(app, g["Ben"], cid, "shared_resource", at(date(2026, 11, 8), 8))  # both acted: 30 days from now
+    assert _daily(app, date(2026, 11, 3), date(2026, 12, 6)) == []
+    assert sorted(_daily(app, date(2026, 12, 7), date(2026, 12, 7))) == [  # due 8 Dec 08:00
+        (date(2026, 12, 7), "due_soon", "ana@example.com"), (date(2026, 12, 7), "due_soon", "ben@example.com")]
+
+
+def test_a_deepened_connection_gets_only_its_stay_in_touch_rhythm(app, make_event, make_attendee, organiser):
+    from eventkit.followup import rhythm
+    from eventkit.followup.models import Connection, FollowUpTask, TaskKind
+
+    _event, g, cid = _pair(app, make_event, make_attendee)
+    deepened = at(date(2026, 11, 3), 8)
+    _act(app, g["Ana"], cid, "thank_you", deepened)
+    _act(app, g["Ben"], cid, "met_again", deepened)
+    with app.app_context():  # Ana wants no reminders for Ben; Ben keeps the quarterly default
+        rhythm.set_rhythm(attendee(app, g["Ana"].id), db.session.get(Connection, cid), 0, deepened)
+        db.session.commit()
+    open_tasks = all_rows(app, select(FollowUpTask.owner_id, FollowUpTask.kind, FollowUpTask.due_at)
+                          .where(FollowUpTask.done_at.is_(None)))
+    assert open_tasks == [(g["Ben"].id, TaskKind.STAY, deepened + timedelta(days=90))]
+    sent = _daily(app, date(2026, 11, 3), date(2027, 5, 5))
+    assert sent == [(date(2027, 2, 1), "stay", "ben@example.com"), (date(2027, 5, 2), "stay", "ben@example.com")]
+    stay = next(e for e in outbox(app) if kind_of(e) == "stay")
+    assert stay.subject == "Time to stay in touch with Ana" and "remind me in a week" not in stay.body_text
+
+
+def test_a_quiet_connection_goes_dormant_sends_nothing_more_and_an_action_revives_it(app, make_event, make_attendee):
+    from eventkit.followup.models import Connection, Stage
+
+    _event, g, cid = _pair(app, make_event, make_attendee)
+    _act(app, g["Ana"], cid, "thank_you", at(date(2026, 11, 3), 8))  # check-in 10 Nov, final interval 90 days
+    sent = _daily(app, date(2026, 11, 3), date(2027, 3, 31))
+    assert max(day for day, _kind, _to in sent) < date(2027, 2, 8)
+    assert (date(2027, 2, 8), "escalation", "olivia@example.org") not in sent
+    with app.app_context():
+        connection = db.session.get(Connection, cid)
+        assert connection.stage == Stage.DORMANT and connection.dormant_at == at(date(2027, 2, 8))
+    _act(app, g["Ben"], cid, "thank_you", at(date(2027, 4, 1), 8))
+    with app.app_context():
+        assert db.session.get(Connection, cid).stage == Stage.RECIPROCATED  # both have acted now
+    # the second action: the next check-in is 30 days later (1 May 08:00), due soon the morning before
+    assert sorted(_daily(app, date(2027, 4, 2), date(2027, 4, 30))) == [
+        (date(2027, 4, 30), "due_soon", "ana@example.com"), (date(2027, 4, 30), "due_soon", "ben@example.com")]

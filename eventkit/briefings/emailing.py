@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
 from eventkit.briefings.services import Paper, filename
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
-from eventkit.mail.services import Attachment, Draft, check_recipient, outbox_counts, queue_emails
+from eventkit.mail.services import Attachment, Message, outbox_counts, queue_batch
 from eventkit.matching.models import Plan
 
 PURPOSE = "briefing"
@@ -54,26 +54,18 @@ def email_briefings(event: Event, paper: Paper) -> tuple[int, list[str]]:
     guests = expected_guests(event.id)
     if not guests:
         raise DomainError("No confirmed guests yet, so there is nobody to email a briefing to.", "empty", 409)
-    reachable = [guest for guest in guests if _reachable(guest)]
-    skipped = [guest.name for guest in guests if guest not in reachable]
-    drafts = [_draft(event, guest, paper, locked_at) for guest in reachable]
-    return queue_emails(drafts, template="briefing", purpose=PURPOSE, event_id=event.id, event=event), skipped
+    result = queue_batch([_message(event, guest, paper, locked_at) for guest in guests], utcnow())
+    left_out = set(result.invalid)
+    return result.queued, [guest.name for guest in guests if dedupe_key(event.id, guest.id, locked_at) in left_out]
 
 
-def _reachable(guest: Attendee) -> bool:
-    try:
-        check_recipient(guest.email)
-    except DomainError:
-        return False
-    return True
-
-
-def _draft(event: Event, guest: Attendee, paper: Paper, locked_at: datetime) -> Draft:
+def _message(event: Event, guest: Attendee, paper: Paper, locked_at: datetime) -> Message:
     pdf = Attachment.made_when_sent(
         filename(event, guest.id), "application/pdf", PRODUCER,
         event_id=event.id, attendee_id=guest.id, paper=paper.key, locked_at=locked_at.isoformat(),
     )
-    return Draft(guest.email, guest.name, dedupe_key(event.id, guest.id, locked_at), (pdf,), {"attendee": guest})
+    return Message(guest.email, guest.name, dedupe_key(event.id, guest.id, locked_at), "briefing", PURPOSE,
+                   event_id=event.id, context={"event": event, "attendee": guest}, attachments=(pdf,))
 
 
 def email_status(event_id: int) -> dict:

@@ -20,6 +20,7 @@ from eventkit.events.models import Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
 from eventkit.profiles.models import Intent
 from eventkit.signals import capacity_changed, event_deleting, event_status_changed
+from eventkit.templating import localtime
 
 MAX_SLUG_LENGTH = 60
 EDITABLE = frozenset({
@@ -149,6 +150,9 @@ def change_status(event: Event, new: str, actor: Organiser, now: datetime) -> Ev
     old = EventStatus(event.status)
     if not event.can_move_to(target):
         raise DomainError(f"A {old} gathering cannot become {target}.", "bad_transition", 409)
+    if target == EventStatus.FINISHED and now < event.starts_at:
+        raise DomainError("A gathering can only be marked finished once it has started "
+                          f"({localtime(event.starts_at, event.timezone)}).", "not_started", 409)
     with atomic():
         moved = db.session.execute(
             update(Event).where(Event.id == event.id, Event.status == old).values(status=target)

@@ -51,8 +51,9 @@ def log_encounter(attendee: Attendee, other_id: int, note: str, now: datetime) -
         encounter.confirmed_at = now
         return encounter
     queue_email(to_email=other.email, to_name=other.name, template="followup_encounter", purpose="followup",
-                kind="encounter", dedupe_key=f"followup:encounter:{encounter.id}", event_id=event.id, event=event,
-                logger=attendee, note=note, link=send_time_link(links.MAIL_PURPOSES["confirm"], other.id, encounter.id))
+                kind="encounter", label="followup_encounter", dedupe_key=f"followup:encounter:{encounter.id}",
+                event_id=event.id, event=event, logger=attendee, note=note,
+                link=send_time_link(links.MAIL_PURPOSES["confirm"], other.id, encounter.id))
     return encounter
 
 

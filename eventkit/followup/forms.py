@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
-from eventkit.followup.models import ACTION_LABELS, RECORDABLE
+from eventkit.followup.models import ACTION_LABELS, RECORDABLE, RHYTHMS, SNOOZE_MAX_DAYS
 
 
 class ActionForm(FlaskForm):
@@ -24,3 +24,15 @@ class FadeForm(FlaskForm):
 class EncounterForm(FlaskForm):
     other_id = SelectField("Who did you meet?", coerce=int, validators=[DataRequired()])
     note = TextAreaField("What about? (optional)", validators=[Length(max=300)])
+
+
+class SnoozeForm(FlaskForm):
+    choice = RadioField("Remind me", choices=[SelectChoice("week", "In a week"), SelectChoice("month", "In a month"),
+                                              SelectChoice("date", "On a date")],
+                        default="week", validators=[DataRequired()])
+    on_date = DateField("Date", validators=[Optional()],
+                        description=f"At most {SNOOZE_MAX_DAYS} days ahead.")
+
+
+class RhythmForm(FlaskForm):
+    days = SelectField("Stay in touch", coerce=int, choices=[SelectChoice(days, label) for days, label in RHYTHMS.items()])

@@ -74,7 +74,7 @@ def overview(attendee: Attendee, now: datetime) -> Overview:
         1 for a in actions if a.actor_person_id == pid and a.kind == ActionKind.OPPORTUNITY_RECEIVED)
     here = [e for e in listed if any(ev.id == attendee.event_id for ev in e.events)]
     dormant = [e for e in listed if e not in here and e.connection.stage != Stage.FADED
-               and (e.connection.last_action_at or e.connection.created_at) < now - DORMANT_AFTER]
+               and (e.connection.stage == Stage.DORMANT or e.connection.quiet_since() < now - DORMANT_AFTER)]
     overdue = sum(1 for e in listed for t in e.open_tasks if t.is_overdue(now))
     return Overview(listed, here, dormant, given, received, overdue)
 

@@ -7,10 +7,11 @@ from wtforms.fields.choices import SelectChoice
 from eventkit.attendees.access import load_guest_or_403
 from eventkit.attendees.models import Attendee
 from eventkit.db import utcnow
-from eventkit.followup import encounters, guest, links, services
+from eventkit.errors import DomainError
+from eventkit.followup import encounters, guest, links, rhythm, services
 from eventkit.followup.blueprint import bp
-from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm
-from eventkit.followup.models import FollowUpTask
+from eventkit.followup.forms import ActionForm, EncounterForm, FadeForm, RhythmForm, SnoozeForm
+from eventkit.followup.models import RHYTHMS, FollowUpTask
 from eventkit.security import secret_page
 
 
@@ -35,6 +36,7 @@ def _render_page(event, attendee, status=200, **forms):
     return render_template(
         "followup/connections.html", event=event, attendee=attendee, data=data, now=utcnow(),
         action_form=forms.get("action_form") or ActionForm(), fade_form=forms.get("fade_form") or FadeForm(),
+        rhythm_form=RhythmForm(), rhythms=RHYTHMS,
         encounter_form=forms.get("encounter_form") or _encounter_form(attendee),
         pending=encounters.pending_for(attendee), conversations=guest.my_conversations(attendee),
         focus=forms.get("focus")), status
@@ -69,6 +71,41 @@ def fade(slug: str, connection_id: int):
     services.close_as_faded(attendee, connection_id, form.reason.data, utcnow())
     flash("Closed as faded. No more reminders for it.", "success")
     return redirect(url_for("followup.connections", slug=slug))
+
+
+@bp.route("/e/<slug>/followup/tasks/<int:task_id>/snooze", methods=["GET", "POST"])
+def snooze(slug: str, task_id: int):
+    """Not now: snooze a follow-up for a week, a month or until a date (one click from the email)."""
+    event, attendee = load_guest_or_403(slug)
+    task = rhythm.own_open_task(attendee, task_id)
+    form = SnoozeForm(choice=request.args.get("for") if request.args.get("for") in rhythm.SNOOZES else "week")
+    if request.method == "POST":
+        if form.validate_on_submit():
+            now = utcnow()
+            try:
+                until = rhythm.snooze_until(form.choice.data, form.on_date.data, event, now)
+            except DomainError as error:  # nothing was changed
+                form.on_date.errors = [error.message]
+            else:
+                rhythm.snooze(attendee, task.id, until, now)
+                flash(f"Snoozed: it comes back on {until:%d %b %Y}.", "success")
+                return redirect(url_for("followup.connections", slug=slug, _anchor=f"connection-{task.connection_id}"))
+        return render_template("followup/snooze.html", event=event, attendee=attendee, task=task, form=form), 422
+    return render_template("followup/snooze.html", event=event, attendee=attendee, task=task, form=form)
+
+
+@bp.post("/e/<slug>/connections/<int:connection_id>/rhythm")
+def set_rhythm(slug: str, connection_id: int):
+    """A deepened connection's stay-in-touch rhythm (or no reminders for this person)."""
+    event, attendee = load_guest_or_403(slug)
+    form = RhythmForm()
+    if not form.validate_on_submit():
+        flash("Choose a rhythm from the list.", "warning")
+        return redirect(url_for("followup.connections", slug=slug))
+    connection = services.connection_for(attendee, connection_id)
+    rhythm.set_rhythm(attendee, connection, form.days.data, utcnow())
+    flash(f"Stay-in-touch rhythm: {RHYTHMS[form.days.data].lower()}.", "success")
+    return redirect(url_for("followup.connections", slug=slug, _anchor=f"connection-{connection_id}"))
 
 
 @bp.post("/e/<slug>/encounters")
@@ -127,6 +164,8 @@ def _one_click(slug: str, token: str):
         target = services.task_for(attendee, target)
     elif purpose == "confirm":
         target = encounters.encounter_for(attendee, target)
+    elif purpose == "nudge":
+        target = services.connection_for(attendee, target)
     return attendee, purpose, target
 
 
@@ -134,37 +173,77 @@ def _one_click(slug: str, token: str):
 def go(slug: str, token: str):
     """A one-click link from an email: the one form it is for. It signs nobody in."""
     attendee, purpose, target = _one_click(slug, token)
+    chosen = request.args.get("for")
     page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose=purpose,
                            target=target, token=token, action_form=ActionForm(), fade_form=FadeForm(),
-                           fade=request.args.get("do") == "fade")
+                           snooze_form=SnoozeForm(choice=chosen if chosen in rhythm.SNOOZES else "week"),
+                           mode=_mode())
     return secret_page(make_response(page))
+
+
+def _mode() -> str:
+    """What a task's one-click link was opened for: "act" (record an action), "fade" or "snooze"."""
+    return request.args.get("do") if request.args.get("do") in ("fade", "snooze") else "act"
 
 
 @bp.post("/e/<slug>/followup/go/<token>")
 def go_do(slug: str, token: str):
-    """Do the one thing a one-click link is for: record an action or close the task's connection,
-    answer the encounter, or stop reminders. Nothing else of the guest's opens from it."""
+    """Do the one thing a one-click link is for: record an action, snooze the task or close its
+    connection, answer the encounter, record an action after a nudge, or stop reminders. Nothing
+    else of the guest's opens from it."""
     attendee, purpose, target = _one_click(slug, token)
     if purpose == "task":
-        return _do_task(attendee, target, token, fade=request.args.get("do") == "fade")
+        return _do_task(attendee, target, token, _mode())
+    if purpose == "nudge":
+        return _do_nudge(attendee, target, token)
     if purpose == "confirm":
         return _done(attendee, _answer_encounter(attendee, target, request.args.get("answer") == "decline"))
     services.set_reminders_opt_out(attendee, True)
     return _done(attendee, "You will get no more follow-up reminders. Your tasks still show on your connections page.")
 
 
-def _do_task(attendee: Attendee, task: FollowUpTask, token: str, fade: bool):
+def _refused(attendee: Attendee, purpose: str, target, token: str, mode: str, **forms):
+    """The one-click page again with what the guest chose and why it was refused (nothing changed)."""
+    forms = {"action_form": ActionForm(), "fade_form": FadeForm(), "snooze_form": SnoozeForm(), **forms}
+    page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose=purpose,
+                           target=target, token=token, mode=mode, **forms)
+    return secret_page(make_response(page, 422))
+
+
+def _do_task(attendee: Attendee, task: FollowUpTask, token: str, mode: str):
+    if mode == "snooze":
+        return _do_snooze(attendee, task, token)
+    fade = mode == "fade"
     form = FadeForm() if fade else ActionForm()
     if not form.validate_on_submit():
-        page = render_template("followup/one_click.html", event=attendee.event, attendee=attendee, purpose="task",
-                               target=task, token=token, fade=fade, action_form=ActionForm() if fade else form,
-                               fade_form=form if fade else FadeForm())
-        return secret_page(make_response(page, 422))
+        return _refused(attendee, "task", task, token, mode, **{"fade_form" if fade else "action_form": form})
     if fade:
         services.close_as_faded(attendee, task.connection_id, form.reason.data, utcnow())
         return _done(attendee, "Closed as faded. No more reminders for it.")
     services.record_action(attendee, task.connection_id, form.kind.data, form.note.data, utcnow())
     return _done(attendee, "Recorded. Thank you for following up.")
+
+
+def _do_snooze(attendee: Attendee, task: FollowUpTask, token: str):
+    form = SnoozeForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        try:
+            until = rhythm.snooze_until(form.choice.data, form.on_date.data, attendee.event, now)
+        except DomainError as error:  # nothing was changed
+            form.on_date.errors = [error.message]
+        else:
+            rhythm.snooze(attendee, task.id, until, now)
+            return _done(attendee, f"Snoozed: it comes back on {until:%d %b %Y}.")
+    return _refused(attendee, "task", task, token, "snooze", snooze_form=form)
+
+
+def _do_nudge(attendee: Attendee, connection, token: str):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _refused(attendee, "nudge", connection, token, "act", action_form=form)
+    services.record_action(attendee, connection.id, form.kind.data, form.note.data, utcnow())
+    return _done(attendee, "Recorded. Thank you for getting back in touch.")
 
 
 def _answer_encounter(attendee: Attendee, encounter, decline: bool) -> str:

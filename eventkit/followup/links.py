@@ -30,6 +30,7 @@ SALT = "eventkit.followup.link"
 MAX_AGE = {
     "task": 14 * 86400,
     "confirm": 30 * 86400,
+    "nudge": 30 * 86400,
     "unsubscribe": 365 * 86400,
 }
 #: the name each kind of link is asked for under in emails (`eventkit.mail.links.send_time_link`)

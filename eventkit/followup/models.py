@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_, text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,6 +18,8 @@ class Stage(StrEnum):
     RECIPROCATED = "reciprocated"
     DEEPENED = "deepened"
     FADED = "faded"
+    #: had follow-up, then nobody acted for the final interval: no more mail until someone acts again
+    DORMANT = "dormant"
 
 
 STAGE_LABELS = {
@@ -26,6 +28,7 @@ STAGE_LABELS = {
     Stage.RECIPROCATED: "Reciprocated",
     Stage.DEEPENED: "Deepened",
     Stage.FADED: "Faded",
+    Stage.DORMANT: "Dormant",
 }
 
 
@@ -64,6 +67,15 @@ RECORDABLE = tuple(kind for kind in ActionKind if kind != ActionKind.FADED)
 class TaskKind(StrEnum):
     FIRST = "first"
     CHECKIN = "checkin"
+    #: a deepened connection's stay-in-touch check-in: one reminder when due, never overdue mail
+    STAY = "stay"
+
+
+#: a deepened connection's stay-in-touch rhythm, in days (0: no reminders for this person)
+DEFAULT_RHYTHM_DAYS = 90
+RHYTHMS = {30: "Monthly", 90: "Quarterly", 182: "Twice a year", 365: "Yearly", 0: "No reminders for this person"}
+#: how far ahead a task can be snoozed
+SNOOZE_MAX_DAYS = 90
 
 
 class Connection(db.Model):
@@ -90,6 +102,15 @@ class Connection(db.Model):
     faded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fade_reason: Mapped[str] = mapped_column(String(300), default="")
     last_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: once deepened, each side's stay-in-touch rhythm in days (None: the default, 0: no reminders)
+    low_rhythm_days: Mapped[int | None] = mapped_column(Integer)
+    high_rhythm_days: Mapped[int | None] = mapped_column(Integer)
+    #: after a recorded action: when it becomes dormant if nobody acts again (next check-in + final interval)
+    quiet_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when it last became dormant (the stage says whether it still is)
+    dormant_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the organiser last nudged both sides (at most once per NUDGE_EVERY)
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     links: Mapped[list["ConnectionLink"]] = relationship(back_populates="connection", cascade="all, delete-orphan")
     actions: Mapped[list["FollowUpAction"]] = relationship(
@@ -98,6 +119,21 @@ class Connection(db.Model):
 
     def other_person_id(self, person_id: int) -> int:
         return self.high_person_id if person_id == self.low_person_id else self.low_person_id
+
+    def rhythm_days(self, person_id: int) -> int:
+        """`person_id`'s stay-in-touch rhythm once deepened (0: no reminders)."""
+        chosen = self.low_rhythm_days if person_id == self.low_person_id else self.high_rhythm_days
+        return DEFAULT_RHYTHM_DAYS if chosen is None else chosen
+
+    def set_rhythm(self, person_id: int, days: int) -> None:
+        if person_id == self.low_person_id:
+            self.low_rhythm_days = days
+        else:
+            self.high_rhythm_days = days
+
+    def quiet_since(self) -> datetime:
+        """The last recorded action, or when the connection was made."""
+        return self.last_action_at or self.created_at
 
 
 class ConnectionLink(db.Model):
@@ -141,8 +177,13 @@ class FollowUpTask(db.Model):
     kind: Mapped[str] = mapped_column(String(8), default=TaskKind.FIRST)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: "done" (an action was recorded) or "faded" (the connection was closed)
+    #: "done" (an action was recorded), "faded" (the connection was closed), "moved" (an action by the
+    #: other side moved the next check-in) or "dormant" (nobody acted for the final interval)
     outcome: Mapped[str] = mapped_column(String(8), default="")
+    #: set while snoozed: the task comes back (one reminder) on this date, which is then its due date
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: how many times it was snoozed
+    snoozes: Mapped[int] = mapped_column(Integer, default=0)
 
     connection: Mapped[Connection] = relationship()
     owner: Mapped[Attendee] = relationship(foreign_keys=[owner_id])
@@ -150,13 +191,18 @@ class FollowUpTask(db.Model):
 
     @hybrid_method
     def is_overdue(self, now: datetime) -> bool:
-        """Still open and past its due time (also a SQL clause: `FollowUpTask.is_overdue(now)`)."""
-        return self.done_at is None and self.due_at < now
+        """Open and past due; a stay-in-touch check-in and a snoozed task are never overdue (also a SQL
+        clause: `FollowUpTask.is_overdue(now)`)."""
+        return self.done_at is None and self.due_at < now and self.kind != TaskKind.STAY and not self.is_snoozed(now)
 
     @is_overdue.inplace.expression
     @classmethod
     def _is_overdue_clause(cls, now: datetime) -> ColumnElement[bool]:
-        return and_(cls.done_at.is_(None), cls.due_at < now)
+        return and_(cls.done_at.is_(None), cls.due_at < now, cls.kind != TaskKind.STAY,
+                    or_(cls.snoozed_until.is_(None), cls.snoozed_until <= now))
+
+    def is_snoozed(self, now: datetime) -> bool:
+        return self.done_at is None and self.snoozed_until is not None and self.snoozed_until > now
 
 
 class FollowUpAction(db.Model):
@@ -215,7 +261,7 @@ class FollowUpReminder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: e.g. "followup:overdue:task:12", "followup:digest:person:4:2026-W48"
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
-    #: due_soon | overdue | digest | escalation
+    #: due_soon | overdue | resurfaced | stay | digest | escalation | nudge
     kind: Mapped[str] = mapped_column(String(12))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("followup_task.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

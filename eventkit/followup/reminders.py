@@ -1,19 +1,26 @@
 """The reminder sweep (`flask eventkit remind`): set-based, idempotent, safe to run twice at once.
 
 A fixed number of queries whatever the number of tasks: a few SELECTs find what is due, then every
-reminder row and every outbox row is written in one INSERT ... ON CONFLICT DO NOTHING each. The dedupe
-key of a message is unique in both tables, so two sweeps running together queue each message once.
+reminder row is written in one INSERT ... ON CONFLICT DO NOTHING and every message goes through the
+outbox's one door for many (`mail.services.queue_batch`: recipient checks, one cached renderer,
+one INSERT ... ON CONFLICT). The dedupe key of a message is unique in both tables, so two sweeps
+running together queue each message once.
 
 Rules (all times UTC):
 - due soon: once per task, when it falls due within the next 24 hours;
 - overdue: once per task, in the first 7 days after it fell due;
-- weekly digest: once per person per ISO week, to guests with at least one overdue task, listing
-  every open task due within the next 7 days (of the gatherings where they did not stop the digest);
+- snoozed: a snoozed task comes back once on its snooze date ("resurfaced"), and no other mail to
+  its guest is about it (no due-soon, overdue or digest line); while snoozed it is neither overdue
+  nor done and escalations skip it; once back and still open a day later, escalations list it;
+- stay in touch: a deepened connection's check-in gets one reminder when it falls due and then
+  moves on by the owner's rhythm; never an overdue mail, a digest line or an escalation;
+- weekly digest: once per person and organiser per ISO week, to guests with at least one overdue
+  task at that organiser's gatherings, listing every open task there due within the next 7 days;
 - organiser escalation: once per organiser (owner or co-organiser) per day, listing tasks of their
   gatherings overdue by a day or more (guests who unsubscribed from reminders included: they still
-  count as overdue).
-Guests who stopped reminders (or the digest: `eventkit.mail.preferences`) get none; connections
-nobody acted on fade after the final deadline.
+  count as overdue), and how many of their gatherings' emails failed.
+Guests who stopped reminders (or the digest: `eventkit.mail.preferences`) get none of them. Connections nobody acted on fade after the final deadline;
+connections that had follow-up and then no action for the final interval become dormant (no mail).
 """
 from __future__ import annotations
 
@@ -22,8 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from flask import current_app
-from sqlalchemy import String, cast, exists, literal, or_, select
+from sqlalchemy import String, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from eventkit.attendees.models import Attendee
@@ -31,15 +37,17 @@ from eventkit.auth.models import Organiser
 from eventkit.db import db, insert_ignore_many
 from eventkit.events.models import Event, EventOrganiser
 from eventkit.followup import links
-from eventkit.followup.models import FollowUpReminder, FollowUpTask
+from eventkit.followup.models import FollowUpReminder, FollowUpTask, TaskKind
+from eventkit.followup.rhythm import SNOOZES, go_dormant, roll_stay_tasks
 from eventkit.followup.services import fade_stale
 from eventkit.mail.links import send_time_link
 from eventkit.mail import unsubscribe
-from eventkit.mail.kinds import EmailKind, Topic
+from eventkit.mail.kinds import EmailKind
 from eventkit.mail.models import MailStatus, OutboundEmail
-from eventkit.mail.services import one_line
+from eventkit.mail.services import Message, Renderer, queue_batch
 from eventkit.urls import external_url_for
 
+PURPOSE = "followup"
 DUE_SOON = timedelta(hours=24)
 OVERDUE_WINDOW = timedelta(days=7)
 DIGEST_HORIZON = timedelta(days=7)
@@ -49,18 +57,13 @@ DIGEST_LIST_MAX = 12
 
 Owner = aliased(Attendee, name="owner")
 Counterpart = aliased(Attendee, name="counterpart")
+#: tasks that get due-soon, overdue and digest mail: not stay-in-touch check-ins, never snoozed (those get "resurfaced")
+NEVER_SNOOZED = (FollowUpTask.kind != TaskKind.STAY, FollowUpTask.snoozes == 0)
 
 
-def render_fast(template: str, **context) -> tuple[str, str, str]:
-    """The same (subject, text, html) as `mail.services.render_message`, straight from Jinja.
-
-    Skips Flask's per-render context processors and signals, which dominate a sweep of thousands.
-    """
-    env = current_app.jinja_env
-    module = env.get_template(f"mail/{template}.txt").make_module(context)
-    subject = one_line(getattr(module, "subject", "")) or "A message from eventkit"
-    html = env.get_template(f"mail/{template}.html").render(subject=subject, **context)
-    return subject, str(module).strip() + "\n", html
+def can_be_overdue(task, now: datetime) -> tuple:
+    """SQL: `task` (FollowUpTask or an alias) can count as overdue: not a stay-in-touch check-in, not snoozed now."""
+    return task.kind != TaskKind.STAY, or_(task.snoozed_until.is_(None), task.snoozed_until <= now)
 
 
 @dataclass
@@ -68,33 +71,29 @@ class Outgoing:
     """Messages and reminder rows to write in one batch."""
 
     now: datetime
-    emails: list[dict] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)
     #: signs the one-click unsubscribe links of the run (eventkit.mail.unsubscribe)
     unsubscribe_signer: object = None
 
     def add(self, *, key: str, kind: str, to: tuple[str, str], template: str, event_id: int | None,
             task_id: int | None = None, tasks: int = 1, email_kind: EmailKind = EmailKind.NOTICE,
-            unsubscribe_url: str = "", **context) -> None:
-        subject, text, html = render_fast(template, to_name=to[1], unsubscribe_url=unsubscribe_url, **context)
-        self.emails.append({
-            "to_email": one_line(to[0]), "to_name": one_line(to[1]), "subject": subject[:250], "body_text": text,
-            "body_html": html, "purpose": "followup", "dedupe_key": key, "event_id": event_id,
-            "kind": email_kind.value, "reply_to": "", "unsubscribe_url": unsubscribe_url,
-            "status": MailStatus.PENDING.value, "attempts": 0, "next_attempt_at": self.now, "last_error": "",
-            "created_at": self.now,
-        })
+            recipient_id: int | None = None, **context) -> None:
+        """Queue a message; a kind its recipient can stop needs `recipient_id` (their unsubscribe link)."""
+        self.messages.append(Message(to[0], to[1], key, template, PURPOSE, f"{PURPOSE}_{kind}", event_id, context,
+                                     (), email_kind, recipient_id))
         self.reminders.append({"dedupe_key": key, "kind": kind, "task_id": task_id, "at": self.now, "tasks": tasks})
 
-    def write(self) -> None:
-        insert_ignore_many(FollowUpReminder, self.reminders, ["dedupe_key"])
-        insert_ignore_many(OutboundEmail, self.emails, ["dedupe_key"])
+    def write(self) -> int:
+        insert_ignore_many(FollowUpReminder.__table__, self.reminders, ["dedupe_key"])
+        return queue_batch(self.messages, self.now, Renderer(), self.unsubscribe_signer).queued
 
 
 def _task_rows(*conditions) -> list[tuple]:
     """Open tasks as (task, owner, counterpart, event) of plain values, in one query (no ORM loading)."""
     columns = {
-        "task": (FollowUpTask.id, FollowUpTask.kind, FollowUpTask.due_at),
+        "task": (FollowUpTask.id, FollowUpTask.kind, FollowUpTask.due_at, FollowUpTask.snoozes,
+                 FollowUpTask.connection_id),
         "owner": (Owner.id, Owner.person_id, Owner.name, Owner.email, Owner.reminders_opt_out),
         "counterpart": (Counterpart.name, Counterpart.organisation),
         "event": (Event.id, Event.slug, Event.title, Event.timezone, Event.owner_id),
@@ -112,7 +111,7 @@ def _task_rows(*conditions) -> list[tuple]:
     for row in rows:
         values = iter(row)
         parts = {group: [next(values) for _ in cols] for group, cols in columns.items()}
-        task = SimpleNamespace(**dict(zip(("id", "kind", "due_at"), parts["task"])))
+        task = SimpleNamespace(**dict(zip(("id", "kind", "due_at", "snoozes", "connection_id"), parts["task"])))
         owner = SimpleNamespace(**dict(zip(("id", "person_id", "name", "email", "reminders_opt_out"),
                                            parts["owner"])))
         counterpart = SimpleNamespace(**dict(zip(("name", "organisation"), parts["counterpart"])))
@@ -128,54 +127,81 @@ def _not_reminded(kind: str):
 
 
 def task_links(owner, event, task, out: "Outgoing") -> dict:
-    """One one-click link per task (signed when the email is sent): record an action, or close as faded."""
+    """One one-click link per task (signed when the email is sent): the landing page offers recording an
+    action, snoozing or closing as faded.
+
+    Every personal link of a reminder is made here, so how links get into emails can change in one place.
+    """
     url = send_time_link(links.MAIL_PURPOSES["task"], owner.id, task.id)
-    return {"act": url, "fade": url + "?do=fade"}
+    return {"act": url, "fade": url + "?do=fade", **{f"snooze_{name}": f"{url}?do=snooze&for={name}" for name in SNOOZES},
+            "snooze": url + "?do=snooze"}
 
 
-def unsubscribe_url(owner, topic: Topic, out: "Outgoing") -> str:
-    """The one-click link that stops `topic` for this guest (no session, see eventkit.mail.unsubscribe)."""
-    return unsubscribe.unsubscribe_url(owner.id, topic, out.now, out.unsubscribe_signer)
-
-
-def _queue_task_reminders(out: Outgoing, kind: str, rows) -> None:
+def _queue_task_reminders(out: Outgoing, kind: str, rows, key_suffix=lambda task: "") -> None:
     for task, owner, counterpart, event in rows:
-        out.add(key=f"followup:{kind}:task:{task.id}", kind=kind, to=(owner.email, owner.name),
+        out.add(key=f"followup:{kind}:task:{task.id}{key_suffix(task)}", kind=kind, to=(owner.email, owner.name),
                 template="followup_task", event_id=event.id, task_id=task.id, reminder=kind, task=task,
                 counterpart=counterpart, event=event, links=task_links(owner, event, task, out),
                 page_url=external_url_for("followup.connections", slug=event.slug),
-                email_kind=EmailKind.FOLLOWUP_REMINDER, unsubscribe_url=unsubscribe_url(owner, Topic.REMINDERS, out))
+                email_kind=EmailKind.FOLLOWUP_REMINDER, recipient_id=owner.id)
+
+
+def _resurfaced_key():
+    """The dedupe key of a snoozed task's return, per snooze (SQL), so each snooze comes back once."""
+    return (literal("followup:resurfaced:task:") + cast(FollowUpTask.id, String) + literal(":")
+            + cast(FollowUpTask.snoozes, String))
+
+
+def _queue_due(out: Outgoing) -> None:
+    """Due soon, overdue, resurfaced snoozes and stay-in-touch check-ins: one query each."""
+    now = out.now
+    reachable = Owner.reminders_opt_out.is_(False)
+    _queue_task_reminders(out, "due_soon", _task_rows(
+        FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON, *NEVER_SNOOZED, reachable,
+        _not_reminded("due_soon")))
+    _queue_task_reminders(out, "overdue", _task_rows(
+        FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW, *NEVER_SNOOZED, reachable,
+        _not_reminded("overdue")))
+    _queue_task_reminders(out, "resurfaced", _task_rows(
+        FollowUpTask.snoozes > 0, FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW, reachable,
+        ~exists().where(FollowUpReminder.dedupe_key == _resurfaced_key())), key_suffix=lambda task: f":{task.snoozes}")
+    stays = _task_rows(FollowUpTask.kind == TaskKind.STAY, FollowUpTask.due_at <= now, reachable)
+    _queue_task_reminders(out, "stay", stays, key_suffix=lambda task: f":{task.due_at:%Y%m%d}")
+    roll_stay_tasks([(task.id, task.connection_id, owner.person_id, task.due_at) for task, owner, _c, _e in stays], now)
 
 
 def _digest_key(now: datetime):
     year, week, _day = now.isocalendar()
     suffix = f":{year}-W{week:02d}"
-    return suffix, literal("followup:digest:person:") + cast(Owner.person_id, String) + literal(suffix)
+    return suffix, (literal("followup:digest:person:") + cast(Owner.person_id, String) + literal(":organiser:")
+                    + cast(Event.owner_id, String) + literal(suffix))
 
 
 def _queue_digests(out: Outgoing) -> None:
     now = out.now
     suffix, key_sql = _digest_key(now)
-    other_task, other_owner = aliased(FollowUpTask), aliased(Attendee)
+    other_task, other_owner, other_event = aliased(FollowUpTask), aliased(Attendee), aliased(Event)
     has_overdue = exists(
         select(other_task.id).join(other_owner, other_owner.id == other_task.owner_id)
+        .join(other_event, other_event.id == other_task.event_id)
         .where(other_owner.person_id == Owner.person_id, other_owner.digest_opt_out.is_(False),
-               other_task.is_overdue(now))
-        .correlate(Owner)
+               other_event.owner_id == Event.owner_id, other_task.done_at.is_(None), other_task.due_at < now,
+               other_task.kind != TaskKind.STAY, other_task.snoozes == 0)
+        .correlate(Owner, Event)
     )
-    rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, Owner.digest_opt_out.is_(False), has_overdue,
-                      ~exists().where(FollowUpReminder.dedupe_key == key_sql))
+    rows = _task_rows(FollowUpTask.due_at <= now + DIGEST_HORIZON, *NEVER_SNOOZED, Owner.digest_opt_out.is_(False),
+                      has_overdue, ~exists().where(FollowUpReminder.dedupe_key == key_sql))
     by_person = defaultdict(list)
     for row in rows:
-        by_person[row[1].person_id].append(row)
-    for person_id, items in by_person.items():
+        by_person[(row[1].person_id, row[3].owner_id)].append(row)
+    for (person_id, organiser_id), items in by_person.items():
         _task, owner, _counterpart, event = items[0]
         entries = [{"task": t, "counterpart": c, "event": e, "links": task_links(o, e, t, out),
                     "overdue": t.due_at < now} for t, o, c, e in items[:DIGEST_LIST_MAX]]
-        out.add(key=f"followup:digest:person:{person_id}{suffix}", kind="digest", to=(owner.email, owner.name),
-                template="followup_digest", event_id=None, tasks=len(items), entries=entries, total=len(items), now=now,
-                page_url=external_url_for("followup.connections", slug=event.slug), email_kind=EmailKind.DIGEST,
-                unsubscribe_url=unsubscribe_url(owner, Topic.DIGEST, out))
+        out.add(key=f"followup:digest:person:{person_id}:organiser:{organiser_id}{suffix}", kind="digest",
+                to=(owner.email, owner.name), template="followup_digest", event_id=event.id, tasks=len(items),
+                entries=entries, total=len(items), now=now, page_url=external_url_for("followup.connections", slug=event.slug),
+                email_kind=EmailKind.DIGEST, recipient_id=owner.id)
 
 
 def _escalation_key(organiser, day: str):
@@ -197,12 +223,20 @@ def _escalation_teams(rows: list[tuple]) -> dict[int, set[int]]:
     return teams
 
 
+def _failed_mail(event_ids: list[int]) -> dict[int, int]:
+    """How many emails of each gathering failed for good (one query)."""
+    return dict(db.session.execute(
+        select(OutboundEmail.event_id, func.count()).where(OutboundEmail.event_id.in_(event_ids),
+                                                          OutboundEmail.status == MailStatus.FAILED)
+        .group_by(OutboundEmail.event_id)).all())
+
+
 def _queue_escalations(out: Outgoing) -> None:
     """Each organiser (owner or co-organiser) of a gathering with tasks overdue a day: one email a day."""
     now = out.now
     day = now.date().isoformat()
     not_escalated = lambda organiser: ~exists().where(FollowUpReminder.dedupe_key == _escalation_key(organiser, day))  # noqa: E731
-    rows = _task_rows(FollowUpTask.due_at <= now - ESCALATE_AFTER, or_(
+    rows = _task_rows(FollowUpTask.due_at <= now - ESCALATE_AFTER, *can_be_overdue(FollowUpTask, now), or_(
         not_escalated(Event.owner_id),
         exists().where(EventOrganiser.event_id == Event.id, not_escalated(EventOrganiser.organiser_id))))
     by_organiser = defaultdict(list)
@@ -213,6 +247,7 @@ def _queue_escalations(out: Outgoing) -> None:
     keys = {organiser_id: _escalation_key(organiser_id, day) for organiser_id in by_organiser}
     done = set(db.session.scalars(select(FollowUpReminder.dedupe_key).where(FollowUpReminder.dedupe_key.in_(keys.values()))))
     organisers = {o.id: o for o in db.session.scalars(select(Organiser).where(Organiser.id.in_(list(by_organiser))))}
+    failed = _failed_mail(list(teams))
     for organiser_id, items in by_organiser.items():
         if keys[organiser_id] in done:
             continue
@@ -220,26 +255,23 @@ def _queue_escalations(out: Outgoing) -> None:
         per_event = defaultdict(int)
         for _t, _o, _c, event in items:
             per_event[(event.id, event.title)] += 1
+        failed_per_event = {key: failed[key[0]] for key in per_event if failed.get(key[0])}
         out.add(key=keys[organiser_id], kind="escalation", to=(organiser.email, organiser.name),
                 template="followup_escalation", event_id=None, tasks=len(items), entries=items[:ESCALATION_LIST_MAX],
-                total=len(items), per_event=per_event, now=now, email_kind=EmailKind.ESCALATION)
+                total=len(items), per_event=per_event, failed=failed_per_event, now=now, email_kind=EmailKind.ESCALATION)
 
 
 def sweep(now: datetime) -> dict:
     """Find and queue every reminder due at `now`; returns counts. The caller commits."""
     faded = fade_stale(now)
+    dormant = go_dormant(now)
     out = Outgoing(now=now, unsubscribe_signer=unsubscribe.serializer_at(now))
-    _queue_task_reminders(out, "due_soon", _task_rows(
-        FollowUpTask.due_at > now, FollowUpTask.due_at <= now + DUE_SOON,
-        Owner.reminders_opt_out.is_(False), _not_reminded("due_soon")))
-    _queue_task_reminders(out, "overdue", _task_rows(
-        FollowUpTask.due_at <= now, FollowUpTask.due_at > now - OVERDUE_WINDOW,
-        Owner.reminders_opt_out.is_(False), _not_reminded("overdue")))
+    _queue_due(out)
     _queue_digests(out)
     _queue_escalations(out)
-    out.write()
+    queued = out.write()
     db.session.flush()
     kinds = defaultdict(int)
     for row in out.reminders:
         kinds[row["kind"]] += 1
-    return {"faded": faded, "queued": len(out.emails), **kinds}
+    return {"faded": faded, "dormant": dormant, "queued": queued, **kinds}

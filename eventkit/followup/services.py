@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from itertools import combinations
 
-from sqlalchemy import and_, delete, exists, func, select, tuple_, update
+from sqlalchemy import delete, exists, func, select, tuple_, update
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, insert_ignore_many
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
+from eventkit.followup import rhythm
 from eventkit.followup.models import (
     DEEPENING, RECORDABLE, ActionKind, Connection, ConnectionLink, Encounter, FollowUpAction, FollowUpTask,
     Stage, TaskKind,
@@ -92,7 +93,7 @@ def connect_pairs(event: Event, pairs: set[tuple[int, int]], source: str, now: d
         low, high = sides[(lp, hp)]
         links.append({"connection_id": connection_id, "event_id": event.id, "low_attendee_id": low,
                       "high_attendee_id": high, "source": source, "created_at": now})
-        if stage == Stage.FADED:
+        if stage in (Stage.FADED, Stage.DEEPENED):  # closed, or on its own stay-in-touch rhythm
             continue
         for kind, due in due_dates(event, now):
             for owner, counterpart in ((low, high), (high, low)):
@@ -137,8 +138,11 @@ def task_for(attendee: Attendee, task_id: int | None) -> FollowUpTask:
     return task
 
 
-def _advance(connection: Connection, now: datetime) -> None:
-    """Move the stage forward from the recorded history (never backwards, never by hand)."""
+def _advance(connection: Connection, now: datetime) -> int:
+    """Move the stage forward from the recorded history (never backwards, never by hand); how many actions.
+
+    A dormant connection gets its stage back from its history: an action revives it.
+    """
     rows = db.session.execute(
         select(FollowUpAction.actor_person_id, FollowUpAction.kind)
         .where(FollowUpAction.connection_id == connection.id, FollowUpAction.kind != ActionKind.FADED)
@@ -153,21 +157,8 @@ def _advance(connection: Connection, now: datetime) -> None:
                            (Stage.FOLLOWED_UP, connection.followed_up_at)):
         if reached:
             connection.stage = stage.value
-            return
-
-
-def _complete_tasks(connection: Connection, person_id: int, now: datetime) -> None:
-    """Close the actor's tasks that are due; if none is due yet, their next one."""
-    mine = select(Attendee.id).where(Attendee.person_id == person_id)
-    open_tasks = and_(FollowUpTask.connection_id == connection.id, FollowUpTask.owner_id.in_(mine),
-                      FollowUpTask.done_at.is_(None))
-    result = db.session.execute(
-        update(FollowUpTask).where(open_tasks, FollowUpTask.due_at <= now).values(done_at=now, outcome="done")
-    )
-    if result.rowcount == 0:
-        next_id = db.session.scalars(select(FollowUpTask.id).where(open_tasks).order_by(FollowUpTask.due_at).limit(1)).first()
-        if next_id is not None:
-            db.session.execute(update(FollowUpTask).where(FollowUpTask.id == next_id).values(done_at=now, outcome="done"))
+            break
+    return len(rows)
 
 
 def _clean_note(note: str | None, required: bool, what: str) -> str:
@@ -180,7 +171,10 @@ def _clean_note(note: str | None, required: bool, what: str) -> str:
 
 
 def record_action(attendee: Attendee, connection_id: int, kind: str, note: str, now: datetime) -> FollowUpAction:
-    """Record what `attendee` did for a connection, complete their due task and move the stage."""
+    """Record what `attendee` did for a connection, complete their due task and move the stage.
+
+    Both sides' next check-in then counts from now (`rhythm.reschedule`).
+    """
     connection = connection_for(attendee, connection_id)
     if kind not in RECORDABLE:
         raise DomainError("Choose what you did from the list.", "bad_kind", 422)
@@ -193,8 +187,8 @@ def record_action(attendee: Attendee, connection_id: int, kind: str, note: str, 
     db.session.add(action)
     db.session.flush()
     connection.last_action_at = now
-    _advance(connection, now)
-    _complete_tasks(connection, attendee.person_id, now)
+    actions = _advance(connection, now)
+    rhythm.reschedule(connection, attendee.person_id, actions, now)
     db.session.flush()
     return action
 
@@ -234,7 +228,10 @@ def fade_stale(now: datetime) -> int:
 # --- enforcement -------------------------------------------------------------------------------
 
 def blocking_tasks(attendee: Attendee, now: datetime) -> list[FollowUpTask]:
-    """Overdue follow-ups from this organiser's earlier gatherings that block `attendee` accepting."""
+    """Overdue follow-ups from this organiser's earlier gatherings that block `attendee` accepting.
+
+    Stay-in-touch check-ins of deepened connections never block.
+    """
     event = db.session.get(Event, attendee.event_id)
     if event is None or not event.followup_blocks_registration:
         return []

@@ -1,4 +1,17 @@
-"""What deepened: dashboard numbers for one gathering or all of an organiser's, and CSV exports."""
+"""What deepened: dashboard numbers for one gathering or all of an organiser's, and CSV exports.
+
+Every figure comes from the same rows: one per gathering where a pair met, with the actions either
+side recorded from that gathering's start on (the README's "Follow-up figures" defines each):
+- stage counts: met = rows; followed up = rows with an action; reciprocated = rows where both
+  sides acted; deepened = reciprocated rows with a deepening action (introduction, met again, ...);
+- followed up within 48 h = rows whose first action came at most 48 h after the gathering ended,
+  over all rows (met);
+- median days to first follow-up = the median, over rows with an action, of the days from the
+  gathering's end to the first action (0 when it came before the end);
+- faded and dormant = rows whose connection is closed as faded / is dormant now;
+- snoozes = times a follow-up of these gatherings was snoozed; snoozed repeatedly = follow-ups
+  snoozed more than once.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,7 +26,7 @@ from eventkit.db import db
 from eventkit.downloads import csv_text
 from eventkit.events.models import Event
 from eventkit.followup.models import (
-    ACTION_LABELS, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction, FollowUpTask,
+    ACTION_LABELS, DEEPENING, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction, FollowUpTask, Stage,
 )
 
 FUNNEL = (("met", "Met"), ("followed_up", "Followed up"), ("reciprocated", "Reciprocated"), ("deepened", "Deepened"))
@@ -30,6 +43,30 @@ class Row:
     low: Attendee
     high: Attendee
     actions: list[FollowUpAction] = field(default_factory=list)
+    #: snoozes of this gathering's follow-ups on the connection, one entry per snoozed task
+    snoozes: list[int] = field(default_factory=list)
+
+    @property
+    def acted(self) -> list[FollowUpAction]:
+        return [action for action in self.actions if action.kind != ActionKind.FADED]
+
+    @property
+    def followed_up(self) -> bool:
+        return bool(self.acted)
+
+    @property
+    def reciprocated(self) -> bool:
+        return len({action.actor_person_id for action in self.acted}) == 2
+
+    @property
+    def deepened(self) -> bool:
+        return self.reciprocated and any(action.kind in DEEPENING for action in self.acted)
+
+    @property
+    def days_to_first(self) -> float | None:
+        """Days from the gathering's end to the first action (0 if it came before the end)."""
+        first = self.first_action
+        return max(0.0, (first.at - self.event.ends_at).total_seconds() / 86400) if first else None
 
     @property
     def cross_field(self) -> bool:
@@ -38,7 +75,7 @@ class Row:
 
     @property
     def first_action(self) -> FollowUpAction | None:
-        acted = [action for action in self.actions if action.kind != ActionKind.FADED]
+        acted = self.acted
         return acted[0] if acted else None
 
 
@@ -53,10 +90,13 @@ class Stats:
     deepened_cross_field_share: float | None
     deepened: list[Row]
     faded: int
+    dormant: int
+    snoozes: int
+    snoozed_repeatedly: int
 
 
 def load_rows(event_ids: list[int]) -> list[Row]:
-    """Connections made at these gatherings (one row per gathering link), with their actions: 2 queries."""
+    """Connections made at these gatherings (one row per gathering link), with their actions and snoozes: 3 queries."""
     if not event_ids:
         return []
     found = db.session.execute(
@@ -81,21 +121,27 @@ def load_rows(event_ids: list[int]) -> list[Row]:
             for row in by_connection[action.connection_id]:
                 if action.at >= row.event.starts_at:
                     row.actions.append(action)
+        by_link = {(row.connection.id, row.event.id): row for row in rows}
+        for connection_id, event_id, snoozes in db.session.execute(
+                select(FollowUpTask.connection_id, FollowUpTask.event_id, FollowUpTask.snoozes)
+                .where(FollowUpTask.event_id.in_(event_ids), FollowUpTask.snoozes > 0)):
+            if (connection_id, event_id) in by_link:
+                by_link[(connection_id, event_id)].snoozes.append(snoozes)
     return rows
 
 
 def compute(rows: list[Row]) -> Stats:
     """The dashboard's numbers; each row counts once per gathering where the pair met."""
+    deepened = [r for r in rows if r.deepened]
     reached = {
         "met": len(rows),
-        "followed_up": sum(1 for r in rows if r.connection.followed_up_at),
-        "reciprocated": sum(1 for r in rows if r.connection.reciprocated_at),
-        "deepened": sum(1 for r in rows if r.connection.deepened_at),
+        "followed_up": sum(1 for r in rows if r.followed_up),
+        "reciprocated": sum(1 for r in rows if r.reciprocated),
+        "deepened": len(deepened),
     }
-    delays = [(r.first_action.at - r.event.ends_at).total_seconds() / 86400 for r in rows if r.first_action]
+    delays = [r.days_to_first for r in rows if r.first_action]
     within = sum(1 for d in delays if d <= 2)
     actions = [a for r in rows for a in r.actions]
-    deepened = [r for r in rows if r.connection.deepened_at]
     return Stats(
         rows=rows,
         funnel=[(key, label, reached[key]) for key, label in FUNNEL],
@@ -106,6 +152,9 @@ def compute(rows: list[Row]) -> Stats:
         deepened_cross_field_share=(sum(1 for r in deepened if r.cross_field) / len(deepened)) if deepened else None,
         deepened=deepened,
         faded=sum(1 for r in rows if r.connection.faded_at),
+        dormant=sum(1 for r in rows if r.connection.stage == Stage.DORMANT),
+        snoozes=sum(sum(r.snoozes) for r in rows),
+        snoozed_repeatedly=sum(1 for r in rows for n in r.snoozes if n > 1),
     )
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import datetime
 
 import click
 from flask import current_app
 
-from eventkit.cli import eventkit_cli, transaction
+from eventkit.cli import eventkit_cli, parse_now, transaction
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.mail import preferences, unsubscribe
@@ -25,9 +26,10 @@ def _describe_transport() -> str:
     return f".eml files in {config['OUTBOX_DIR']}"
 
 
-def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
+def _run_once(limit: int | None, sender_id: str, verbose: bool, now: datetime | None = None) -> SendReport:
     try:
-        report = _send_with_progress(limit, sender_id) if verbose else send_due(limit=limit, sender_id=sender_id)
+        report = (_send_with_progress(limit, sender_id, now) if verbose
+                  else send_due(now=now, limit=limit, sender_id=sender_id))
     finally:
         db.session.remove()
     if verbose or report.handled:
@@ -37,16 +39,16 @@ def _run_once(limit: int | None, sender_id: str, verbose: bool) -> SendReport:
     return report
 
 
-def _send_with_progress(limit: int | None, sender_id: str) -> SendReport:
+def _send_with_progress(limit: int | None, sender_id: str, now: datetime | None = None) -> SendReport:
     """One run; a progress bar when it is long (many messages, or attachments such as briefings to make)."""
     with transaction():  # ends the read transaction before the run
-        due, to_make = count_due(utcnow())
+        due, to_make = count_due(now or utcnow())
     due = min(due, limit or due)
     if due < PROGRESS_FROM and not to_make:
-        return send_due(limit=limit, sender_id=sender_id)
+        return send_due(now=now, limit=limit, sender_id=sender_id)
     label = f"Sending {due} messages" + (f" ({to_make} with attachments to make first)" if to_make else "")
     with click.progressbar(length=due, label=label, show_pos=True) as bar:
-        return send_due(limit=limit, sender_id=sender_id, progress=bar.update)
+        return send_due(now=now, limit=limit, sender_id=sender_id, progress=bar.update)
 
 
 @eventkit_cli.command("send-mail")
@@ -56,11 +58,16 @@ def _send_with_progress(limit: int | None, sender_id: str) -> SendReport:
               help="Keep running and send new messages as they become due.")
 @click.option("--interval", type=click.FloatRange(min=0.5), default=15.0, show_default=True,
               help="With --loop: seconds to wait when nothing is due.")
-def send_mail(limit: int | None, loop: bool, interval: float) -> None:
+@click.option("--now", "now_text", default=None,
+              help="Pretend it is this time (ISO 8601), e.g. after `remind --now` in a simulation; default: now.")
+def send_mail(limit: int | None, loop: bool, interval: float, now_text: str | None) -> None:
     """Deliver due outbox messages (SMTP if MAIL_SERVER is set, else .eml files). Safe to run twice at once."""
+    now = parse_now(now_text)
+    if now is not None and loop:
+        raise click.UsageError("--now delivers once what is due at that time; it cannot be combined with --loop.")
     sender_id = new_sender_id()
     if not loop:
-        _run_once(limit, sender_id, verbose=True)
+        _run_once(limit, sender_id, verbose=True, now=now)
         return
     click.echo(f"Sending mail as {sender_id} via {_describe_transport()}; Ctrl+C or SIGTERM to stop.")
     stop = _stop_on_sigterm()

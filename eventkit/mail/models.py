@@ -39,6 +39,8 @@ class OutboundEmail(db.Model):
     reply_to: Mapped[str] = mapped_column(String(254), default="")
     #: the one-click unsubscribe URL (purpose-bound token, gives no session) for kinds a guest can stop
     unsubscribe_url: Mapped[str] = mapped_column(Text, default="")
+    #: what the organiser's outbox calls it within its purpose, e.g. "followup_overdue" (the purpose if none)
+    label: Mapped[str] = mapped_column(String(40), default="", index=True)
     #: the same message is never queued twice: e.g. "invitation:attendee:12:token:ab12"
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=MailStatus.PENDING)

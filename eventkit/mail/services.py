@@ -1,14 +1,21 @@
-"""The one entry into the outbox (`queue_email`) and the organiser's view of it."""
+"""The one door into the outbox and the organiser's view of it.
+
+`queue_email` queues one message; `queue_emails` many with one template; `queue_batch` many
+messages of any templates (the follow-up sweep, nudges) with one cached renderer and one
+INSERT ... ON CONFLICT DO NOTHING. All three check every recipient and collapse names and
+subjects to one line.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable
 
 from flask import current_app, render_template
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from eventkit import audit
-from eventkit.db import db, insert_ignore, insert_new_rows, utcnow
+from eventkit.db import db, insert_ignore, insert_ignore_many, insert_new_rows, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
 from eventkit.mail.limits import check_sender
@@ -17,9 +24,9 @@ from eventkit.mail.kinds import kind_of, rule_for
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 from eventkit.mail.preferences import opted_out
 
-__all__ = ["Attachment", "Draft", "bounce_counts", "one_line", "queue_email", "queue_emails", "render_message",
-           "render_rows",
-           "outbox_counts", "retry_failed"]
+
+__all__ = ["Attachment", "Draft", "Message", "Queued", "Renderer", "bounce_counts", "one_line", "queue_batch",
+           "queue_email", "queue_emails", "render_message", "render_rows", "outbox_counts", "retry_failed"]
 
 DEDUPE_KEY_LENGTH = 200
 
@@ -74,38 +81,68 @@ def render_message(template: str, **context) -> tuple[str, str, str]:
 
 def render_rows(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None, now: datetime,
                 **context) -> list[dict]:
-    """The outbox rows of many messages, rendered before any write (DomainError for a bad address).
-
-    Straight from Jinja, without Flask's per-render context processors and signals, which dominate
-    when thousands are rendered at once (a guest-list import). The caller inserts the rows.
+    """The outbox rows of many transactional messages, rendered before any write (DomainError for a bad
+    address); the caller inserts them (a guest-list import). Straight from Jinja (`Renderer`).
     """
-    env = current_app.jinja_env
-    text_template, html_template = env.get_template(f"mail/{template}.txt"), env.get_template(f"mail/{template}.html")
-    rows = []
-    for draft in drafts:
-        address, to_name = check_recipient(draft.to_email), one_line(draft.to_name)[:120]
-        values = {**context, **draft.context, "to_name": to_name, "now": now}
-        module = text_template.make_module(values)
+    render = Renderer()
+    kind = kind_of(purpose)
+    headers = queued_fields(kind, event_id, None, now, current_app.config)
+    return [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context},
+                 headers, render=render) for d in drafts]
+
+
+class Renderer:
+    """Renders many messages: each template is loaded once, and rendered straight from Jinja.
+
+    The result is `render_message`'s, without Flask's per-render context processors and signals
+    (which dominate a batch of thousands); mail templates use only their context and the app's
+    Jinja globals and filters.
+    """
+
+    def __init__(self):
+        self.env = current_app.jinja_env
+        self.templates: dict[str, tuple] = {}
+
+    def __call__(self, template: str, **context) -> tuple[str, str, str]:
+        if template not in self.templates:
+            self.templates[template] = (self.env.get_template(f"mail/{template}.txt"),
+                                        self.env.get_template(f"mail/{template}.html"))
+        text_template, html_template = self.templates[template]
+        module = text_template.make_module(context)
         subject = one_line(getattr(module, "subject", "")) or "A message from eventkit"
-        rows.append({
-            "to_email": address, "to_name": to_name, "subject": subject[:250], "body_text": str(module).strip() + "\n",
-            "body_html": html_template.render(**values, subject=subject), "purpose": purpose[:40],
-            "dedupe_key": draft.dedupe_key, "event_id": event_id, "status": MailStatus.PENDING,
-            "next_attempt_at": now, "created_at": now,
-        })
-    return rows
+        return subject, str(module).strip() + "\n", html_template.render({**context, "subject": subject})
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for `queue_batch`: everything `queue_email` takes."""
+
+    to_email: str
+    to_name: str
+    dedupe_key: str
+    template: str
+    purpose: str
+    #: what the organiser's outbox calls it, e.g. "followup_overdue"; the purpose if empty
+    label: str = ""
+    event_id: int | None = None
+    context: dict = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    #: an `eventkit.mail.kinds.EmailKind`, which decides the headers; default: the one named like `purpose`
+    kind: str | None = None
+    #: the recipient's guest row: needed for kinds a guest can stop (skipped if they did; their unsubscribe link)
+    recipient_id: int | None = None
 
 
 def check_recipient(to_email: str) -> str:
-    """The address on one line; DomainError if it is not a single valid address."""
+    """The address as stored (lower-cased); DomainError if it is not one valid address."""
     try:
-        return parse_address(to_email).addr_spec
+        return parse_address(to_email).addr_spec.lower()
     except DeliveryError as error:
-        raise DomainError(error.reason, "invalid_email", 422) from None
+        raise DomainError(error.reason, "bad_address", 400) from error
 
 
 def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: str, event_id: int | None,
-         now: datetime, context: dict, headers: dict) -> dict:
+         now: datetime, context: dict, headers: dict, label: str = "", render=render_message) -> dict:
     """The outbox row of one message, rendered; DomainError if the address is not one valid address.
 
     `headers` are the `eventkit.mail.headers.queued_fields` of the message; its template gets
@@ -115,8 +152,8 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
         raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
     address = check_recipient(to_email)
     to_name = one_line(to_name)[:120]
-    subject, text, html = render_message(template, to_name=to_name, now=now,
-                                         unsubscribe_url=headers["unsubscribe_url"], **context)
+    subject, text, html = render(template, **{"now": now, **context, "to_name": to_name,
+                                              "unsubscribe_url": headers["unsubscribe_url"]})
     return {
         **headers,
         "to_email": address,
@@ -125,6 +162,7 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
         "body_text": text,
         "body_html": html,
         "purpose": purpose[:40],
+        "label": (label or purpose)[:40],
         "dedupe_key": dedupe_key,
         "event_id": event_id,
         "status": MailStatus.PENDING,
@@ -136,7 +174,7 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
 def queue_email(
     *,
     to_email: str,
-    to_name: str = "",
+    to_name: str,
     template: str,
     purpose: str,
     dedupe_key: str,
@@ -145,14 +183,17 @@ def queue_email(
     now: datetime | None = None,
     kind: str | None = None,
     recipient_id: int | None = None,
+    label: str = "",
     **context,
 ) -> OutboundEmail | None:
     """Queue one email in the current transaction; None if `dedupe_key` was queued before.
 
     `kind` (an `EmailKind`; default: the one named like `purpose`) decides the headers. For a kind
     a guest can stop, `recipient_id` is their guest row, and None is returned if they stopped it.
-    Raises DomainError (before writing) if `to_email` is not one valid address. Names and the
-    subject are collapsed to one line, so they can never add a header.
+    `label` is what the organiser's outbox calls it (the purpose if empty).
+    Raises DomainError (before writing) if `to_email` is not one valid address or the sending
+    account may not send (yet). Names and the subject are collapsed to one line, so they can never
+    add a header.
     """
     now = now or utcnow()
     kind = kind_of(kind or purpose)
@@ -160,41 +201,89 @@ def queue_email(
     if topic is not None and recipient_id is not None and opted_out([recipient_id], topic):
         return None
     headers = queued_fields(kind, event_id, recipient_id, now, current_app.config)
-    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now, context, headers)
+    values = _row(to_email, to_name, dedupe_key, template, purpose, event_id, now, context, headers, label)
     check_sender(event_id, [values["to_email"]], values["created_at"])
     email_id = insert_ignore(OutboundEmail, values, ["dedupe_key"])
     if email_id is None:
         return None
-    email = db.session.get_one(OutboundEmail, email_id)
-    db.session.add_all(OutboundAttachment(**item.row(email.id)) for item in attachments)
-    db.session.flush()
+    if attachments:
+        db.session.execute(insert(OutboundAttachment), [item.row(email_id) for item in attachments])
+    email = db.session.get(OutboundEmail, email_id)
     return email
 
 
+@dataclass(frozen=True)
+class Queued:
+    #: rows offered to the INSERT (with attachments: rows actually inserted, dedupe keys queued before excluded)
+    queued: int
+    #: dedupe keys of messages left out because their address is not one valid address
+    invalid: list[str]
+
+
 def queue_emails(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None = None,
-                 now: datetime | None = None, kind: str | None = None, **context) -> int:
-    """Queue many emails with two INSERTs whatever their number; how many were new.
+                 now: datetime | None = None, kind: str | None = None, label: str = "", **context) -> int:
+    """Queue many emails of one template through `queue_batch`; how many were new.
 
     The rules of `queue_email`: every address is checked before anything is written (DomainError),
-    a dedupe key queued before is skipped, and so is a guest who stopped the kind's topic. Each
-    draft's `context` adds to the shared `context`.
+    so is the sending account, a dedupe key queued before is skipped, and so is a guest who stopped
+    the kind's topic. Each draft's `context` adds to the shared `context`.
     """
     now = now or utcnow()
-    kind = kind_of(kind or purpose)
-    topic = rule_for(kind).topic
-    if topic is not None:
-        stopped = opted_out([d.recipient_id for d in drafts if d.recipient_id is not None], topic)
-        drafts = [d for d in drafts if d.recipient_id not in stopped]
-    reply_to = reply_to_for(kind, event_id, current_app.config)
-    rows = [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context},
-                 queued_fields(kind, event_id, d.recipient_id, now, current_app.config, reply_to=reply_to))
-            for d in drafts]
-    check_sender(event_id, [row["to_email"] for row in rows], now)
+    addresses = [check_recipient(draft.to_email) for draft in drafts]
+    check_sender(event_id, addresses, now)
+    messages = [Message(d.to_email, d.to_name, d.dedupe_key, template, purpose, label, event_id,
+                        {**context, **d.context}, d.attachments, kind, d.recipient_id) for d in drafts]
+    return queue_batch(messages, now).queued
+
+
+def queue_batch(messages: Iterable[Message], now: datetime, render: Renderer | None = None,
+                serializer=None) -> Queued:
+    """The outbox's door for many messages of any templates: one cached renderer, one INSERT ... ON CONFLICT.
+
+    Without attachments that INSERT is one executemany, so statements never grow with the number
+    of messages (the follow-up sweep relies on it); with attachments it returns the new ids (one
+    statement per 100 rows) and their attachments follow in one more. A message whose address is
+    not one valid address is left out (its dedupe key is in `invalid`, nothing else changes); a
+    dedupe key queued before is skipped, and so is a message of a topic its recipient stopped (one
+    query per topic). `serializer` signs the run's unsubscribe links (`eventkit.mail.unsubscribe`).
+    It does not apply the new-account mail cap: the system's own mail (the sweep) is not capped.
+    """
+    render = render or Renderer()
+    messages = _not_stopped(list(messages))
+    reply_tos: dict[tuple, str] = {}
+    rows, invalid, keep = [], [], []
+    for m in messages:
+        kind = kind_of(m.kind or m.purpose)
+        if (kind, m.event_id) not in reply_tos:
+            reply_tos[(kind, m.event_id)] = reply_to_for(kind, m.event_id, current_app.config)
+        headers = queued_fields(kind, m.event_id, m.recipient_id, now, current_app.config, serializer,
+                                reply_tos[(kind, m.event_id)])
+        try:
+            rows.append(_row(m.to_email, m.to_name, m.dedupe_key, m.template, m.purpose, m.event_id, now, m.context,
+                             headers, m.label, render))
+        except DomainError:
+            invalid.append(m.dedupe_key)
+        else:
+            keep.append(m)
+    if not any(m.attachments for m in keep):
+        insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])  # Core: one executemany, whatever is None
+        return Queued(len(rows), invalid)
     inserted = dict(insert_new_rows(OutboundEmail, rows, ["dedupe_key"], OutboundEmail.dedupe_key, OutboundEmail.id))
-    attachments = [item.row(inserted[d.dedupe_key]) for d in drafts if d.dedupe_key in inserted for item in d.attachments]
+    attachments = [item.row(inserted[m.dedupe_key]) for m in keep if m.dedupe_key in inserted for item in m.attachments]
     if attachments:
         db.session.execute(insert(OutboundAttachment), attachments)
-    return len(inserted)
+    return Queued(len(inserted), invalid)
+
+
+def _not_stopped(messages: list[Message]) -> list[Message]:
+    """`messages` without those whose recipient stopped their kind's topic."""
+    by_topic: dict = {}
+    for m in messages:
+        topic = rule_for(m.kind or m.purpose).topic
+        if topic is not None and m.recipient_id is not None:
+            by_topic.setdefault(topic, set()).add(m.recipient_id)
+    stopped = {(topic, who) for topic, ids in by_topic.items() for who in opted_out(sorted(ids), topic)}
+    return [m for m in messages if (rule_for(m.kind or m.purpose).topic, m.recipient_id) not in stopped]
 
 
 def outbox_counts(event_id: int, purpose: str | None = None, since: datetime | None = None) -> dict[str, int]:
@@ -230,6 +319,36 @@ def outbox_query(event_id: int, status: str | None = None):
     if status:
         query = query.where(OutboundEmail.status == status)
     return query
+
+
+def organiser_mail(event_ids: list[int], address: str):
+    """SQL condition: the messages of these gatherings, and every message sent to `address` (digests to
+    the organiser, escalations), case-insensitively."""
+    return or_(OutboundEmail.event_id.in_(event_ids), func.lower(OutboundEmail.to_email) == address.strip().lower())
+
+
+def organiser_outbox_query(event_ids: list[int], address: str, status: str | None = None):
+    """Every message of the organiser's gatherings and to the organiser, newest first."""
+    query = (select(OutboundEmail).where(organiser_mail(event_ids, address))
+             .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc()))
+    return query.where(OutboundEmail.status == status) if status else query
+
+
+def organiser_outbox_counts(event_ids: list[int], address: str) -> dict[str, int]:
+    rows = db.session.execute(select(OutboundEmail.status, func.count()).where(organiser_mail(event_ids, address))
+                              .group_by(OutboundEmail.status))
+    counts = {status.value: 0 for status in MailStatus}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def get_organiser_email(event_ids: list[int], address: str, email_id: int) -> OutboundEmail:
+    """One message of the organiser's outbox; NotFound if it is neither theirs nor of their gatherings."""
+    email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.id == email_id,
+                                                           organiser_mail(event_ids, address))).first()
+    if email is None:
+        raise NotFound("This message is not in your outbox.", "not_found")
+    return email
 
 
 def get_event_email(event_id: int, email_id: int) -> OutboundEmail:

@@ -8,12 +8,17 @@ from sqlalchemy.orm import defer
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound, refuse
 from eventkit.events.access import get_managed_event_or_404
+from eventkit.events.models import Event
+from eventkit.events.services import managed_events
 from eventkit.mail.blueprint import bp
 from eventkit.mail.links import redact
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.kinds import Topic, kind_of
 from eventkit.mail.preferences import opt_out_counts
-from eventkit.mail.services import bounce_counts, get_event_email, outbox_counts, outbox_query, retry_failed
+from eventkit.mail.services import (
+    bounce_counts, get_event_email, get_organiser_email, organiser_outbox_counts, organiser_outbox_query, outbox_counts,
+    outbox_query, retry_failed,
+)
 from eventkit.web import email_preview_policy
 
 PER_PAGE = 50
@@ -88,3 +93,36 @@ def _back(event_id: int, email_id: int) -> dict:
     if request.args.get("back") == "message":
         return {"endpoint": "mail.message", "event_id": event_id, "email_id": email_id}
     return {"endpoint": "mail.outbox", "event_id": event_id}
+
+
+def _my_events() -> dict[int, Event]:
+    return {event.id: event for event, _guests in managed_events(current_user)}
+
+
+@bp.get("/outbox")
+@login_required
+def all_outbox():
+    """One outbox across the organiser's gatherings: every email to their guests, and every email to them."""
+    events = _my_events()
+    status = request.args.get("status", "")
+    if status not in {s.value for s in MailStatus}:
+        status = ""
+    query = organiser_outbox_query(list(events), current_user.email, status or None).options(
+        defer(OutboundEmail.body_text), defer(OutboundEmail.body_html))
+    page = db.paginate(query, per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    return render_template("mail/all_outbox.html", page=page, status=status, events=events,
+                           counts=organiser_outbox_counts(list(events), current_user.email))
+
+
+@bp.get("/outbox/<int:email_id>")
+@login_required
+def any_message(email_id: int):
+    """A message of the organiser's outbox; a gathering's message opens in that gathering's outbox."""
+    events = _my_events()
+    try:
+        email = get_organiser_email(list(events), current_user.email, email_id)
+    except NotFound:
+        abort(404)
+    if email.event_id in events:
+        return redirect(url_for("mail.message", event_id=email.event_id, email_id=email.id))
+    return render_template("mail/message.html", event=None, email=email)
