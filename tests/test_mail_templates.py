@@ -13,6 +13,8 @@ from sqlalchemy import select
 from eventkit import TEMPLATE_FOLDER
 from eventkit.attendees.invitations import queue_invitation, queue_place_offered
 from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.auth.confirmation import queue_confirmation
+from eventkit.mail.links import send_time_link
 from eventkit.db import db
 from eventkit.events.models import Event
 from eventkit.followup.encounters import log_encounter
@@ -25,7 +27,8 @@ from test_followup_support import ENDS, STARTS, finish, gathering, sweep_at
 #: kind of email -> its template (every template in templates/mail with a .txt part must appear)
 TEMPLATES = {"invitation": "invitation", "place_offered": "place_offered", "briefing": "briefing",
              "followup_reminder": "followup_task", "digest": "followup_digest", "escalation": "followup_escalation",
-             "encounter": "followup_encounter", "profile_reminder": "profile_reminder", "notice": "notice"}
+             "encounter": "followup_encounter", "profile_reminder": "profile_reminder", "notice": "notice",
+             "nudge": "followup_nudge", "account": "confirm_email"}
 LONG_WORD = "Klimaneutralebaustoffgenossenschaftsverwaltungsgesellschaft"
 WIDTHS = (390, 600)
 
@@ -55,6 +58,10 @@ def every_email(app, make_event, make_attendee):
         log_encounter(chloe, ana.id, f"We talked about {LONG_WORD}", STARTS + timedelta(hours=1))
         ana.bio = ""
         remind_unready(stored, actor="test", now=ENDS + timedelta(days=3))
+        queue_email(to_email=ana.email, to_name=ana.name, template="followup_nudge", purpose="followup", kind="nudge",
+                    recipient_id=ana.id, dedupe_key="nudge:1", event_id=event.id, event=stored, quiet_days=95,
+                    other=chloe, link=send_time_link("followup-nudge", ana.id, 1))
+        queue_confirmation(stored.owner, ENDS)
         queue_email(to_email=ana.email, to_name=ana.name, template="notice", purpose="notice", dedupe_key="notice:1",
                     event_id=event.id, title="A notice", body=f"Line one\nhttps://example.org/{LONG_WORD}/{LONG_WORD}")
         db.session.commit()

@@ -37,7 +37,7 @@ def queue_confirmation(organiser: Organiser, now: datetime) -> None:
     """Email the organiser their confirmation link (at most once per RESEND_PERIOD)."""
     period = int(now.timestamp() // RESEND_PERIOD.total_seconds())
     queue_email(to_email=organiser.email, to_name=organiser.name, template="confirm_email",
-                purpose="account", dedupe_key=f"confirm_email:{organiser.id}:{period}", now=now,
+                purpose="account", kind="account", dedupe_key=f"confirm_email:{organiser.id}:{period}", now=now,
                 link=external_url_for("auth.confirm_email", token=confirmation_token(organiser)),
                 days=CONFIRMATION_MAX_AGE.days)
 

@@ -114,4 +114,4 @@ def _nudge(item: Quiet, me: Attendee, other: Attendee, now: datetime) -> Message
     return Message(me.email, me.name, f"followup:nudge:connection:{item.connection.id}:{now.date().isoformat()}:{me.id}",
                    "followup_nudge", "followup", "followup_nudge", item.event.id,
                    {"event": item.event, "other": other, "quiet_days": item.quiet_days,
-                    "link": nudge_url(me, item.connection.id)})
+                    "link": nudge_url(me, item.connection.id)}, kind="nudge", recipient_id=me.id)

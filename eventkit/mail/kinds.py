@@ -47,6 +47,8 @@ class EmailKind(StrEnum):
     FOLLOWUP_REMINDER = "followup_reminder"
     DIGEST = "digest"
     ESCALATION = "escalation"
+    NUDGE = "nudge"
+    ACCOUNT = "account"
     ANNOUNCEMENT = "announcement"
     DAY_BEFORE = "day_before"
     #: anything not listed above: transactional, automatic
@@ -76,6 +78,9 @@ RULES: dict[EmailKind, KindRule] = {
     EmailKind.FOLLOWUP_REMINDER: KindRule("a follow-up task falls due soon or is overdue", topic=Topic.REMINDERS),
     EmailKind.DIGEST: KindRule("the weekly follow-up digest to guests with overdue tasks", topic=Topic.DIGEST),
     EmailKind.ESCALATION: KindRule("to organisers: their gatherings' tasks overdue by a day or more"),
+    EmailKind.NUDGE: KindRule("the organiser's \"nudge both\" to a connection losing touch", topic=Topic.REMINDERS,
+                              automatic=False, reply_to_organiser=True),
+    EmailKind.ACCOUNT: KindRule("to a new organiser: confirm the email address of the account"),
     EmailKind.ANNOUNCEMENT: KindRule("an announcement the organiser writes", topic=Topic.ANNOUNCEMENTS,
                                      automatic=False, reply_to_organiser=True),
     EmailKind.DAY_BEFORE: KindRule("the reminder the day before the gathering", topic=Topic.ANNOUNCEMENTS),

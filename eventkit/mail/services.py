@@ -174,7 +174,7 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
 def queue_email(
     *,
     to_email: str,
-    to_name: str,
+    to_name: str = "",
     template: str,
     purpose: str,
     dedupe_key: str,
