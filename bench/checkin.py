@@ -113,7 +113,7 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int, log_path: P
                "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
                "--log-level", "warning", "eventkit:create_app()"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # importing the app takes long on a busy machine
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
