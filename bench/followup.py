@@ -264,7 +264,7 @@ def year_run(app) -> dict:
         for week in range(1, YEAR_WEEKS + 1):
             now = NOW + timedelta(weeks=week)
             seen = []
-            listener = lambda *args: seen.append(1)  # noqa: E731
+            listener = lambda *args, seen=seen: seen.append(1)  # noqa: E731
             sa_event.listen(engine, "before_cursor_execute", listener)
             started, started_cpu = time.perf_counter(), time.process_time()
             sweep(now)

@@ -8,6 +8,8 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from eventkit.jobs.queue import huey
 
 
@@ -80,3 +82,15 @@ def wait_for(condition, timeout: float = 60.0, every: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(every)
+
+
+@pytest.fixture(params=["sqlite", "redis"], name="app_config")
+def in_both_queue_modes(request) -> dict:
+    """The test module's app on a SQLite queue file, then on Redis (skipped without a server)."""
+    return queue_config(request.param)
+
+
+@pytest.fixture(autouse=True, name="empty_queue_after")
+def flush_the_queue(app):
+    yield
+    huey.flush()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_briefings_support import build_gathering, pdf_text
+from test_briefings_support import briefing_gathering, build_gathering, config_from_param, pdf_text  # noqa: F401  (fixtures)
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.briefings import producer, services
@@ -16,17 +16,6 @@ from eventkit.errors import DomainError
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 from eventkit.mail.sender import send_due
 from eventkit.matching.models import Plan
-
-
-@pytest.fixture
-def app_config(request) -> dict:
-    """Per-test config overrides through `indirect` parametrization."""
-    return getattr(request, "param", {})
-
-
-@pytest.fixture
-def gathering(app, make_event, make_attendee, make_intent):
-    return build_gathering(app, make_event, make_attendee, make_intent)
 
 
 @pytest.fixture

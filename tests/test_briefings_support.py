@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from eventkit.attendees.models import Attendee
@@ -96,3 +97,14 @@ def page_png(data: bytes, tmp_path, page: int = 1, dpi: int = 150):
 
 def later(hours: int = 1):
     return utcnow() + timedelta(hours=hours)
+
+
+@pytest.fixture(name="app_config")
+def config_from_param(request) -> dict:
+    """Per-test config overrides through `indirect` parametrization."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture(name="gathering")
+def briefing_gathering(app, make_event, make_attendee, make_intent):
+    return build_gathering(app, make_event, make_attendee, make_intent)

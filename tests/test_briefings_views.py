@@ -3,21 +3,12 @@ from __future__ import annotations
 
 import pytest
 from queue_helpers import drain
-from test_briefings_support import REASON, build_gathering, pdf_pages, pdf_text
+from test_briefings_support import (  # noqa: F401  (fixtures)
+    REASON, briefing_gathering, build_gathering, config_from_param, pdf_pages, pdf_text,
+)
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
-
-
-@pytest.fixture
-def app_config(request) -> dict:
-    """Per-test config overrides through `indirect` parametrization."""
-    return getattr(request, "param", {})
-
-
-@pytest.fixture
-def gathering(app, make_event, make_attendee, make_intent):
-    return build_gathering(app, make_event, make_attendee, make_intent)
 
 
 def made_by_worker(client, event_id: int, what: str, paper: str = "a4"):

@@ -8,6 +8,8 @@ takes the context offline and reloads (the service worker serves the page); then
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import io
 import os
 from datetime import datetime, timedelta, timezone
@@ -71,6 +73,22 @@ def launch(playwright, video):
             f"--use-file-for-fake-video-capture={video}", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run"]
     return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
+@contextmanager
+def door_page_without_camera(server_url: str, door):
+    """The door page of `door` in a phone-less Chromium (no camera), closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-component-update"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{server_url}/door/{door.secret}")
+            yield page
+        finally:
+            browser.close()
 
 
 def open_door_then_go_offline(browser, url):
@@ -189,22 +207,14 @@ def test_two_offline_doors_sync_three_check_ins_once_each_and_one_conflict(
 
 def test_after_the_gatherings_day_the_phone_wipes_its_copy(make_event, make_attendee, make_door,
                                                             live_server):  # noqa: F811
-    from playwright.sync_api import sync_playwright
 
     event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(days=3))
     make_attendee(event, name="Ada Lovelace")
     door = make_door(event)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-component-update"])
-        try:
-            page = browser.new_page()
-            page.goto(f"{live_server}/door/{door.secret}")
-            page.wait_for_selector('#door[data-state="wiped"]', timeout=20_000)
-            assert "day is over" in page.inner_text("#closed-message")
-            assert page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
-        finally:
-            browser.close()
+    with door_page_without_camera(live_server, door) as page:
+        page.wait_for_selector('#door[data-state="wiped"]', timeout=20_000)
+        assert "day is over" in page.inner_text("#closed-message")
+        assert page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
 
 
 NAMES = ["Émile Zola", "Łukasz Żółw", "Zoë Müller-Straße", "O’Brien", "Jean-Pierre  Lévêque", "Αλέξανδρος Σ.",
@@ -215,21 +225,13 @@ SCANNED = ["http://eventkit.test/c/abcdefghijklmnop1234", " abcdefghijklmnopqrst
 
 def test_the_phone_folds_names_and_reads_codes_like_the_server(make_event, make_door, live_server):  # noqa: F811
     """The offline search and scan use JavaScript twins of eventkit.text.search_key and extract_code."""
-    from playwright.sync_api import sync_playwright
 
     from eventkit.checkin.services import extract_code
     from eventkit.text import search_key
 
     door = make_door(make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1)))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-component-update"])
-        try:
-            page = browser.new_page()
-            page.goto(f"{live_server}/door/{door.secret}")
-            folded = page.evaluate("(names) => names.map(window.DoorOffline.fold)", NAMES)
-            codes = page.evaluate("(texts) => texts.map(window.DoorOffline.extractCode)", SCANNED)
-        finally:
-            browser.close()
+    with door_page_without_camera(live_server, door) as page:
+        folded = page.evaluate("(names) => names.map(window.DoorOffline.fold)", NAMES)
+        codes = page.evaluate("(texts) => texts.map(window.DoorOffline.extractCode)", SCANNED)
     assert folded == [search_key(name) for name in NAMES]
     assert codes == [extract_code(text) for text in SCANNED]

@@ -76,7 +76,8 @@ def _react(app, who: str, task: FollowUpTask, now: datetime) -> None:
         services.record_action(attendee(app, task.owner_id), task.connection_id, "thank_you", "", now)
     elif who == "Sam":
         if task.snoozes < 2:
-            rhythm.snooze(attendee(app, task.owner_id), task.id, rhythm.snooze_until("week", None, db.session.get(Event, task.event_id), now), now)
+            until = rhythm.snooze_until("week", None, db.session.get(Event, task.event_id), now)
+            rhythm.snooze(attendee(app, task.owner_id), task.id, until, now)
         else:
             services.record_action(attendee(app, task.owner_id), task.connection_id, "shared_resource", "", now)
 

@@ -30,7 +30,7 @@ def invited(app, event):
 def the_invitation(app) -> OutboundEmail:
     with app.app_context():
         mail = db.session.scalars(select(OutboundEmail).where(OutboundEmail.purpose == "invitation")).one()
-        mail.attachments  # load them
+        assert mail.attachments is not None  # loaded before the session lets go
         db.session.expunge_all()
         return mail
 

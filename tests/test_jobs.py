@@ -7,7 +7,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from queue_helpers import drain, queue_config, queued
+from queue_helpers import drain, flush_the_queue, in_both_queue_modes, queued  # noqa: F401  (fixtures)
 from sqlalchemy import func, select
 from test_briefings_support import build_gathering, pdf_text
 
@@ -19,17 +19,6 @@ from eventkit.jobs.models import Job, JobFile, JobStatus
 from eventkit.jobs.queue import huey
 
 NAMES = ("Ada Lovelace", "Ben Okafor", "Cleo Park", "Dan Shy")
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def app_config(request) -> dict:
-    return queue_config(request.param)
-
-
-@pytest.fixture(autouse=True)
-def empty_queue_after(app):
-    yield
-    huey.flush()
 
 
 @pytest.fixture

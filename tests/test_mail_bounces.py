@@ -10,7 +10,6 @@ from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.sender import send_due
-from test_mail_sender import smtp_app, smtp_server  # noqa: F401 - fixtures
 
 
 def invite(app, *guests) -> None:

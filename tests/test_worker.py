@@ -10,31 +10,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from queue_helpers import queue_config, running_worker, wait_for
+from queue_helpers import flush_the_queue, in_both_queue_modes, running_worker, wait_for  # noqa: F401  (fixtures)
 from sqlalchemy import func, select
 from test_briefings_support import build_gathering, pdf_text
 from test_mail_sender import queue as queue_notices
-from test_mail_sender import smtp_app, smtp_server  # noqa: F401  (fixtures)
 
 from eventkit.db import db
 from eventkit.followup.tasks import follow_up_sweep
-from eventkit.jobs.queue import huey
 from eventkit.jobs.tasks import housekeeping
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.tasks import deliver_mail
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def app_config(request) -> dict:
-    return queue_config(request.param)
-
-
-@pytest.fixture(autouse=True)
-def empty_queue_after(app):
-    yield
-    huey.flush()
 
 
 def statuses(app) -> dict:

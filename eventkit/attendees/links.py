@@ -73,16 +73,26 @@ def _recipient(attendee: Attendee) -> str | None:
         return None
 
 
-def make_personal_links(requests: list[LinkRequest], now: datetime) -> list[str | None]:
-    """One new personal link per request, for a guest who is the recipient of that email (else None)."""
+def recipients(requests: list[LinkRequest]) -> list[Attendee | None]:
+    """Each request's guest (with their gathering), or None unless they are that email's recipient.
+
+    A link maker makes links only for these: a placeholder copied into another person's email
+    gives them nothing. One query for the batch.
+    """
     ids = {request.attendee_id for request in requests}
     guests = {a.id: a for a in db.session.scalars(
         select(Attendee).where(Attendee.id.in_(ids)).options(selectinload(Attendee.event)))}
+    found = [guests.get(request.attendee_id) for request in requests]
+    return [guest if guest is not None and _recipient(guest) == request.to_email.lower() else None
+            for guest, request in zip(found, requests)]
+
+
+def make_personal_links(requests: list[LinkRequest], now: datetime) -> list[str | None]:
+    """One new personal link per request, for a guest who is the recipient of that email (else None)."""
     days = days_after()
     urls: list[str | None] = []
-    for request in requests:
-        guest = guests.get(request.attendee_id)
-        if guest is None or _recipient(guest) != request.to_email.lower():
+    for guest in recipients(requests):
+        if guest is None:
             urls.append(None)
             continue
         token = new_token()

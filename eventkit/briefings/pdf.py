@@ -183,7 +183,7 @@ def _run_child(job: RenderJob, timeout: float, remaining: float) -> RenderResult
             )
         message = receiver.recv()
     except EOFError:
-        raise RenderError("The renderer stopped unexpectedly (the document may be too large).", "render_failed")
+        raise RenderError("The renderer stopped unexpectedly (the document may be too large).", "render_failed") from None
     finally:
         receiver.close()
         _stop(process)

@@ -14,15 +14,13 @@ from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
+from eventkit.attendees.links import recipients
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.followup.blueprint import bp
 from eventkit.mail.links import LinkRequest, register_link_maker
-from eventkit.mail.services import check_recipient
 from eventkit.urls import external_url_for
 
 SALT = "eventkit.followup.link"
@@ -91,24 +89,13 @@ def link_url(slug: str, token: str) -> str:
     return external_url_for("followup.go", slug=slug, token=token)
 
 
-def _recipient(attendee: Attendee) -> str | None:
-    try:
-        return check_recipient(attendee.email).lower()
-    except DomainError:
-        return None
-
-
 def _maker(purpose: str):
     def make(requests: list[LinkRequest], now: datetime) -> list[str | None]:
         """A signed one-click link per request, for a guest who is that email's recipient (else None)."""
-        ids = {request.attendee_id for request in requests}
-        guests = {a.id: a for a in db.session.scalars(
-            select(Attendee).where(Attendee.id.in_(ids)).options(selectinload(Attendee.event)))}
         signer = signer_at(now)
         urls: list[str | None] = []
-        for request in requests:
-            guest = guests.get(request.attendee_id)
-            if guest is None or _recipient(guest) != request.to_email.lower():
+        for guest, request in zip(recipients(requests), requests):
+            if guest is None:
                 urls.append(None)
                 continue
             token = token_for(guest.id, guest.session_fingerprint, purpose, request.target, now, signer)

@@ -19,7 +19,8 @@ Rules (all times UTC):
 - organiser escalation: once per organiser (owner or co-organiser) per day, listing tasks of their
   gatherings overdue by a day or more (guests who unsubscribed from reminders included: they still
   count as overdue), and how many of their gatherings' emails failed.
-Guests who stopped reminders (or the digest: `eventkit.mail.preferences`) get none of them. Connections nobody acted on fade after the final deadline;
+Guests who stopped reminders (or the digest: `eventkit.mail.preferences`) get none of them.
+Connections nobody acted on fade after the final deadline;
 connections that had follow-up and then no action for the final interval become dormant (no mail).
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """foundation schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 09:05:18.978139
 
 """
