@@ -10,7 +10,8 @@ import os
 
 from gunicorn.glogging import Logger
 
-from eventkit.logmask import install as mask_log_records, mask_atoms
+from eventkit.logmask import install as mask_log_records
+from eventkit.logmask import mask_atoms
 
 bind = os.environ.get("EVENTKIT_BIND", "127.0.0.1:8000")
 worker_class = "gthread"  # keeps phones' connections alive (see the README on SQLite)

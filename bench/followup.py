@@ -38,7 +38,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy import create_engine, event as sa_event, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import event as sa_event
 
 from eventkit import create_app  # noqa: E402
 from eventkit.attendees.models import Attendee, Person  # noqa: E402

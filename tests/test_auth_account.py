@@ -1,12 +1,11 @@
 """The organiser's account page: changing the password signs every other browser out."""
 import pytest
+from conftest import PASSWORD
 from sqlalchemy import func, select
 
 from eventkit.audit import AuditEntry
 from eventkit.auth.models import LoginThrottle, Organiser
 from eventkit.db import db
-
-from conftest import PASSWORD
 
 NEW = "a brand new passphrase"
 

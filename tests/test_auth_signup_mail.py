@@ -13,8 +13,8 @@ from eventkit.auth.models import Organiser
 from eventkit.config import from_environment
 from eventkit.db import db
 from eventkit.events.models import Event
-from eventkit.mail.models import OutboundEmail
 from eventkit.mail.limits import DEFAULT_DAILY_MAIL
+from eventkit.mail.models import OutboundEmail
 
 
 @pytest.fixture

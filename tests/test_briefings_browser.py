@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import PASSWORD
 from test_briefings_support import build_gathering
 from test_checkin_browser import CHROMIUM, live_server  # noqa: F401  (the fixture)
 
-from conftest import PASSWORD
 from eventkit.mail.sender import send_due
 
 pytestmark = [

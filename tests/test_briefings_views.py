@@ -4,7 +4,12 @@ from __future__ import annotations
 import pytest
 from queue_helpers import drain
 from test_briefings_support import (  # noqa: F401  (fixtures)
-    REASON, briefing_gathering, build_gathering, config_from_param, pdf_pages, pdf_text,
+    REASON,
+    briefing_gathering,
+    build_gathering,
+    config_from_param,
+    pdf_pages,
+    pdf_text,
 )
 
 from eventkit.attendees.models import Attendee, AttendeeStatus

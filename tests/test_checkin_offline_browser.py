@@ -8,23 +8,22 @@ takes the context offline and reloads (the service worker serves the page); then
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import io
 import os
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from test_checkin_browser import CHROMIUM, live_server  # noqa: F401  (the fixture)
 
 from eventkit.checkin import doors
 from eventkit.checkin.models import CheckIn, DoorConflict
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event
 from eventkit.qr import checkin_url, qr_png
-
-from test_checkin_browser import CHROMIUM, live_server  # noqa: F401  (the fixture)
 
 WIDTH, HEIGHT, FPS = 480, 360, 2
 BLANK_SECONDS = 12
@@ -97,8 +96,8 @@ def open_door_then_go_offline(browser, url):
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector('#door[data-state="ready"]', timeout=20_000)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
-    page.wait_for_function(PAGE_CACHED, timeout=10_000)
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    wait_until(page, PAGE_CACHED)
     assert page.evaluate(QUEUE) == {"queue": [], "datasets": 1}
     context.set_offline(True)
     page.reload()
@@ -108,9 +107,19 @@ def open_door_then_go_offline(browser, url):
     return context, page
 
 
+def wait_until(page, script: str, timeout: float = 10.0) -> None:
+    """Poll `script` (a function) until it answers true; `page.evaluate` is not bound by the page's CSP,
+    which forbids the string evaluation `wait_for_function` uses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {script}"
+        page.wait_for_timeout(100)
+
+
 def wait_for_title(page, title, timeout=40_000):
-    page.wait_for_function("(t) => document.getElementById('result-title').textContent === t", arg=title,
-                           timeout=timeout)
+    from playwright.sync_api import expect
+
+    expect(page.locator("#result-title")).to_have_text(title, timeout=timeout)
     assert page.get_attribute("#result", "data-offline") == "true"
 
 
@@ -126,7 +135,7 @@ def as_time(iso: str) -> datetime:
 
 def test_two_offline_doors_sync_three_check_ins_once_each_and_one_conflict(
         app, client, login, organiser, make_event, make_attendee, make_door, live_server, tmp_path):  # noqa: F811
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1))
     ada, grace = make_attendee(event, name="Ada Lovelace"), make_attendee(event, name="Grace Hopper")
@@ -163,16 +172,12 @@ def test_two_offline_doors_sync_three_check_ins_once_each_and_one_conflict(
                 assert db.session.scalars(select(CheckIn)).all() == []  # nothing reached the server
 
             front_context.set_offline(False)
-            front_page.wait_for_function("document.getElementById('pending-count').textContent === '0'",
-                                         timeout=20_000)
+            expect(front_page.locator("#pending-count")).to_have_text("0", timeout=20_000)
             garden_context.set_offline(False)
-            garden_page.wait_for_function("document.getElementById('pending-count').textContent === '0'",
-                                          timeout=20_000)
-            garden_page.wait_for_function(
-                "document.getElementById('sync-notices').textContent.includes('This door let them in again')",
-                timeout=20_000)
+            expect(garden_page.locator("#pending-count")).to_have_text("0", timeout=20_000)
+            expect(garden_page.locator("#sync-notices")).to_contain_text("This door let them in again", timeout=20_000)
             assert "Ada Lovelace was already checked in at" in garden_page.inner_text("#sync-notices")
-            front_page.wait_for_function("document.getElementById('arrived').textContent === '3'", timeout=20_000)
+            expect(front_page.locator("#arrived")).to_have_text("3", timeout=20_000)
 
             with app.app_context():
                 records = {r.attendee_id: (r.door_link_id, r.at) for r in db.session.scalars(select(CheckIn))}
@@ -231,6 +236,7 @@ def test_the_phone_folds_names_and_reads_codes_like_the_server(make_event, make_
 
     door = make_door(make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1)))
     with door_page_without_camera(live_server, door) as page:
+        page.wait_for_selector('#door[data-state="ready"]', timeout=20_000)  # set up, no reload under way
         folded = page.evaluate("(names) => names.map(window.DoorOffline.fold)", NAMES)
         codes = page.evaluate("(texts) => texts.map(window.DoorOffline.extractCode)", SCANNED)
     assert folded == [search_key(name) for name in NAMES]

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox
 
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
@@ -13,7 +14,6 @@ from eventkit.followup import encounters, services
 from eventkit.followup.models import Connection, ConnectionLink, Encounter, FollowUpTask, Stage
 from eventkit.matching.models import Conversation
 from eventkit.signals import accepting_invitation
-from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox
 
 NOW = ENDS + timedelta(hours=1)
 

@@ -7,13 +7,13 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
+from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 from eventkit.db import db
 from eventkit.followup import services
 from eventkit.followup.models import ConnectionLink
 from eventkit.followup.reminders import sweep
 from eventkit.mail.models import OutboundEmail
-from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 NOW = ENDS + timedelta(hours=1)
 

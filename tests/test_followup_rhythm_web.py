@@ -6,13 +6,13 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select
+from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 from eventkit.db import db, utcnow
 from eventkit.followup import rhythm, services, stats
 from eventkit.followup.models import Connection, ConnectionLink, FollowUpTask
 from eventkit.followup.reminders import sweep
 from eventkit.mail.models import OutboundEmail
-from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 
 def _recent_pair(app, make_event, make_attendee, names=("Ana", "Ben"), **fields):

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 from eventkit.db import db, utcnow
 from eventkit.followup import encounters, links, services, stats
 from eventkit.followup.models import Connection, ConnectionLink, Encounter, FollowUpTask, Stage
 from eventkit.mail.sender import send_due
-from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
 
 NOW = ENDS + timedelta(hours=1)
 FIELDS = {"Ana": "Climate", "Ben": "Design", "Cleo": "Climate", "Dev": "Climate", "Eve": "Finance", "Fay": "Finance"}

@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
+from test_followup_support import ENDS, attendee, finish, gathering, sweep_at
 
 from eventkit.db import db
 from eventkit.events.models import Event
@@ -19,7 +20,6 @@ from eventkit.followup import rhythm, services
 from eventkit.followup.models import Connection, ConnectionLink, FollowUpTask, Stage
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.sender import send_due
-from test_followup_support import ENDS, attendee, finish, gathering, sweep_at
 
 FIRST_DAY = date(2026, 11, 3)
 DAYS = 365

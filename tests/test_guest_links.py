@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import links_in
 from sqlalchemy import select
 
 from eventkit.attendees import services
@@ -16,8 +17,6 @@ from eventkit.followup import links as followup_links
 from eventkit.mail.links import LinkRequest, send_time_link
 from eventkit.mail.services import queue_email
 from eventkit.security import hash_token
-
-from conftest import links_in
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import links_in
 from sqlalchemy import LargeBinary, String, Text, select
 from sqlalchemy.types import JSON
 from test_briefings_support import build_gathering
@@ -26,8 +27,6 @@ from eventkit.followup import encounters, links
 from eventkit.mail.models import OutboundEmail
 from eventkit.profiles.services import remind_unready
 from eventkit.security import hash_token
-
-from conftest import links_in
 
 CANDIDATE = re.compile(r"[A-Za-z0-9_.~-]{16,}")
 

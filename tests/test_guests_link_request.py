@@ -1,14 +1,13 @@
 """A guest who lost their personal link gets a new one by email, without revealing who is invited."""
 from datetime import timedelta
 
+from conftest import links_in
 from sqlalchemy import select
 
 from eventkit.attendees.models import Attendee
 from eventkit.audit import AuditEntry
 from eventkit.db import db
 from eventkit.mail.models import OutboundEmail
-
-from conftest import links_in
 
 
 def invitations(app, email):

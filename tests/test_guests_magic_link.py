@@ -1,9 +1,9 @@
 """Magic links: sign-in, redirect without the token, rotation, isolation between gatherings."""
 
+from conftest import links_in
+
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
-
-from conftest import links_in
 
 
 def test_magic_link_signs_in_and_redirects_without_the_token(client, event, make_attendee):

@@ -3,18 +3,17 @@ from datetime import timezone
 
 import icalendar
 import pytest
+from conftest import links_in
 from sqlalchemy import select
 
 from eventkit.attendees import services
 from eventkit.attendees.access import attendee_for_token
-from eventkit.events.calendar import event_ics
 from eventkit.attendees.invitations import queue_invitation
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
+from eventkit.events.calendar import event_ics
 from eventkit.events.models import Event
 from eventkit.mail.models import OutboundEmail
-
-from conftest import links_in
 
 
 @pytest.fixture

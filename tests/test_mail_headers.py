@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_followup_support import ENDS, finish, gathering, sweep_at
 
 from eventkit.attendees.invitations import queue_invitation, queue_place_offered
-from eventkit.attendees.models import Attendee
 from eventkit.attendees.links import look_up
+from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event
 from eventkit.followup.encounters import log_encounter
@@ -22,7 +23,6 @@ from eventkit.mail.sender import send_due
 from eventkit.mail.services import Draft, queue_email, queue_emails
 from eventkit.mail.unsubscribe import read_token
 from eventkit.profiles.services import remind_unready
-from test_followup_support import ENDS, finish, gathering, sweep_at
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 URL = re.compile(r"<(http://eventkit\.test/unsubscribe/[^>]+)>")

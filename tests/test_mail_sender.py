@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from smtp_fixtures import RecordingHandler, free_port
 from sqlalchemy import func, select, update
 
 from eventkit.db import db, utcnow
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.sender import claim_batch, retry_delay, send_due
 from eventkit.mail.services import Attachment, queue_email
-from smtp_fixtures import RecordingHandler, free_port
 
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//eventkit//EN\r\nEND:VCALENDAR\r\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from test_checkin_browser import CHROMIUM
+from test_followup_support import ENDS, STARTS, finish, gathering, sweep_at
 
 from eventkit import TEMPLATE_FOLDER
 from eventkit.attendees.invitations import queue_invitation, queue_place_offered
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.auth.confirmation import queue_confirmation
-from eventkit.mail.links import send_time_link
 from eventkit.db import db
 from eventkit.events.models import Event
 from eventkit.followup.encounters import log_encounter
+from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Draft, queue_email, queue_emails
 from eventkit.profiles.services import remind_unready
-from test_checkin_browser import CHROMIUM
-from test_followup_support import ENDS, STARTS, finish, gathering, sweep_at
 
 #: kind of email -> its template (every template in templates/mail with a .txt part must appear)
 TEMPLATES = {"invitation": "invitation", "place_offered": "place_offered", "briefing": "briefing",

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
+from test_followup_support import ENDS, finish, gathering, outbox, sweep_at
 
 from eventkit.attendees.models import Attendee
 from eventkit.audit import AuditEntry
@@ -14,7 +15,6 @@ from eventkit.followup import links
 from eventkit.mail.kinds import Topic
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.unsubscribe import SALT, make_token
-from test_followup_support import ENDS, finish, gathering, outbox, sweep_at
 
 OPT_OUTS = ("reminders_opt_out", "digest_opt_out", "announcements_opt_out")
 

@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import build_config
 from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
@@ -20,8 +21,6 @@ from eventkit.events.models import Event, Tag
 from eventkit.profiles.models import Intent
 from eventkit.security import hash_token, new_token
 from eventkit.text import name_key
-
-from conftest import build_config
 
 
 @pytest.fixture

@@ -28,8 +28,9 @@ def met(app, make_event, make_attendee, deliver):
         services.record_action(ana, connection_id, "thank_you", "ANA-ACTION-NOTE sent the deck", ENDS + timedelta(hours=1))
         encounters.log_encounter(ana, people["Cleo"].id, "ANA-ENCOUNTER-NOTE coffee queue", ENDS)
         db.session.commit()
-    sweep_at(app, ENDS + timedelta(days=31))  # the 30-day check-in is overdue: reminders and digests
-    deliver(ENDS + timedelta(days=31))
+    # her next check-in comes 7 days after her action (the rhythm counts from it): overdue on day 9
+    sweep_at(app, ENDS + timedelta(days=9))  # an overdue reminder and a digest
+    deliver(ENDS + timedelta(days=9))
     return event, people
 
 

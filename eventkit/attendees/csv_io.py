@@ -6,8 +6,8 @@ import io
 from dataclasses import asdict, dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from eventkit.attendees.models import Attendee
 from eventkit.attendees.services import GuestData, normalise_email

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, session, url_for
 
 from eventkit.attendees import services
-from eventkit.attendees.blueprint import bp
 from eventkit.attendees.access import SESSION_KEY, event_by_slug_or_404, load_guest_or_403, sign_in_guest
+from eventkit.attendees.blueprint import bp
 from eventkit.attendees.forms import LinkRequestForm
 from eventkit.attendees.links import look_up
 from eventkit.attendees.views import ics_response

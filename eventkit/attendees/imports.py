@@ -26,8 +26,8 @@ from eventkit.db import db, insert_ignore_many
 from eventkit.errors import DomainError
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event, EventStatus
-from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.links import send_time_link
+from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.services import Draft, render_rows
 
 #: stands for the guest's personal-link placeholder in the bodies `plan_import` renders

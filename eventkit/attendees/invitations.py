@@ -5,15 +5,14 @@ a fresh link for each email as it sends it, so the outbox never holds a working 
 """
 from __future__ import annotations
 
-from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.links import PERSONAL, days_after, magic_url  # noqa: F401 - magic_url for the CLI and demo
 from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Attachment, queue_email
 from eventkit.qr import checkin_url, qr_png
 from eventkit.urls import external_url_for
-
 
 #: the attachment producer that draws a guest's check-in QR code when their email is sent
 CHECKIN_QR = "checkin_qr"

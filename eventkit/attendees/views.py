@@ -6,16 +6,16 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from eventkit.attendees import services
+from eventkit.attendees.access import get_attendee_or_404
 from eventkit.attendees.blueprint import bp
-from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.attendees.csv_io import export_csv
 from eventkit.attendees.forms import GuestForm, StatusForm
-from eventkit.attendees.access import get_attendee_or_404
 from eventkit.attendees.models import AttendeeStatus
 from eventkit.db import utcnow
 from eventkit.downloads import download
 from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
+from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event
 
 STATUS_BADGES = {"invited": "", "registered": "good", "approved": "good", "waitlisted": "warn",

@@ -5,8 +5,8 @@ same handful of queries as one briefing.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 import dataclasses
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

@@ -9,8 +9,9 @@ from flask import abort, jsonify, make_response, render_template, request, url_f
 
 from eventkit.checkin import doors, services, sync
 from eventkit.checkin.blueprint import bp
+from eventkit.checkin.gate import release as release_write_gate
+from eventkit.checkin.gate import serialised_writes
 from eventkit.checkin.offline import SCOPE as SW_SCOPE
-from eventkit.checkin.gate import release as release_write_gate, serialised_writes
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.extensions import csrf

@@ -9,8 +9,8 @@ from werkzeug.routing import BuildError
 from eventkit.attendees.models import Attendee
 from eventkit.checkin import doors, services
 from eventkit.checkin.blueprint import bp
-from eventkit.checkin.outcomes import FAILURE_LABELS
 from eventkit.checkin.forms import DoorLinkForm
+from eventkit.checkin.outcomes import FAILURE_LABELS
 from eventkit.db import utcnow
 from eventkit.errors import DomainError
 from eventkit.events.access import get_managed_event_or_404

@@ -14,8 +14,8 @@ from eventkit.auth.models import Organiser
 from eventkit.auth.services import normalise_email, organiser_by_email
 from eventkit.db import atomic, db, utcnow
 from eventkit.errors import DomainError
-from eventkit.events.access import get_for_event_or_404
 from eventkit.events import rules
+from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event, EventOrganiser, EventStatus, Tag
 from eventkit.events.zones import is_known_zone
 from eventkit.profiles.models import Intent

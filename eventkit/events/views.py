@@ -6,9 +6,9 @@ from eventkit.db import utcnow
 from eventkit.downloads import download
 from eventkit.errors import DomainError, refuse
 from eventkit.events import services
+from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.blueprint import bp
 from eventkit.events.calendar import event_ics, ics_filename
-from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, StatusForm, TagForm
 from eventkit.events.models import TRANSITIONS, EventStatus
 

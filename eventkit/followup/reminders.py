@@ -41,9 +41,9 @@ from eventkit.followup import links
 from eventkit.followup.models import FollowUpReminder, FollowUpTask, TaskKind
 from eventkit.followup.rhythm import SNOOZES, go_dormant, roll_stay_tasks
 from eventkit.followup.services import fade_stale
-from eventkit.mail.links import send_time_link
 from eventkit.mail import unsubscribe
 from eventkit.mail.kinds import EmailKind
+from eventkit.mail.links import send_time_link
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.services import Message, Renderer, queue_batch
 from eventkit.urls import external_url_for

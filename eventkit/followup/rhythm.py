@@ -24,7 +24,14 @@ from eventkit.db import db, insert_ignore_many
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.followup.models import (
-    DEFAULT_RHYTHM_DAYS, RHYTHMS, SNOOZE_MAX_DAYS, Connection, ConnectionLink, FollowUpTask, Stage, TaskKind,
+    DEFAULT_RHYTHM_DAYS,
+    RHYTHMS,
+    SNOOZE_MAX_DAYS,
+    Connection,
+    ConnectionLink,
+    FollowUpTask,
+    Stage,
+    TaskKind,
 )
 
 #: named snoozes offered in emails and on the page

@@ -16,8 +16,16 @@ from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.followup import rhythm
 from eventkit.followup.models import (
-    DEEPENING, RECORDABLE, ActionKind, Connection, ConnectionLink, Encounter, FollowUpAction, FollowUpTask,
-    Stage, TaskKind,
+    DEEPENING,
+    RECORDABLE,
+    ActionKind,
+    Connection,
+    ConnectionLink,
+    Encounter,
+    FollowUpAction,
+    FollowUpTask,
+    Stage,
+    TaskKind,
 )
 from eventkit.matching.models import Conversation, ConversationStatus
 

@@ -26,7 +26,15 @@ from eventkit.db import db
 from eventkit.downloads import csv_text
 from eventkit.events.models import Event
 from eventkit.followup.models import (
-    ACTION_LABELS, DEEPENING, STAGE_LABELS, ActionKind, Connection, ConnectionLink, FollowUpAction, FollowUpTask, Stage,
+    ACTION_LABELS,
+    DEEPENING,
+    STAGE_LABELS,
+    ActionKind,
+    Connection,
+    ConnectionLink,
+    FollowUpAction,
+    FollowUpTask,
+    Stage,
 )
 
 FUNNEL = (("met", "Met"), ("followed_up", "Followed up"), ("reciprocated", "Reciprocated"), ("deepened", "Deepened"))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.db import db
+from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.signals import event_deleting
 
 

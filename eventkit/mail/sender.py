@@ -23,7 +23,12 @@ from sqlalchemy import update
 from eventkit.db import db, utcnow
 from eventkit.mail.claims import claim_batch, give_up_abandoned, lease_for, load_claimed, max_attempts
 from eventkit.mail.delivery import (
-    Bounce, ConnectionFailure, DeliveryError, PermanentFailure, build_message, transport_for,
+    Bounce,
+    ConnectionFailure,
+    DeliveryError,
+    PermanentFailure,
+    build_message,
+    transport_for,
 )
 from eventkit.mail.headers import extra_headers
 from eventkit.mail.links import make_links

@@ -18,12 +18,11 @@ from eventkit import audit
 from eventkit.db import db, insert_ignore, insert_ignore_many, insert_new_rows, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.mail.delivery import DeliveryError, one_line, parse_address
-from eventkit.mail.limits import check_sender
 from eventkit.mail.headers import queued_fields, reply_to_for
 from eventkit.mail.kinds import kind_of, rule_for
+from eventkit.mail.limits import check_sender
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 from eventkit.mail.preferences import opted_out
-
 
 __all__ = ["Attachment", "Draft", "Message", "Queued", "Renderer", "bounce_counts", "one_line", "queue_batch",
            "queue_email", "queue_emails", "render_message", "render_rows", "outbox_counts", "retry_failed"]
@@ -82,13 +81,13 @@ def render_message(template: str, **context) -> tuple[str, str, str]:
 def render_rows(drafts: list[Draft], *, template: str, purpose: str, event_id: int | None, now: datetime,
                 **context) -> list[dict]:
     """The outbox rows of many transactional messages, rendered before any write (DomainError for a bad
-    address); the caller inserts them (a guest-list import). Straight from Jinja (`Renderer`).
+    address); the caller adds each row's `dedupe_key` and inserts them (a guest-list import, where
+    the keys need ids the write makes). Straight from Jinja (`Renderer`).
     """
     render = Renderer()
-    kind = kind_of(purpose)
-    headers = queued_fields(kind, event_id, None, now, current_app.config)
-    return [_row(d.to_email, d.to_name, d.dedupe_key, template, purpose, event_id, now, {**context, **d.context},
-                 headers, render=render) for d in drafts]
+    headers = queued_fields(kind_of(purpose), event_id, None, now, current_app.config)
+    return [_rendered(d.to_email, d.to_name, template, purpose, event_id, now, {**context, **d.context}, headers, "",
+                      render) for d in drafts]
 
 
 class Renderer:
@@ -150,6 +149,13 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
     """
     if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_LENGTH:
         raise ValueError(f"dedupe_key must be 1 to {DEDUPE_KEY_LENGTH} characters: {dedupe_key!r}")
+    return _rendered(to_email, to_name, template, purpose, event_id, now, context, headers, label, render) | {
+        "dedupe_key": dedupe_key}
+
+
+def _rendered(to_email: str, to_name: str, template: str, purpose: str, event_id: int | None, now: datetime,
+              context: dict, headers: dict, label: str, render) -> dict:
+    """`_row` without its dedupe key."""
     address = check_recipient(to_email)
     to_name = one_line(to_name)[:120]
     subject, text, html = render(template, **{"now": now, **context, "to_name": to_name,
@@ -163,7 +169,6 @@ def _row(to_email: str, to_name: str, dedupe_key: str, template: str, purpose: s
         "body_html": html,
         "purpose": purpose[:40],
         "label": (label or purpose)[:40],
-        "dedupe_key": dedupe_key,
         "event_id": event_id,
         "status": MailStatus.PENDING,
         "next_attempt_at": now,

@@ -11,13 +11,19 @@ from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 from eventkit.events.services import managed_events
 from eventkit.mail.blueprint import bp
+from eventkit.mail.kinds import Topic, kind_of
 from eventkit.mail.links import redact
 from eventkit.mail.models import MailStatus, OutboundEmail
-from eventkit.mail.kinds import Topic, kind_of
 from eventkit.mail.preferences import opt_out_counts
 from eventkit.mail.services import (
-    bounce_counts, get_event_email, get_organiser_email, organiser_outbox_counts, organiser_outbox_query, outbox_counts,
-    outbox_query, retry_failed,
+    bounce_counts,
+    get_event_email,
+    get_organiser_email,
+    organiser_outbox_counts,
+    organiser_outbox_query,
+    outbox_counts,
+    outbox_query,
+    retry_failed,
 )
 from eventkit.web import email_preview_policy
 

@@ -7,10 +7,10 @@ shared topic tag counts most.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
-import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 

@@ -14,7 +14,7 @@ from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.matching import engine
 from eventkit.matching.history import previous_pairs
-from eventkit.matching.models import ConstraintKind, Conversation, ConversationStatus, OddPolicy, Plan, PairConstraint
+from eventkit.matching.models import ConstraintKind, Conversation, ConversationStatus, OddPolicy, PairConstraint, Plan
 from eventkit.matching.scoring import Guest, Intent, Scorer
 from eventkit.profiles.models import Intent as ProfileIntent
 

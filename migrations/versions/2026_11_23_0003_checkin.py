@@ -6,11 +6,10 @@ Create Date: 2026-11-23
 
 The attendee table is untouched: `attendee.checked_in_at` stays the truth, `checkin` says by which door.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from eventkit.migration_guard import refuse_to_drop_rows
-
 
 revision = '0003'
 down_revision = '0001'

@@ -5,11 +5,10 @@ Revises: 0003
 Create Date: 2026-11-23
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from eventkit.migration_guard import refuse_to_drop_rows
-
 
 revision = '0005'
 down_revision = '0003'

@@ -8,9 +8,8 @@ An outbox attachment may now be queued without its bytes: `producer` names who m
 `producer_args` what they need; the sender fills `content` just before delivery. Existing rows
 all have content and no producer.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0005'

@@ -10,11 +10,10 @@ that rebuild (DROP TABLE with foreign keys on) would cascade-delete every guest'
 check-ins; so on SQLite the column is added NOT NULL with an empty default that then stays in the
 schema. PostgreSQL adds it nullable, fills it, then sets NOT NULL, leaving no default.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from eventkit.text import name_key
-
 
 revision = '0007'
 down_revision = '0006'

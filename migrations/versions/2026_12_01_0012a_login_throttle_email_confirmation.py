@@ -9,9 +9,8 @@ with a conditional UPDATE before a password is checked (see eventkit/auth/thrott
 failure log it replaces only throttled sign-ins for 15 minutes, so nothing is carried over.
 Existing organisers count as confirmed since they were made (they predate sign-up confirmation).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012a'
 down_revision = '0007'

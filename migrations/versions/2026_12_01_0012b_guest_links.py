@@ -23,9 +23,8 @@ import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012b'
 down_revision = '0012a'

@@ -12,10 +12,8 @@ for existing rows from their purpose, and for follow-up mail from the dedupe key
 Deepened connections now follow a stay-in-touch rhythm instead of the check-ins counted from the
 gathering's end: their open check-ins close as "moved" (the next action schedules the rhythm).
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = '0014'
 down_revision = '0019'

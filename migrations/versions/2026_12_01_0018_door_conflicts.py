@@ -7,9 +7,8 @@ Create Date: 2026-12-01
 The offline door page syncs its scans later; when two phones let the same guest in, the check-in
 is the earliest scan and the other admission is kept here for the organiser.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0018'
 down_revision = '0012b'

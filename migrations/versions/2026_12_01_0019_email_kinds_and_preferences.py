@@ -10,9 +10,8 @@ their purpose and dedupe key name. attendee gains the digest and announcements o
 hard-bounce mark. Columns are added with plain ALTER TABLE, never a batch rebuild: rebuilding the
 attendee table on SQLite would cascade-delete every guest's rows in other tables (see 0007).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0019'
 down_revision = '0013'
