@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
@@ -21,13 +20,12 @@ from eventkit.events.models import Event
 from eventkit.followup import links
 from eventkit.followup.models import ActionKind, Connection, ConnectionLink, FollowUpAction, Stage
 from eventkit.followup.rhythm import interval_after
+from eventkit.followup.stats import High, Low  # the connection's two guests, aliased once
 from eventkit.mail.links import send_time_link
 from eventkit.mail.services import Message, queue_batch
 
 NUDGE_EVERY = timedelta(days=30)
 WATCHED = (Stage.FOLLOWED_UP, Stage.RECIPROCATED, Stage.DEEPENED, Stage.DORMANT)
-Low = aliased(Attendee, name="low")
-High = aliased(Attendee, name="high")
 
 
 @dataclass
