@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,11 @@ from zoneinfo import ZoneInfo
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
+
+# pygal adds a finder for its map plugins to sys.meta_path that only has the old find_module API:
+# every import that reaches it (any failed import, e.g. dateutil probing for winreg) then warns, and
+# warnings are errors in the tests. eventkit draws no maps, so the finder goes.
+sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)]
 
 #: width of every chart's viewBox, in user units (the CSS scales it to the column's width)
 VIEW_WIDTH = 360
@@ -99,8 +105,8 @@ def replies_chart(counts: Mapping[str, int]) -> Chart:
             ("Invited, no reply", counts.get("invited", 0)), ("Waitlisted", counts.get("waitlisted", 0)),
             ("Declined", counts.get("declined", 0)), ("Cancelled", counts.get("cancelled", 0))]
     total = sum(value for _label, value in bars)
-    yes = bars[0][1] + bars[1][1]
-    summary = f"{yes} of {total} guests said yes, {bars[2][1]} have not replied, {bars[3][1]} are waiting for a place."
+    summary = f"Of {total} guests: " + ", ".join(
+        f"{value} {label.lower()}" for label, value in bars if value or label == "Registered") + "."
     return bar_chart("replies", "Replies", summary, bars, of=total, of_label="all guests")
 
 

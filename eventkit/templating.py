@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from markupsafe import Markup, escape
 
-from eventkit import FEATURES
+from eventkit import FEATURES, charts
 from eventkit.urls import external_url_for
 
 
@@ -34,6 +34,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["nl2br"] = nl2br
     app.jinja_env.globals["external_url_for"] = external_url_for
+    #: pure functions from counts to a chart (templates/_chart.html draws it)
+    app.jinja_env.globals["charts"] = charts
     #: the panels of the organiser's event page and of the guest's home page
     app.jinja_env.globals["event_panels"] = feature_panels(app, "event")
     app.jinja_env.globals["guest_panels"] = feature_panels(app, "guest")

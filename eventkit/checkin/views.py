@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from eventkit import charts
 from eventkit.attendees.models import Attendee
 from eventkit.checkin import doors, services
 from eventkit.checkin.blueprint import bp
@@ -38,6 +39,15 @@ def checkin_guest_qr(attendee: Attendee) -> Markup:
 def checkin_stats(event) -> dict:
     """Arrived / expected and the number of active door links, for the event page panel."""
     return {**doors.stats(event.id), "door_links": doors.active_link_count(event.id)}
+
+
+@bp.app_template_global()
+def checkin_arrivals_chart(event) -> charts.Chart | None:
+    """Arrivals over time against expected, for the event page panel (None before anyone arrived)."""
+    curve = doors.arrival_curve(event.id)
+    if not curve.times:
+        return None
+    return charts.arrivals_chart(curve.times, curve.expected, curve.holding, event.timezone)
 
 
 @bp.get("/events/<int:event_id>/door")

@@ -166,20 +166,6 @@ def compute(rows: list[Row]) -> Stats:
     )
 
 
-def funnel_svg_bars(funnel: list[tuple[str, str, int]], width: int = 560, bar_height: int = 34) -> list[dict]:
-    """Geometry of the funnel's horizontal bars for the server-rendered SVG."""
-    top = max([count for _k, _l, count in funnel] + [1])
-    label_width, gap = 130, 10
-    usable = width - label_width - 60
-    bars = []
-    for index, (key, label, count) in enumerate(funnel):
-        share = count / funnel[0][2] if funnel[0][2] else 0
-        bars.append({"key": key, "label": label, "count": count, "y": index * (bar_height + gap),
-                     "x": label_width, "width": max(2, round(usable * count / top)) if count else 0,
-                     "percent": round(share * 100), "height": bar_height})
-    return bars
-
-
 def task_counts(event_id: int, now: datetime) -> dict:
     """The gathering's open follow-up tasks and how many of them are overdue (two counts)."""
     open_tasks = select(func.count()).where(FollowUpTask.event_id == event_id, FollowUpTask.done_at.is_(None))

@@ -31,7 +31,7 @@ def dashboard(event_id: int):
     numbers = stats.compute(stats.load_rows([event.id]))
     quiet = losing_touch.losing_touch([event.id], utcnow())
     return render_template("followup/dashboard.html", event=event, stats=numbers,
-                           bars=stats.funnel_svg_bars(numbers.funnel), overdue=followup_event_summary(event)["overdue"],
+                           overdue=followup_event_summary(event)["overdue"],
                            quiet=quiet[:PANEL_SIZE], quiet_total=len(quiet), now=utcnow())
 
 
@@ -46,7 +46,7 @@ def overview():
         per_event.setdefault(row.event.id, []).append(row)
     events = [(event_rows[0].event, stats.compute(event_rows)) for event_rows in per_event.values()]
     quiet = losing_touch.losing_touch(managed_event_ids(current_user), utcnow())
-    return render_template("followup/overview.html", stats=numbers, bars=stats.funnel_svg_bars(numbers.funnel),
+    return render_template("followup/overview.html", stats=numbers,
                            events=events, quiet=quiet[:PANEL_SIZE], quiet_total=len(quiet), now=utcnow())
 
 
