@@ -191,7 +191,8 @@ class ArrivalCurve:
 def arrival_curve(event_id: int) -> ArrivalCurve:
     """The numbers of the arrivals chart, in one query over the gathering's guests."""
     rows = db.session.execute(
-        select(Attendee.checked_in_at, Attendee.is_expected.label("expected"), Attendee.holds_place.label("holding")).where(Attendee.event_id == event_id)
+        select(Attendee.checked_in_at, Attendee.is_expected.label("expected"), Attendee.holds_place.label("holding"))
+        .where(Attendee.event_id == event_id)
     ).all()
     return ArrivalCurve(times=tuple(sorted(row.checked_in_at for row in rows if row.checked_in_at is not None)),
                         expected=sum(1 for row in rows if row.expected),
