@@ -8,11 +8,15 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template
 
+from eventkit import charts
+from eventkit.attendees import services as attendee_services
 from eventkit.attendees.models import Attendee
 from eventkit.briefings import content
 from eventkit.briefings.pdf import RenderError, RenderJob, RenderResult, join, render, render_parallel
+from eventkit.checkin.doors import arrival_curve
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
+from eventkit.profiles import services as profile_services
 
 
 @dataclass(frozen=True)
@@ -95,12 +99,28 @@ def run_sheet_document(event: Event, paper: Paper) -> RenderJob:
     """The run-sheet's HTML, ready to render (reads the database; the render does not)."""
     roster = content.load_roster(event, note_authors=[])
     guests = content.briefing_guests(roster)
+    sheet_charts = run_sheet_charts(event)
     html = render_template(
         "briefings/run_sheet.html", paper=paper, event=roster.event, guests=guests,
         rounds=_rounds(roster), not_ready=[g for g in guests if not g.is_ready],
         access=[g for g in guests if g.access_notes.strip()], title=f"Run-sheet: {event.title}",
+        sheet_charts=sheet_charts,
     )
-    return RenderJob(html=html, **_limits())
+    generated = {chart.document_name: ("image/svg+xml", chart.document_svg) for chart in sheet_charts}
+    return RenderJob(html=html, generated=generated, **_limits())
+
+
+def run_sheet_charts(event: Event) -> list[charts.Chart]:
+    """The run-sheet's charts: replies, readiness and (once anyone is in) arrivals; the event page's numbers."""
+    readiness = profile_services.readiness(profile_services.active_guests(event))
+    found = [charts.replies_chart(attendee_services.status_counts(event.id))]
+    if readiness.total:
+        found.append(charts.readiness_chart(readiness.total, readiness.complete, readiness.with_offers,
+                                            readiness.with_seeks, readiness.ready))
+    curve = arrival_curve(event.id)
+    if curve.times:
+        found.append(charts.arrivals_chart(curve.times, curve.expected, curve.holding, event.timezone))
+    return found
 
 
 def render_document(job: RenderJob) -> RenderResult:
