@@ -1,14 +1,15 @@
 """Charts as server-rendered SVG (pygal): pure functions from counts to a `Chart`.
 
 A `Chart` carries its numbers as a text table (the page shows it in `<details class="chart-data">`,
-templates/_chart.html) and one pygal render in two forms:
+templates/_chart.html) and one pygal drawing, cleaned for the Content-Security-Policy: pygal's
+`<style>` and `<script>` are taken out (the CSP allows neither inline), and so are its tooltip layer
+(which carries a `style=""`) and the hover titles only its script used. Its look is written onto the
+elements as presentation attributes instead (fill, stroke, text-anchor: allowed by the CSP, drawn by
+WeasyPrint), and on pages eventkit/static/charts.css themes pygal's classes (CSS wins over
+attributes). The root gets `role="img"` and `aria-labelledby` its own `<title>` and `<desc>`.
 
-* `svg`, for HTML pages, inline in the page: pygal's `<style>` and `<script>` are taken out (the
-  Content-Security-Policy allows neither inline; eventkit/static/charts.css styles pygal's classes),
-  and so are its tooltip layer (which carries a `style=""`) and the hover titles only its script used.
-  The root gets `role="img"` and `aria-labelledby` its own `<title>` and `<desc>`.
-* `document_svg`, for WeasyPrint (served to the PDF as `generated:<name>`): the same drawing with
-  pygal's own stylesheet kept; a PDF image runs no script, and there is none left in it anyway.
+* `svg` is the drawing for inline use in a page;
+* `document_svg` the same bytes for WeasyPrint, served to the PDF as `generated:<name>`.
 
 The drawing is `VIEW_WIDTH` user units wide and scales to its box, so its text is laid out for a
 phone: 14-unit labels render at about 12 px in a 390 px wide page's card. Renders are cached by
@@ -57,6 +58,8 @@ STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
 #: arrival intervals the chart may use, shortest first (about a dozen points across the span)
 STEPS = [timedelta(minutes=m) for m in (5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)]
 MAX_POINTS = 12
+#: the arrivals chart's reference lines (expected, holding a place), by pygal's series class
+SERIES_DASH = {"serie-1": "6,4", "serie-2": "2,4"}
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,9 @@ def _running(counts: Sequence[int]):
 
 
 def _chart(key: str, title: str, summary: str, columns, rows, svg: str) -> Chart:
-    document = _titled(svg, key, title, summary)
-    inline = STYLE_BLOCK.sub("", document, count=1)
+    drawing = _titled(STYLE_BLOCK.sub("", svg, count=1), key, title, summary)
     return Chart(key=key, title=title, summary=summary, columns=columns, rows=rows,
-                 svg=Markup(inline), document_svg=document.encode())
+                 svg=Markup(drawing), document_svg=drawing.encode())
 
 
 @lru_cache(maxsize=256)
@@ -216,7 +218,7 @@ def _bars(key: str, title: str, summary: str, bars: tuple[tuple[str, int], ...],
 def _arrivals(summary: str, labels: tuple[str, ...], so_far: tuple[int, ...], expected: int, holding: int) -> str:
     every = max(1, math.ceil(len(labels) / 4))
     chart = pygal.Line(
-        **COMMON, height=240, show_legend=True, legend_at_bottom=True, legend_at_bottom_columns=1,
+        **COMMON, height=240, margin_right=24, show_legend=True, legend_at_bottom=True, legend_at_bottom_columns=1,
         show_minor_x_labels=False, x_labels_major_every=every, fill=False,
         **_value_axis(max([expected, holding] + list(so_far))), classes=["pygal-chart", "chart-svg", "chart-arrivals-svg"],
         value_formatter=str, dots_size=3,
@@ -225,20 +227,63 @@ def _arrivals(summary: str, labels: tuple[str, ...], so_far: tuple[int, ...], ex
     chart.x_labels = list(labels) if len(labels) > 1 else list(labels) * 2
     points = list(so_far) if len(so_far) > 1 else list(so_far) * 2
     chart.add("Arrived", points)
-    chart.add("Expected", [expected] * len(points), show_dots=False, stroke_style={"width": 2, "dasharray": "6,4"})
+    chart.add("Expected", [expected] * len(points), show_dots=False)
     if holding != expected:
-        chart.add("Holding a place", [holding] * len(points), show_dots=False,
-                  stroke_style={"width": 2, "dasharray": "2,4"})
+        chart.add("Holding a place", [holding] * len(points), show_dots=False)
     return chart.render()
 
 
 def _clean(root):
-    """pygal's SVG without its script, tooltip layer, hover titles, value descriptions and comments."""
+    """pygal's SVG without its script, tooltip layer, hover titles, value descriptions and comments,
+    its look as presentation attributes (see `_paint`)."""
     for parent in root.iter():
         for child in list(parent):
             if _is_scripting(child):
                 parent.remove(child)
+    root.set("font-family", STYLE.font_family)
+    root.set("font-size", str(LABEL_SIZE))
+    graph = next((node for node in root if "graph" in (node.get("class") or "").split()), None)
+    if graph is not None:
+        category_axis = "y" if "horizontal" in graph.get("class", "").split() else "x"
+        _paint(graph, [], category_axis)
     return root
+
+
+def _paint(node, outer: list[str], category_axis: str) -> None:
+    """pygal's stylesheet as presentation attributes, so the drawing needs no <style>: WeasyPrint
+    draws it as it is, and on a page charts.css (whose rules win over attributes) themes it."""
+    classes = (node.get("class") or "").split()
+    if node.tag == "rect" and "background" in classes:
+        node.set("fill", "#ffffff" if "plot" in outer else "none")
+    elif node.tag == "text":
+        node.set("stroke", "none")
+        node.set("fill", INK)
+        if "axis" in outer:
+            node.set("text-anchor", "end" if "y" in outer else "middle")
+        if "value" in classes:
+            node.set("font-size", str(VALUE_SIZE))
+            node.set("font-weight", "bold")
+    elif node.tag == "path" and "line" in classes:
+        if "guide" in classes:
+            hidden = category_axis in outer and "always_show" not in outer
+            node.set("stroke", "none" if hidden else LINE)
+            node.set("stroke-dasharray", "4,4")
+        elif "axis" in classes:
+            node.set("stroke", MUTED)
+        else:  # a series' line: the first solid, reference lines dashed
+            dash = next((SERIES_DASH[name] for name in outer if name in SERIES_DASH), None)
+            node.set("stroke-width", "2" if dash else "3")
+            if dash:
+                node.set("stroke-dasharray", dash)
+        node.set("fill", "none")
+    for name in classes:
+        if name.startswith("color-") and name[6:].isdigit():
+            colour = STYLE.colors[int(name[6:]) % len(STYLE.colors)]
+            node.set("fill", colour)
+            node.set("stroke", colour)
+    for child in node:
+        if isinstance(child.tag, str):
+            _paint(child, outer + classes, category_axis)
 
 
 def _is_scripting(node) -> bool:

@@ -81,11 +81,18 @@ def test_page_svg_is_well_formed_named_and_free_of_script_and_inline_style(chart
 
 
 @pytest.mark.parametrize("chart", every_chart(), ids=lambda chart: chart.key)
-def test_document_svg_keeps_pygal_style_but_no_script(chart):
+def test_document_svg_is_painted_by_attributes_without_style_or_script(chart):
     root = ET.fromstring(chart.document_svg)
     tags = [node.tag.removeprefix(SVG) for node in root.iter()]
-    assert "style" in tags and "script" not in tags
-    assert b"<script" not in chart.document_svg
+    assert "style" not in tags and "script" not in tags
+    bars_or_dots = [node for node in root.iter() if node.tag in (f"{SVG}rect", f"{SVG}circle")
+                    and "reactive" in node.get("class", "")]
+    assert bars_or_dots and all(charts.STYLE.colors.count(node.get("fill")) or "color-" in node.get("class", "")
+                                for node in bars_or_dots)
+    series = [node for node in root.iter() if "color-0" in node.get("class", "").split()]
+    assert series and all(node.get("fill") == charts.ACCENT for node in series)
+    labels = [node for node in root.iter() if node.tag == f"{SVG}text" and node.get("text-anchor")]
+    assert labels, "axis labels are anchored without pygal's stylesheet"
 
 
 def test_chart_text_is_escaped():
