@@ -108,7 +108,7 @@ def replies_chart(counts: Mapping[str, int]) -> Chart:
             ("Invited, no reply", counts.get("invited", 0)), ("Waitlisted", counts.get("waitlisted", 0)),
             ("Declined", counts.get("declined", 0)), ("Cancelled", counts.get("cancelled", 0))]
     total = sum(value for _label, value in bars)
-    summary = f"Of {total} guests: " + ", ".join(
+    summary = f"Of {total} guests: " + "; ".join(
         f"{value} {label.lower()}" for label, value in bars if value or label == "Registered") + "."
     return bar_chart("replies", "Replies", summary, bars, of=total, of_label="all guests")
 
@@ -117,8 +117,8 @@ def readiness_chart(total: int, complete: int, with_offers: int, with_seeks: int
     """Guests still coming with a complete profile, with offers, with seeks, and ready (all of it)."""
     bars = [("Complete profile", complete), ("With offers", with_offers), ("With seeks", with_seeks),
             ("Ready", ready)]
-    summary = f"{ready} of {total} guests still coming are ready: {complete} complete profiles, " \
-              f"{with_offers} with offers, {with_seeks} with seeks."
+    summary = f"{ready} of {total} guests still coming are ready; {complete} have a complete profile, " \
+              f"{with_offers} offer something, {with_seeks} seek something."
     return bar_chart("readiness", "Guest readiness", summary, bars, of=total, of_label="guests coming")
 
 
@@ -268,7 +268,7 @@ def _paint(node, outer: list[str], category_axis: str) -> None:
             hidden = category_axis in outer and "always_show" not in outer
             node.set("stroke", "none" if hidden else LINE)
             node.set("stroke-dasharray", "4,4")
-        elif "axis" in classes:
+        elif "reactive" not in classes:  # an axis
             node.set("stroke", MUTED)
         else:  # a series' line: the first solid, reference lines dashed
             dash = next((SERIES_DASH[name] for name in outer if name in SERIES_DASH), None)

@@ -51,7 +51,7 @@ def test_bar_charts_carry_their_numbers_and_shares():
     replies, readiness, delivery, funnel = every_chart()[1:]
     assert replies.rows[:3] == (("Registered", "7", "47%"), ("Approved", "2", "13%"), ("Invited, no reply", "2", "13%"))
     assert ("Cancelled", "0", "0%") in replies.rows
-    assert replies.summary == "Of 15 guests: 7 registered, 2 approved, 2 invited, no reply, 3 waitlisted, 1 declined."
+    assert replies.summary == "Of 15 guests: 7 registered; 2 approved; 2 invited, no reply; 3 waitlisted; 1 declined."
     assert readiness.rows[-1] == ("Ready", "5", "45%") and readiness.columns[-1] == "Share of guests coming"
     assert delivery.rows == (("Sent", "40", "87%"), ("Waiting", "4", "9%"), ("Failed", "2", "4%"))
     assert funnel.rows[-1] == ("Deepened", "6", "15%") and funnel.columns[-1] == "Share of met"
