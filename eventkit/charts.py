@@ -91,12 +91,12 @@ def percent(part: int, whole: int) -> str:
 
 
 def bar_chart(key: str, title: str, summary: str, bars: Sequence[tuple[str, int]],
-              of: int | None = None, of_label: str = "") -> Chart:
+              of: int | None = None, of_label: str = "", label_column: str = "") -> Chart:
     """Horizontal bars, top to bottom in the order given; with `of`, each bar's share of it too."""
     if of is None:
-        columns, rows = ("", "Number"), tuple((label, str(value)) for label, value in bars)
+        columns, rows = (label_column, "Number"), tuple((label, str(value)) for label, value in bars)
     else:
-        columns = ("", "Number", f"Share of {of_label}")
+        columns = (label_column, "Number", f"Share of {of_label}")
         rows = tuple((label, str(value), percent(value, of)) for label, value in bars)
     svg = _bars(key, title, summary, tuple(bars), of)
     return _chart(key, title, summary, columns, rows, svg)
@@ -110,7 +110,7 @@ def replies_chart(counts: Mapping[str, int]) -> Chart:
     total = sum(value for _label, value in bars)
     summary = f"Of {total} guests: " + "; ".join(
         f"{value} {label.lower()}" for label, value in bars if value or label == "Registered") + "."
-    return bar_chart("replies", "Replies", summary, bars, of=total, of_label="all guests")
+    return bar_chart("replies", "Replies", summary, bars, of=total, of_label="all guests", label_column="Answer")
 
 
 def readiness_chart(total: int, complete: int, with_offers: int, with_seeks: int, ready: int) -> Chart:
@@ -119,7 +119,7 @@ def readiness_chart(total: int, complete: int, with_offers: int, with_seeks: int
             ("Ready", ready)]
     summary = f"{ready} of {total} guests still coming are ready; {complete} have a complete profile, " \
               f"{with_offers} offer something, {with_seeks} seek something."
-    return bar_chart("readiness", "Guest readiness", summary, bars, of=total, of_label="guests coming")
+    return bar_chart("readiness", "Guest readiness", summary, bars, of=total, of_label="guests coming", label_column="Guests")
 
 
 def delivery_chart(counts: Mapping[str, int]) -> Chart:
@@ -128,7 +128,7 @@ def delivery_chart(counts: Mapping[str, int]) -> Chart:
     bars = [("Sent", counts.get("sent", 0)), ("Waiting", waiting), ("Failed", counts.get("failed", 0))]
     total = sum(value for _label, value in bars)
     summary = f"{bars[0][1]} of {total} emails sent, {waiting} waiting, {bars[2][1]} failed."
-    return bar_chart("delivery", "Email delivery", summary, bars, of=total, of_label="all emails")
+    return bar_chart("delivery", "Email delivery", summary, bars, of=total, of_label="all emails", label_column="Status")
 
 
 def funnel_chart(funnel: Sequence[tuple[str, str, int]]) -> Chart:
@@ -136,7 +136,8 @@ def funnel_chart(funnel: Sequence[tuple[str, str, int]]) -> Chart:
     bars = [(label, count) for _key, label, count in funnel]
     met = bars[0][1] if bars else 0
     summary = "; ".join(f"{label} {count}" for label, count in bars) + "."
-    return bar_chart("funnel", "Follow-up funnel", summary, bars, of=met, of_label=bars[0][0].lower() if bars else "")
+    return bar_chart("funnel", "Follow-up funnel", summary, bars, of=met, of_label=bars[0][0].lower() if bars else "",
+                     label_column="Stage")
 
 
 def arrivals_chart(times: Sequence[datetime], expected: int, holding: int, zone: str) -> Chart:

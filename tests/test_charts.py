@@ -50,7 +50,7 @@ def test_arrivals_are_grouped_in_round_intervals_and_counted_up():
 def test_bar_charts_carry_their_numbers_and_shares():
     replies, readiness, delivery, funnel = every_chart()[1:]
     assert replies.rows[:3] == (("Registered", "7", "47%"), ("Approved", "2", "13%"), ("Invited, no reply", "2", "13%"))
-    assert ("Cancelled", "0", "0%") in replies.rows
+    assert ("Cancelled", "0", "0%") in replies.rows and replies.columns == ("Answer", "Number", "Share of all guests")
     assert replies.summary == "Of 15 guests: 7 registered; 2 approved; 2 invited, no reply; 3 waitlisted; 1 declined."
     assert readiness.rows[-1] == ("Ready", "5", "45%") and readiness.columns[-1] == "Share of guests coming"
     assert delivery.rows == (("Sent", "40", "87%"), ("Waiting", "4", "9%"), ("Failed", "2", "4%"))
@@ -202,3 +202,9 @@ def test_run_sheet_shows_the_charts_as_generated_images_only(app, busy_event):
     assert all(outcome == "served" for _url, outcome in result.fetched)
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(result.pdf)).pages)
     assert "Replies" in text and "2 of 2 expected guests arrived" in text
+
+
+def test_run_sheet_of_a_gathering_without_guests_has_no_charts(app, event):
+    with app.test_request_context():
+        job = services.run_sheet_document(db.session.get(Event, event.id), services.paper_for("a4"))
+    assert job.generated == {} and "generated:chart-" not in job.html

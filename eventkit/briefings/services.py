@@ -113,7 +113,8 @@ def run_sheet_document(event: Event, paper: Paper) -> RenderJob:
 def run_sheet_charts(event: Event) -> list[charts.Chart]:
     """The run-sheet's charts: replies, readiness and (once anyone is in) arrivals; the event page's numbers."""
     readiness = profile_services.readiness(profile_services.active_guests(event))
-    found = [charts.replies_chart(attendee_services.status_counts(event.id))]
+    replies = attendee_services.status_counts(event.id)
+    found = [charts.replies_chart(replies)] if sum(replies.values()) else []
     if readiness.total:
         found.append(charts.readiness_chart(readiness.total, readiness.complete, readiness.with_offers,
                                             readiness.with_seeks, readiness.ready))
