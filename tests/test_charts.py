@@ -208,3 +208,18 @@ def test_run_sheet_of_a_gathering_without_guests_has_no_charts(app, event):
     with app.test_request_context():
         job = services.run_sheet_document(db.session.get(Event, event.id), services.paper_for("a4"))
     assert job.generated == {} and "generated:chart-" not in job.html
+
+
+def test_the_arrivals_chart_costs_the_event_page_one_query(client, login, organiser, event, make_attendee,
+                                                           count_queries):
+    make_attendee(event)
+    login(organiser)
+
+    def queries() -> int:
+        with count_queries() as counter:
+            assert client.get(f"/events/{event.id}").status_code == 200
+        return counter.count
+
+    before = queries()
+    make_attendee(event, checked_in_at=T0)
+    assert queries() == before + 1
