@@ -90,6 +90,11 @@ def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
+def things(count: int, word: str) -> str:
+    """"1 guest", "3 guests"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def bar_chart(key: str, title: str, summary: str, bars: Sequence[tuple[str, int]],
               of: int | None = None, of_label: str = "", label_column: str = "") -> Chart:
     """Horizontal bars, top to bottom in the order given; with `of`, each bar's share of it too."""
@@ -108,7 +113,7 @@ def replies_chart(counts: Mapping[str, int]) -> Chart:
             ("Invited, no reply", counts.get("invited", 0)), ("Waitlisted", counts.get("waitlisted", 0)),
             ("Declined", counts.get("declined", 0)), ("Cancelled", counts.get("cancelled", 0))]
     total = sum(value for _label, value in bars)
-    summary = f"Of {total} guests: " + "; ".join(
+    summary = f"Of {things(total, 'guest')}: " + "; ".join(
         f"{value} {label.lower()}" for label, value in bars if value or label == "Registered") + "."
     return bar_chart("replies", "Replies", summary, bars, of=total, of_label="all guests", label_column="Answer")
 
@@ -117,8 +122,8 @@ def readiness_chart(total: int, complete: int, with_offers: int, with_seeks: int
     """Guests still coming with a complete profile, with offers, with seeks, and ready (all of it)."""
     bars = [("Complete profile", complete), ("With offers", with_offers), ("With seeks", with_seeks),
             ("Ready", ready)]
-    summary = f"{ready} of {total} guests still coming are ready; {complete} have a complete profile, " \
-              f"{with_offers} offer something, {with_seeks} seek something."
+    summary = f"Ready: {ready} of {things(total, 'guest')} still coming; {complete} with a complete profile, " \
+              f"{with_offers} offering something, {with_seeks} seeking something."
     return bar_chart("readiness", "Guest readiness", summary, bars, of=total, of_label="guests coming", label_column="Guests")
 
 
@@ -127,7 +132,7 @@ def delivery_chart(counts: Mapping[str, int]) -> Chart:
     waiting = counts.get("pending", 0) + counts.get("sending", 0)
     bars = [("Sent", counts.get("sent", 0)), ("Waiting", waiting), ("Failed", counts.get("failed", 0))]
     total = sum(value for _label, value in bars)
-    summary = f"{bars[0][1]} of {total} emails sent, {waiting} waiting, {bars[2][1]} failed."
+    summary = f"{bars[0][1]} of {things(total, 'email')} sent, {waiting} waiting, {bars[2][1]} failed."
     return bar_chart("delivery", "Email delivery", summary, bars, of=total, of_label="all emails", label_column="Status")
 
 
@@ -152,7 +157,7 @@ def arrivals_chart(times: Sequence[datetime], expected: int, holding: int, zone:
     labels = tuple(end.astimezone(tz).strftime(fmt) for end in ends)
     so_far = tuple(_running(counts))
     arrived = so_far[-1] if so_far else 0
-    summary = f"{arrived} of {expected} expected guests arrived"
+    summary = f"{arrived} of {things(expected, 'expected guest')} arrived"
     summary += f" ({holding} hold a place)." if holding != expected else "."
     columns = ("By", "Arrived in the interval", "Arrived so far", "Expected")
     rows = tuple((label, str(n), str(total), str(expected)) for label, n, total in zip(labels, counts, so_far))
