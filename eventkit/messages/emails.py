@@ -50,7 +50,7 @@ def for_guests(message: Message, event: Event, guests: list[Attendee]) -> list[E
     """One outbox message per guest, deduplicated per message."""
     day_before = message.template == Template.DAY_BEFORE
     plan = plans(event, {g.id for g in guests}) if day_before else {}
-    shared = {"event": event, "template": message.template, "message_subject": message.subject,
+    shared = {"event": event, "ready_template": message.template, "message_subject": message.subject,
               "followup_url": external_url_for("followup.connections", slug=event.slug)}
     kind = EmailKind.DAY_BEFORE if day_before else EmailKind.ANNOUNCEMENT
     return [Email(

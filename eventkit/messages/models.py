@@ -17,6 +17,8 @@ class MessageStatus(StrEnum):
     #: its emails are in the outbox (the outbox shows each one's delivery)
     SENT = "sent"
     CANCELLED = "cancelled"
+    #: due before the start, but no sweep ran until the gathering had started: never sent
+    MISSED = "missed"
 
 
 class Audience(StrEnum):

@@ -71,6 +71,18 @@ def follow_gathering_times(now: datetime) -> int:
     return moved
 
 
+def miss_stale(now: datetime) -> int:
+    """Mark scheduled messages meant for before the start as missed once the gathering has started."""
+    started = select(Event.id).where(Event.starts_at <= now)
+    result = db.session.execute(
+        update(Message)
+        .where(Message.status == MessageStatus.SCHEDULED, Message.schedule == Schedule.BEFORE_START,
+               Message.send_at <= now, Message.event_id.in_(started))
+        .values(status=MessageStatus.MISSED, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
 def claim_due(sweeper: str, now: datetime, limit: int = 50) -> list[int]:
     """Atomically mark up to `limit` due scheduled messages as sent by this sweep; their ids."""
     picked = (
@@ -98,6 +110,7 @@ def sweep(now: datetime, sweeper: str | None = None) -> SweepReport:
     sweeper = sweeper or new_sweeper_id()
     scheduled = schedule_automatic(now)
     follow_gathering_times(now)
+    miss_stale(now)
     ids = claim_due(sweeper, now)
     queued = 0
     for message in db.session.scalars(select(Message).where(Message.id.in_(ids)).order_by(Message.id)
