@@ -12,6 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -33,10 +34,10 @@ class MessageForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=BODY_MAX)],
                          description="Plain text; line breaks and web addresses are kept. {name} becomes the "
                                      "guest's name, {link} their own personal link (made when the email is sent).")
-    audience = RadioField("Who gets it", choices=list(LABELS.items()), validators=[DataRequired()])
+    audience = RadioField("Who gets it", choices=[SelectChoice(k.value, v) for k, v in LABELS.items()], validators=[DataRequired()])
     picked = SelectMultipleField("Guests", coerce=int, validators=[Optional()],
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
-    schedule = RadioField("When", choices=list(SCHEDULE_LABELS.items()), default=Schedule.NOW,
+    schedule = RadioField("When", choices=[SelectChoice(k.value, v) for k, v in SCHEDULE_LABELS.items()], default=Schedule.NOW,
                           validators=[DataRequired()])
     at = DateTimeLocalField("Date and time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     hours = IntegerField("Hours", validators=[Optional(), NumberRange(min=0, max=HOURS_MAX)])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from eventkit.db import utcnow
 from eventkit.errors import DomainError, NotFound, refuse
@@ -25,8 +26,8 @@ def messages_summary(event: Event) -> dict:
 
 
 def _form(event: Event, message: Message | None = None) -> MessageForm:
-    form = MessageForm(obj=None)
-    form.picked.choices = audiences.guest_choices(event)
+    form = MessageForm()
+    form.picked.choices = [SelectChoice(guest_id, label) for guest_id, label in audiences.guest_choices(event)]
     if request.method == "GET":
         _fill(form, event, message)
     return form
