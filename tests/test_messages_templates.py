@@ -66,6 +66,17 @@ def test_the_switch_turns_the_day_before_reminder_off_and_on(app, make_event, ma
     assert len(outbox(app)) == 4
 
 
+def test_cancelling_the_automatic_reminder_turns_the_switch_off(app, make_event, make_attendee):
+    g = gathering(app, make_event, make_attendee, day_before=True)
+    run_sweep(app, BEFORE)
+    [auto] = messages(app)
+    with app.app_context():
+        services.cancel(event_row(g.event), auto.id, "organiser:1", BEFORE)
+        db.session.commit()
+        assert services.day_before_on(event_row(g.event)) is False
+    assert run_sweep(app, BEFORE).scheduled == 0
+
+
 def test_no_day_before_reminder_for_a_draft_or_when_switched_off_before_it_exists(app, make_event, make_attendee):
     draft = make_event(starts_at=STARTS, ends_at=STARTS + timedelta(hours=3), status=EventStatus.DRAFT)
     g = gathering(app, make_event, make_attendee)  # switched off from the start

@@ -199,6 +199,8 @@ def cancel(event: Event, message_id: int, actor: str, now: datetime) -> Message:
     message = _editable(event, message_id)
     message.status = MessageStatus.CANCELLED
     message.updated_at = now
+    if message.automatic == AUTO_DAY_BEFORE:  # cancelling the automatic reminder is the switch turned off
+        _settings(event, now).day_before_reminder = False
     audit.record("messages.cancelled", actor=actor, target=f"message:{message.id}", event_id=event.id)
     return message
 
@@ -250,17 +252,22 @@ def day_before_on(event: Event) -> bool:
     return settings is None or settings.day_before_reminder
 
 
+def _settings(event: Event, now: datetime) -> MessageSettings:
+    """The gathering's settings row (added if it has none yet), marked as changed at `now`."""
+    settings = db.session.get(MessageSettings, event.id)
+    if settings is None:
+        settings = MessageSettings(event_id=event.id, day_before_reminder=True)
+        db.session.add(settings)
+    settings.updated_at = now
+    return settings
+
+
 def set_day_before(event: Event, on: bool, actor: str, now: datetime) -> None:
     """The gathering's one switch: the automatic day-before reminder, on or off.
 
     Off cancels the reminder if it is scheduled; on brings a cancelled one back while the gathering is ahead.
     """
-    settings = db.session.get(MessageSettings, event.id)
-    if settings is None:
-        settings = MessageSettings(event_id=event.id)
-        db.session.add(settings)
-    settings.day_before_reminder = on
-    settings.updated_at = now
+    _settings(event, now).day_before_reminder = on
     auto = db.session.scalars(select(Message).where(Message.event_id == event.id, Message.automatic == AUTO_DAY_BEFORE)
                               .with_for_update()).first()
     if auto is not None and not on and auto.status == MessageStatus.SCHEDULED:
