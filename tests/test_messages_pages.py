@@ -27,6 +27,7 @@ def test_preview_shows_the_exact_count_and_first_recipients_and_writes_nothing(a
     assert "Preview: 4 guests" in html and "Send to 4 guests" in html
     preview = html.split('class="card message-preview"')[1].split("</section>")[0]
     assert "Anna Approved" in preview and "Walt Waiting" not in preview
+    assert "Park at the back, Anna Approved." in preview  # the first recipient's text
     assert 'name="expected" type="hidden" value="4"' in html
     assert messages(app) == [] and outbox(app) == []
 

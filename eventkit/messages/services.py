@@ -24,12 +24,15 @@ from eventkit.mail.preferences import opted_out
 from eventkit.mail.services import queue_batch
 from eventkit.messages import audiences, emails
 from eventkit.messages.audiences import Phase
+from eventkit.messages.content import personal_text
 from eventkit.messages.models import Audience, Message, MessageSettings, MessageStatus, Schedule, Template
 
 SUBJECT_MAX, BODY_MAX, HOURS_MAX = 200, 10_000, 24 * 60
 #: how many recipients the preview names
 PREVIEW_NAMES = 5
 PURPOSE = "message"
+#: where the preview shows a guest's personal link
+SAMPLE_LINK = "[their personal link, made when the email is sent]"
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Preview:
     first: list[Attendee]
     #: every address it will go to (for the sending account's limits)
     addresses: list[str] = field(default_factory=list)
+
+    def sample(self, body: str) -> str:
+        """The text the first recipient reads, with a note where their personal link goes."""
+        name = self.first[0].name if self.first else "Guest"
+        return personal_text(body.replace("\r\n", "\n"), name, SAMPLE_LINK)
 
     @property
     def count(self) -> int:
