@@ -138,3 +138,20 @@ def test_the_messages_page_runs_a_fixed_number_of_queries(app, client, login, or
                                                                     hours=str(n)))
     assert measure() == small
     assert utcnow()  # the clock is the real one: the gathering is in 2030
+
+
+def test_the_compose_preview_runs_a_fixed_number_of_queries(app, client, login, organiser, make_event, make_attendee,
+                                                            count_queries):
+    g = gathering(app, make_event, make_attendee)
+    login(organiser)
+
+    def measure(audience):
+        with count_queries() as counter:
+            page = client.post(f"/events/{g.event.id}/messages/new", data=_form(preview="1", audience=audience))
+            assert page.status_code == 200
+        return counter.count
+
+    small = {audience: measure(audience) for audience in ("place", "unready")}
+    for n in range(15):
+        make_attendee(g.event, f"Extra {n}")
+    assert {audience: measure(audience) for audience in ("place", "unready")} == small
