@@ -21,9 +21,9 @@ def run_sweep(app, now):
         return report
 
 
-def _plan(app, event, a, b):
+def _plan(app, event, a, b, locked=True):
     with app.app_context():
-        plan = Plan(event_id=event.id)
+        plan = Plan(event_id=event.id, locked_at=BEFORE if locked else None)
         db.session.add(plan)
         db.session.flush()
         db.session.add(Conversation(plan_id=plan.id, event_id=event.id, round=1, table_no=2, a_id=a.id, b_id=b.id))
@@ -49,6 +49,16 @@ def test_the_day_before_reminder_is_scheduled_automatically_and_sent_once_with_p
     delivered = {m["To"].addresses[0].display_name: m for m in deliver(STARTS - timedelta(hours=23))}
     assert [part.get_filename() for part in delivered["Rita Registered"].iter_attachments()] == ["check-in-qr.png"]
     assert run_sweep(app, STARTS - timedelta(hours=1)).sent == 0
+
+
+def test_an_unlocked_plan_is_not_in_the_reminder(app, make_event, make_attendee):
+    g = gathering(app, make_event, make_attendee)
+    _plan(app, g.event, g.registered, g.approved, locked=False)
+    words = READY[Template.DAY_BEFORE]
+    create(app, g.event, BEFORE, template=Template.DAY_BEFORE, subject=words.subject, body=words.body,
+           audience="picked", picked_ids=[g.registered.id])
+    [row] = outbox(app)
+    assert "Where: The Long Table" in row.body_text and "Round 1" not in row.body_text
 
 
 def test_the_switch_turns_the_day_before_reminder_off_and_on(app, make_event, make_attendee):

@@ -16,7 +16,7 @@ from eventkit.mail.kinds import EmailKind
 from eventkit.mail.links import send_time_link
 from eventkit.mail.services import Attachment
 from eventkit.mail.services import Message as Email
-from eventkit.matching.models import Conversation
+from eventkit.matching.models import Conversation, Plan
 from eventkit.messages.content import Ready, personal_html, personal_text, ready
 from eventkit.messages.models import Audience, Message, Schedule, Template
 from eventkit.urls import external_url_for
@@ -31,9 +31,13 @@ def ready_words(template: str, event: Event) -> Ready:
 
 
 def plans(event: Event, guest_ids: set[int]) -> dict[int, list[str]]:
-    """Each guest's planned conversations in words ("Round 1, table 2: with Ada Lovelace"); two queries."""
+    """Each guest's planned conversations in words ("Round 1, table 2: with Ada Lovelace"); two queries.
+
+    Only once the plan is locked, as on the guest's own page (`matching.services.conversations_of`).
+    """
     conversations = db.session.scalars(
-        select(Conversation).where(Conversation.event_id == event.id)
+        select(Conversation).join(Plan, Plan.id == Conversation.plan_id)
+        .where(Conversation.event_id == event.id, Plan.locked_at.is_not(None))
         .options(selectinload(Conversation.a), selectinload(Conversation.b), selectinload(Conversation.c))
         .order_by(Conversation.round, Conversation.table_no))
     lines: dict[int, list[str]] = {}
