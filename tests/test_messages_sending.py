@@ -11,7 +11,7 @@ from conftest import links_in
 from messages_support import BEFORE, DURING, ENDS, STARTS, create, draft, event_row, gathering, messages, outbox
 
 from eventkit.attendees.models import Attendee, GuestLink
-from eventkit.db import db
+from eventkit.db import db, utcnow
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.mail.links import PLACEHOLDER
@@ -240,4 +240,18 @@ def test_the_command_sends_what_is_due(app, runner, make_event, make_attendee):
     result = runner.invoke(args=["eventkit", "send-messages", "--now", (STARTS - timedelta(hours=2)).isoformat()])
     assert result.exit_code == 0, result.output
     assert "1 message(s) sent (1 email(s) queued)" in result.output
+    assert [row.to_name for row in outbox(app)] == ["Walt Waiting"]
+
+
+def test_the_worker_sweeps_every_minute_and_its_task_sends_what_is_due(app, make_event, make_attendee):
+    from eventkit.messages.tasks import send_messages
+
+    assert all(send_messages.s().validate_datetime(datetime(2026, 12, 1, 9, m)) for m in (0, 7, 59))
+    g = gathering(app, make_event, make_attendee)
+    create(app, g.event, BEFORE, audience="waitlist", schedule="at", at=datetime(2030, 5, 31, 9, 0))
+    with app.app_context():  # due a minute ago (the task runs at the real time): it runs in the app and commits
+        db.session.get(Message, messages(app)[0].id).send_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    send_messages.call_local()
+    assert [m.status for m in messages(app)] == ["sent"]
     assert [row.to_name for row in outbox(app)] == ["Walt Waiting"]
