@@ -255,3 +255,46 @@ def test_the_worker_sweeps_every_minute_and_its_task_sends_what_is_due(app, make
     send_messages.call_local()
     assert [m.status for m in messages(app)] == ["sent"]
     assert [row.to_name for row in outbox(app)] == ["Walt Waiting"]
+
+
+def test_a_cancel_racing_the_sweep_either_stops_it_or_is_refused(app, make_event, make_attendee):
+    g = gathering(app, make_event, make_attendee)
+    message_id = create(app, g.event, BEFORE, audience="place", schedule="before_start", hours=1)
+    barrier = threading.Barrier(2)
+    errors, refused = [], []
+
+    def run_sweep_thread():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                sweep(STARTS - timedelta(hours=1))
+                db.session.commit()
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    def run_cancel():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                try:
+                    services.cancel(event_row(g.event), message_id, "organiser:1", STARTS - timedelta(hours=1))
+                    db.session.commit()
+                except DomainError as error:
+                    db.session.rollback()
+                    refused.append(error.status)
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run_sweep_thread), threading.Thread(target=run_cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    [message] = messages(app)
+    if message.status == "sent":
+        assert refused == [409] and len(outbox(app)) == 4
+    else:
+        assert message.status == "cancelled" and refused == [] and outbox(app) == []
