@@ -15,4 +15,5 @@ from eventkit.followup.models import (  # noqa: F401
 from eventkit.jobs.models import Job, JobFile  # noqa: F401
 from eventkit.mail.models import OutboundAttachment, OutboundEmail  # noqa: F401
 from eventkit.matching.models import Conversation, PairConstraint, Plan  # noqa: F401
+from eventkit.messages.models import Message, MessageSettings  # noqa: F401
 from eventkit.profiles.models import Intent, ResearchNote  # noqa: F401

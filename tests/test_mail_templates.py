@@ -22,13 +22,15 @@ from eventkit.followup.encounters import log_encounter
 from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Draft, queue_email, queue_emails
+from eventkit.messages import services as messages
 from eventkit.profiles.services import remind_unready
 
 #: kind of email -> its template (every template in templates/mail with a .txt part must appear)
 TEMPLATES = {"invitation": "invitation", "place_offered": "place_offered", "briefing": "briefing",
              "followup_reminder": "followup_task", "digest": "followup_digest", "escalation": "followup_escalation",
              "encounter": "followup_encounter", "profile_reminder": "profile_reminder", "notice": "notice",
-             "nudge": "followup_nudge", "account": "confirm_email"}
+             "nudge": "followup_nudge", "account": "confirm_email", "announcement": "announcement",
+             "day_before": "announcement"}
 LONG_WORD = "Klimaneutralebaustoffgenossenschaftsverwaltungsgesellschaft"
 WIDTHS = (390, 600)
 
@@ -64,6 +66,10 @@ def every_email(app, make_event, make_attendee):
         queue_confirmation(stored.owner, ENDS)
         queue_email(to_email=ana.email, to_name=ana.name, template="notice", purpose="notice", dedupe_key="notice:1",
                     event_id=event.id, title="A notice", body=f"Line one\nhttps://example.org/{LONG_WORD}/{LONG_WORD}")
+        for template in ("day_before", "custom"):
+            messages.create(stored, messages.Draft(f"{template}: {LONG_WORD}", f"Hello {{name}}: {{link}}\n"
+                                                   f"https://example.org/{LONG_WORD}/{LONG_WORD}", audience="picked",
+                                                   template=template, picked_ids=[ana.id]), "test", ENDS)
         db.session.commit()
         rows = [(e.kind, e.subject, e.body_text, e.body_html) for e in db.session.scalars(select(OutboundEmail))]
     assert {TEMPLATES[kind] for kind, *_ in rows} == set(TEMPLATES.values())

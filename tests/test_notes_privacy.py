@@ -20,6 +20,7 @@ from eventkit.db import db, utcnow
 from eventkit.jobs.models import Job
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.sender import send_due
+from eventkit.messages.models import Message
 
 NOTES = ("ADA-NOTE-ON-BEN", "ADA-STARTER", "BEN-NOTE-ON-ADA", "BEN-STARTER", "ADA-NOTE-ON-DAN")
 ORGANISER_PREFIXES = ("/events/<int:event_id>", "/events/", "/followup")
@@ -40,8 +41,9 @@ def _values(app, gathering) -> dict[str, list]:
     with app.app_context():
         email_ids = list(db.session.scalars(select(OutboundEmail.id).where(OutboundEmail.event_id == gathering.event.id)))
         job_ids = list(db.session.scalars(select(Job.id).where(Job.event_id == gathering.event.id)))
+        message_ids = list(db.session.scalars(select(Message.id).where(Message.event_id == gathering.event.id)))
     return {"event_id": [gathering.event.id], "attendee_id": [p.id for p in people],
-            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids}
+            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids, "message_id": message_ids}
 
 
 def _urls(app, gathering) -> list[str]:
@@ -84,6 +86,9 @@ def test_no_organiser_page_or_download_shows_a_guests_notes(app, client, login, 
     deliver()  # the guests' own copies, with their notes, went to them
     _made_by_the_worker(client, gathering.event.id)
     finish(app, gathering.event.id, ENDS)
+    assert client.post(f"/events/{gathering.event.id}/messages/new", data={  # a message, so its pages are walked
+        "template": "day_before", "subject": "Thanks", "body": "Thanks {name}", "audience": "place", "schedule": "now",
+        "save": "1"}).status_code == 302
     urls = _urls(app, gathering)
     assert len(urls) > 20 and sum(url.endswith("/file") for url in urls) == 6
     seen = {}

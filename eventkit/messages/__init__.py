@@ -1,0 +1,1 @@
+"""Messages: the organiser writes to the right guests, now or on a schedule, through the outbox."""
