@@ -78,6 +78,7 @@ class PartnerCard:
     has_note: bool = False
     profile_url: str | None = None
     note_url: str | None = None
+    bio: str = ""
 
     @property
     def role_line(self) -> str:
@@ -86,14 +87,14 @@ class PartnerCard:
 
 def card(guest_offers: list[Wish], guest_seeks: list[Wish], partner_id: int, name: str, role: str, organisation: str,
          partner_field: str, offers: list[Wish], seeks: list[Wish], note: ResearchNote | None = None,
-         profile_url: str | None = None, note_url: str | None = None) -> PartnerCard:
+         profile_url: str | None = None, note_url: str | None = None, bio: str = "") -> PartnerCard:
     """A partner card from plain data (the page and the PDF both call this)."""
     return PartnerCard(
         partner_id, name, role, organisation, partner_field, initials(name),
         you_give=gifts(guest_offers, seeks, "you", "they"), they_give=gifts(offers, guest_seeks, "they", "you"),
         their_seeks=[_wish_text(w) for w in seeks], their_offers=[_wish_text(w) for w in offers],
         starters=note.starter_list if note else [], has_note=note is not None,
-        profile_url=profile_url, note_url=note_url,
+        profile_url=profile_url, note_url=note_url, bio=bio,
     )
 
 
