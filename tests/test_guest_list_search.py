@@ -89,7 +89,16 @@ def test_status_select_starts_on_an_explicit_choice_and_confirms_place_taking(cl
 def test_add_and_import_come_before_the_rows(client, event, make_attendee, signed_in):
     make_attendee(event, name="Ada")
     page = client.get(f"/events/{event.id}/guests").get_data(as_text=True)
-    assert page.index("Add a guest") < page.index("Import a CSV") < page.index('<td data-label="Name">Ada')
+    rows = page.index('<td data-label="Name">Ada')
+    assert page.index("Import a CSV") < rows and page.index("Add and invite") < rows
+    assert '<details class="fold" id="add">' in page  # folded once there are guests
+
+
+def test_add_form_is_open_on_an_empty_list_and_after_an_error(client, event, signed_in):
+    page = client.get(f"/events/{event.id}/guests").get_data(as_text=True)
+    assert '<details class="fold" id="add" open>' in page and "No guests yet" in page
+    response = client.post(f"/events/{event.id}/guests", data={"name": "", "email": "nope"})
+    assert response.status_code == 422 and '<details class="fold" id="add" open>' in response.get_data(as_text=True)
 
 
 def test_bulk_action_applies_to_every_selected_guest(client, app, event, make_attendee, signed_in):
