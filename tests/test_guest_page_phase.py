@@ -86,3 +86,21 @@ def test_unlisted_partner_has_no_profile_link(app, client, login, guest_login, o
     client.post(f"/events/{event.id}/plan/lock")
     page = page_of(client, guest_login, event, ana)
     assert "Ben" in page and f"/directory/{ben.id}" not in page and f"/notes/{ben.id}" not in page
+
+
+def test_guest_page_with_a_plan_costs_the_same_queries_whatever_the_gathering_size(
+        app, client, login, guest_login, organiser, make_event, make_attendee, make_intent, count_queries):
+    def queries(event, guest) -> int:
+        login(organiser)
+        client.post(f"/events/{event.id}/plan", data=SETTINGS)
+        client.post(f"/events/{event.id}/plan/lock")
+        guest_login(guest)
+        with count_queries() as counter:
+            assert client.get(f"/e/{event.slug}/me").status_code == 200
+        return counter.count
+
+    small = make_event()
+    few = queries(small, four_guests(make_attendee, make_intent, small)[0])
+    large = make_event()
+    guests = four_guests(make_attendee, make_intent, large) + four_guests(make_attendee, make_intent, large)
+    assert queries(large, guests[0]) == few

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.events.models import Event
 from eventkit.matching import services
-from eventkit.profiles.models import ResearchNote
+from eventkit.profiles.models import Intent, ResearchNote
 
 #: (tag name, free text) of one offer or seek
 Wish = tuple[str, str]
@@ -123,13 +124,19 @@ def own_notes(author: Attendee, subject_ids: set[int]) -> dict[int, ResearchNote
 def guest_plan(event: Event, attendee: Attendee) -> list[GuestMeeting]:
     """The guest's conversations once the plan is locked ([] before), each partner as a second-person card."""
     conversations = services.conversations_of(event, attendee)
-    partners = {p.id: p for c in conversations for p in c.partners_of(attendee.id)}
-    notes = own_notes(attendee, set(partners))
-    mine_offers, mine_seeks = wishes(attendee, "offer"), wishes(attendee, "seek")
+    if not conversations:
+        return []
+    wanted = {m for c in conversations for m in c.member_ids} | {attendee.id}
+    people = {person.id: person for person in db.session.scalars(
+        select(Attendee).where(Attendee.id.in_(sorted(wanted)))
+        .options(selectinload(Attendee.intents).selectinload(Intent.tag)).execution_options(populate_existing=True))}
+    notes = own_notes(attendee, wanted - {attendee.id})
+    me = people[attendee.id]
+    mine_offers, mine_seeks = wishes(me, "offer"), wishes(me, "seek")
     meetings = []
     for conversation in conversations:
         cards = []
-        for partner in conversation.partners_of(attendee.id):
+        for partner in (people[m] for m in conversation.member_ids if m != attendee.id and m in people):
             listed = partner.is_listed
             cards.append(card(
                 mine_offers, mine_seeks, partner.id, partner.name, partner.role, partner.organisation, partner.field,
