@@ -75,6 +75,7 @@ def test_prepare_says_who_has_no_offer_and_leads_to_the_plan(app, event, make_at
     assert life.phase == lc.PREPARE and states(life) == ["done", "done", "current", "todo", "todo", "todo"]
     assert "3 guests have no offer yet" in life.steps[2].missing
     assert "No conversation plan yet" in life.steps[2].missing
+    assert life.steps[3].note == "4 expected" and life.steps[5].note == "Starts when you mark the gathering finished"
     assert life.next_action.label == "Plan conversations"
     add_plan(app, event, guests)
     assert life_of(app, event).next_action.label == "Review and lock the plan"

@@ -133,7 +133,7 @@ def current_phase(event: Event, facts: Facts, now: datetime) -> str:
     return PREPARE
 
 
-def _notes(facts: Facts) -> dict[str, tuple[str, list[str]]]:
+def _notes(facts: Facts, phase: str) -> dict[str, tuple[str, list[str]]]:
     """Each step's summary and what is missing, in words."""
     f = facts
     setup_missing = [text for n, text in ((f.guests, "No guests yet"), (f.tags, "No topic tags yet")) if not n]
@@ -153,9 +153,10 @@ def _notes(facts: Facts) -> dict[str, tuple[str, list[str]]]:
                  [f"{plural(f.unanswered, 'guest has', 'guests have')} not replied yet"] if f.unanswered else []),
         PREPARE: ("Plan locked" if f.plan_locked else f"{f.coming - f.without_offer} of {f.coming} with an offer",
                   prepare_missing),
-        DOOR: (f"{f.arrived} of {f.expected} arrived", []),
+        DOOR: (f"{f.arrived} of {f.expected} arrived" if f.arrived else f"{f.expected} expected", []),
         CONVERSATIONS: (f"{f.rounds_held} of {f.rounds} rounds held" if f.rounds else "No plan", []),
-        FOLLOWUP: (f"{plural(f.open_tasks, 'open follow-up')}, {f.overdue_tasks} overdue",
+        FOLLOWUP: (f"{plural(f.open_tasks, 'open follow-up')}, {f.overdue_tasks} overdue" if phase == FOLLOWUP
+                   else "Starts when you mark the gathering finished",
                    [f"{plural(f.overdue_tasks, 'follow-up')} overdue"] if f.overdue_tasks else []),
     }
 
@@ -201,7 +202,7 @@ def lifecycle(event: Event, now: datetime) -> Lifecycle:
     facts = load_facts(event, now)
     phase = current_phase(event, facts, now)
     position = list(PHASES).index(phase)
-    notes = _notes(facts)
+    notes = _notes(facts, phase)
     steps = []
     for index, (key, name) in enumerate(PHASES.items()):
         state = "done" if index < position else "current" if index == position else "todo"
