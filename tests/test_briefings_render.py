@@ -5,7 +5,7 @@ import re
 
 import pytest
 import zxingcpp
-from test_briefings_support import REASON, build_gathering, page_png, pdf_pages, pdf_text
+from test_briefings_support import ADA_GIVES_BEN, REASON, build_gathering, flat, page_png, pdf_pages, pdf_text
 
 from eventkit.attendees.models import Attendee
 from eventkit.briefings import services
@@ -28,8 +28,11 @@ def test_guest_briefing_lists_partners_reasons_and_own_notes_only(app, gathering
     text = pdf_text(briefing_of(app, gathering.ada))
     assert "Ada Lovelace" in text and gathering.event.title in text
     assert "Ben Okafor" in text and "Gridworks" in text and "Cleo Park" in text
-    assert REASON in text
-    assert "mentoring on async Rust" in text or "Rust" in text
+    # the plan in the second person: a card per partner, what each side can give, Ada's own starter
+    assert REASON not in text and "What you can give them" in text and "What they can give you" in text
+    assert ADA_GIVES_BEN in flat(text)
+    assert "They offer: Hiring: intros to senior engineers" in flat(text)  # nothing Ada seeks: Ben's offers
+    assert "Your starter: ADA-STARTER how do you hire?" in flat(text)
     assert "ADA-NOTE-ON-BEN" in text and "ADA-STARTER" in text
     assert "BEN-NOTE-ON-ADA" not in text and "BEN-STARTER" not in text
     assert "ORGANISER-NOTE-ON-BEN" not in text

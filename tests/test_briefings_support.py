@@ -20,6 +20,8 @@ from eventkit.matching.models import Conversation, Plan
 from eventkit.profiles.models import ResearchNote
 
 REASON = "Ada offers Rust mentoring that Ben seeks"
+#: the same conversation in the second person, as Ada reads it (what she can give Ben)
+ADA_GIVES_BEN = "Rust: your “mentoring on async Rust”"
 
 
 @dataclass
@@ -76,6 +78,11 @@ def build_gathering(app, make_event, make_attendee, make_intent, *, locked: bool
 def pdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    """The text with every run of white space (line breaks of the PDF's layout) as one space."""
+    return " ".join(text.split())
 
 
 def pdf_pages(data: bytes) -> list:

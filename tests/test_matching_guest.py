@@ -1,6 +1,8 @@
 """Guests see only their own conversations, and only once the plan is locked."""
 from __future__ import annotations
 
+import re
+
 from flask import render_template
 
 from eventkit.attendees.models import Attendee
@@ -23,14 +25,18 @@ def test_guest_sees_nothing_before_lock_then_only_their_own(app, client, login, 
     ana, ben, cleo, dev = four_guests(make_attendee, make_intent, event)
     login(organiser)
     client.post(f"/events/{event.id}/plan", data=SETTINGS)
-    assert "Your conversations" not in guest_panel(app, event, ana)
+    assert "Round 1" not in guest_panel(app, event, ana) and "once the organiser locks the plan" in guest_panel(
+        app, event, ana)
     client.post(f"/events/{event.id}/plan/lock")
     panel = guest_panel(app, event, ana)
-    assert "Your conversations" in panel and "Ben" in panel
-    assert "Ana offers seed-stage fundraising intros, which Ben seeks" in panel
-    assert "Cleo" not in panel and "Dev" not in panel
+    assert "Your conversations" in panel and "Round 1" in panel and "Ben" in panel
+    # second person: what Ana can give Ben and what Ben can give Ana, never "Ana offers …, which Ben seeks"
+    assert "What you can give them" in panel and "Fundraising: your “seed-stage fundraising intros”" in panel
+    assert "What they can give you" in panel and "Rust: their “Rust code review”" in panel
+    assert "which Ben seeks" not in panel
+    assert "Cleo" not in panel and re.search(r"\bDev\b", panel) is None  # Ben's field "Developer tools" is fine
     client.post(f"/events/{event.id}/plan/unlock")
-    assert "Your conversations" not in guest_panel(app, event, ana)
+    assert "Round 1" not in guest_panel(app, event, ana)
 
 
 def test_guest_names_are_escaped(app, client, login, organiser, event, make_attendee, make_intent):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from eventkit.attendees.services import ACTION_LABELS
@@ -22,6 +22,14 @@ class StatusForm(FlaskForm):
     """The select on each row offers only the actions valid for that guest (services check again)."""
 
     action = StringField("Change status", validators=[DataRequired(), AnyOf(list(ACTION_LABELS))])
+
+
+class BulkStatusForm(FlaskForm):
+    """One action for the guests ticked in the list (the service checks them all before changing any)."""
+
+    action = StringField("With the selected guests", validators=[DataRequired("Choose what to do with the selected guests."),
+                                                                 AnyOf(list(ACTION_LABELS))])
+    ids = SelectMultipleField("Guests", coerce=int, validate_choice=False)
 
 
 class ImportForm(FlaskForm):

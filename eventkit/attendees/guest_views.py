@@ -11,6 +11,7 @@ from eventkit.attendees.links import look_up
 from eventkit.attendees.views import ics_response
 from eventkit.db import utcnow
 from eventkit.errors import DomainError, refuse
+from eventkit.events import lifecycle
 from eventkit.security import secret_page
 
 
@@ -42,9 +43,10 @@ def home(slug: str):
 
 def render_home(event, attendee, error: str | None = None, status: int = 200):
     """The guest page, optionally with a refusal message (then with its 4xx status)."""
+    now = utcnow()
     return render_template("attendees/home.html", event=event, attendee=attendee, error=error,
-                           places_left=services.places_left(event),
-                           replies_open=services.replies_open(event, utcnow())), status
+                           places_left=services.places_left(event), replies_open=services.replies_open(event, now),
+                           guest_phase=lifecycle.guest_phase(event, now)), status
 
 
 @bp.post("/e/<slug>/accept")

@@ -132,18 +132,20 @@ def add_guest(event: Event, data: GuestData, *, actor: str, now: datetime) -> At
     return attendee
 
 
-def promote_from_waitlist(event: Event, *, actor: str, now: datetime, skip: int | None = None) -> list[Attendee]:
+def promote_from_waitlist(event: Event, *, actor: str, now: datetime,
+                          skip: int | list[int] | None = None) -> list[Attendee]:
     """Offer free places to the longest-waiting guests (waitlisted → invited, with an email).
 
-    `skip`: a guest the organiser has just moved to the waitlist on purpose.
+    `skip`: a guest (or the guests) the organiser has just moved to the waitlist on purpose.
     """
+    skipped = [skip] if isinstance(skip, int) else list(skip or [0])
     promoted = []
     free = event.capacity - places_taken(event.id)
     if free <= 0:
         return promoted
     stmt = (
         select(Attendee)
-        .where(Attendee.event_id == event.id, Attendee.status == S.WAITLISTED, Attendee.id != (skip or 0))
+        .where(Attendee.event_id == event.id, Attendee.status == S.WAITLISTED, Attendee.id.not_in(skipped))
         .order_by(Attendee.status_changed_at, Attendee.id)
         .limit(free)
     )

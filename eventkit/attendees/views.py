@@ -1,15 +1,15 @@
 """Organiser views of the guest list: list, add, status changes, link rotation, export."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from eventkit.attendees import services
+from eventkit.attendees import listing, services
 from eventkit.attendees.access import get_attendee_or_404
 from eventkit.attendees.blueprint import bp
 from eventkit.attendees.csv_io import export_csv
-from eventkit.attendees.forms import GuestForm, StatusForm
+from eventkit.attendees.forms import BulkStatusForm, GuestForm, StatusForm
 from eventkit.attendees.models import AttendeeStatus
 from eventkit.db import utcnow
 from eventkit.downloads import download
@@ -41,19 +41,42 @@ def event_page_url(event: Event) -> str:
 
 
 def _render_list(event: Event, form: GuestForm, status: int = 200):
+    query = listing.ListQuery.from_args(request.args)
+    page = listing.guest_page(event.id, query, request.args.get("page", 1, type=int))
     return render_template(
-        "attendees/guest_list.html", event=event, form=form, attendees=services.guest_rows(event.id),
-        counts=guest_counts(event), allowed_actions=services.allowed_actions,
-        labels=services.ACTION_LABELS, badges=STATUS_BADGES,
+        "attendees/guest_list.html", event=event, form=form, page=page, attendees=page.items, query=query,
+        counts=guest_counts(event), allowed_actions=services.allowed_actions, listing=listing,
+        labels=services.ACTION_LABELS, badges=STATUS_BADGES, statuses=[str(s) for s in AttendeeStatus],
     ), status
 
 
 @bp.get("/events/<int:event_id>/guests")
 @login_required
 def guest_list(event_id: int):
-    """The guest list with readiness, counts and the add-guest form."""
+    """The guest list: add and import at the top, then search, filters, sort and pages from the query string."""
     event = get_managed_event_or_404(event_id)
     return _render_list(event, GuestForm())
+
+
+@bp.post("/events/<int:event_id>/guests/bulk")
+@login_required
+def bulk_status(event_id: int):
+    """One status change for every ticked guest, or for none."""
+    event = get_managed_event_or_404(event_id)
+    form = BulkStatusForm()
+    back = {key: value for key, value in request.args.items() if key in ("q", "status", "ready", "checked", "sort", "page")}
+    try:
+        if not form.validate_on_submit():
+            raise DomainError(next(iter(form.errors.values()))[0], "invalid", 422)
+        changed, promoted = listing.bulk_change_status(event, form.ids.data or [], form.action.data,
+                                                       actor=current_user.actor, now=utcnow())
+    except DomainError as error:
+        return refuse(error, "attendees.guest_list", event_id=event.id, **back)
+    flash(f"{len(changed)} guest{'s' if len(changed) != 1 else ''} now {changed[0].status}: "
+          + ", ".join(guest.name for guest in changed) + ".")
+    for guest in promoted:
+        flash(f"{guest.name} moved up from the waitlist and was offered the place by email.")
+    return redirect(url_for("attendees.guest_list", event_id=event.id, **back))
 
 
 @bp.post("/events/<int:event_id>/guests")

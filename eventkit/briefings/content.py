@@ -16,7 +16,9 @@ from sqlalchemy.orm import selectinload
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.events.models import Event
+from eventkit.matching import second_person
 from eventkit.matching.models import Conversation, Plan
+from eventkit.matching.second_person import PartnerCard, Wish
 from eventkit.profiles.models import Intent, ResearchNote
 from eventkit.qr import checkin_url
 
@@ -40,6 +42,9 @@ class Person:
     offers: list[str] = dataclasses.field(default_factory=list)
     seeks: list[str] = dataclasses.field(default_factory=list)
     bio: str = ""
+    #: (tag, text) of each offer and seek, for the second-person wording
+    offer_wishes: list[Wish] = dataclasses.field(default_factory=list)
+    seek_wishes: list[Wish] = dataclasses.field(default_factory=list)
 
     @property
     def role_line(self) -> str:
@@ -67,6 +72,8 @@ class Meeting:
     partners: list[Person]
     reasons: list[str]
     notes: list[Note] = dataclasses.field(default_factory=list)
+    #: each partner addressed to the guest: what you can give them, what they can give you, your starter
+    cards: list[PartnerCard] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -110,7 +117,8 @@ def person(attendee: Attendee) -> Person:
         return [_intent_text(i) for i in sorted(attendee.intents, key=lambda i: i.id) if i.kind == kind]
 
     return Person(attendee.id, attendee.name, attendee.role, attendee.organisation, attendee.field,
-                  intents("offer"), intents("seek"), _short(attendee.bio))
+                  intents("offer"), intents("seek"), _short(attendee.bio),
+                  second_person.wishes(attendee, "offer"), second_person.wishes(attendee, "seek"))
 
 
 def _short(text: str, limit: int = BIO_CHARS) -> str:
@@ -210,6 +218,7 @@ def _meetings(roster: Roster, attendee_id: int) -> list[Meeting] | None:
         return None
     slots = {slot.round: slot for slot in roster.event.slots or []}
     own_notes = {note.subject_id: note for note in roster.notes.get(attendee_id, [])}
+    guest = roster.people[attendee_id]
     meetings = []
     for conversation in roster.conversations:
         members = conversation.member_ids
@@ -217,6 +226,9 @@ def _meetings(roster: Roster, attendee_id: int) -> list[Meeting] | None:
             continue
         partners = [roster.people[m] for m in members if m != attendee_id and m in roster.people]
         notes = [Note(p.name, own_notes[p.id].body, own_notes[p.id].starter_list) for p in partners if p.id in own_notes]
+        cards = [second_person.card(guest.offer_wishes, guest.seek_wishes, p.id, p.name, p.role, p.organisation,
+                                    p.field, p.offer_wishes, p.seek_wishes, own_notes.get(p.id), bio=p.bio)
+                 for p in partners]
         meetings.append(Meeting(slots[conversation.round], conversation.table_no, partners,
-                                [str(r) for r in conversation.reasons or []], notes))
+                                [str(r) for r in conversation.reasons or []], notes, cards))
     return meetings

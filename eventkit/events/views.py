@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from eventkit.db import utcnow
 from eventkit.downloads import download
 from eventkit.errors import DomainError, refuse
-from eventkit.events import services
+from eventkit.events import lifecycle, services
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.blueprint import bp
 from eventkit.events.calendar import event_ics, ics_filename
@@ -58,9 +58,10 @@ def create():
 @bp.get("/events/<int:event_id>")
 @login_required
 def show(event_id: int):
-    """One gathering: details, status, co-organisers, tags and each feature's panel."""
+    """One gathering: its lifecycle stepper and next step, then the panels that matter in its phase first."""
     event = get_managed_event_or_404(event_id)
-    return render_template("events/show.html", event=event, tag_form=TagForm(), organiser_form=CoOrganiserForm())
+    return render_template("events/show.html", event=event, life=lifecycle.lifecycle(event, utcnow()),
+                           tag_form=TagForm(), organiser_form=CoOrganiserForm())
 
 
 @bp.get("/events/<int:event_id>/calendar.ics")

@@ -13,7 +13,8 @@ class SettingsForm(FlaskForm):
     per_guest_cap = IntegerField("Conversations per guest, at most",
                                  validators=[DataRequired(), NumberRange(1, MAX_ROUNDS)])
     odd_policy = SelectField("With an odd number of guests", choices=[
-        SelectChoice("trio", "one table of three each round"), SelectChoice("rest", "one guest rests each round")])
+        SelectChoice("trio", "a table of three"), SelectChoice("rest", "one guest rests")],
+        description="in each round")
 
 
 class ConstraintForm(FlaskForm):

@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from eventkit.db import utcnow
 from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
-from eventkit.matching import overview, services
+from eventkit.matching import overview, second_person, services
 from eventkit.matching.blueprint import bp
 from eventkit.matching.forms import ConstraintForm, HeldForm, SettingsForm, SwapForm
 
@@ -23,6 +23,12 @@ def matching_plan(event):
 def matching_guest_conversations(event, attendee):
     """The guest's own conversations, once the plan is locked; [] before."""
     return services.conversations_of(event, attendee)
+
+
+@bp.app_template_global()
+def matching_guest_plan(event, attendee):
+    """The guest's own conversations in the second person (partner cards), once the plan is locked; [] before."""
+    return second_person.guest_plan(event, attendee)
 
 
 def _actor() -> str:
