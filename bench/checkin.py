@@ -1,6 +1,6 @@
 """Door check-in benchmark: gunicorn on SQLite, 5,000 guests, concurrent scanners for a fixed time.
 
-    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 5] [--rounds 5] [--workers <cores>] [--threads 1]
+    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 5] [--rounds 5] [--workers <cores>] [--threads 4]
 
 Builds a throw-away database in a temp folder with the migrations, seeds one gathering directly,
 starts `gunicorn eventkit:create_app()` and lets N scanner threads (keep-alive HTTP/1.1 connections,
@@ -55,9 +55,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5,
                         help="alternate scanning and /healthz this many times (each a share of --seconds), so "
                              "that both see the same machine even when the shared machine's load drifts")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="gunicorn threads per worker (gthread); more than one makes the thread "
-                             "holding the SQLite writer gate wait for its own worker's GIL")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="gunicorn threads per worker (gthread; 4 as gunicorn.conf.py)")
     parser.add_argument("--sync", action="store_true",
                         help="measure one offline sync batch instead of concurrent scanners")
     parser.add_argument("--scans", type=int, default=500, help="scans in the sync batch (--sync)")
