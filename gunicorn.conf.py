@@ -4,7 +4,8 @@ The access log and the error log mask the secret part of every secret URL (perso
 links, check-in codes, one-click links: see eventkit/logmask.py). Settings given on the command
 line (e.g. `--bind`, `--certfile`) override the ones here. Environment variables:
 EVENTKIT_BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (workers, default 2), GUNICORN_THREADS
-(default 1), EVENTKIT_ACCESS_LOG / EVENTKIT_ERROR_LOG (files; default "-", standard output/error).
+(default 4: a long request, such as an import's confirm, then holds one thread and not every phone
+whose keep-alive connection that worker serves), EVENTKIT_ACCESS_LOG / EVENTKIT_ERROR_LOG (files; default "-", standard output/error).
 """
 import os
 
@@ -16,7 +17,7 @@ from eventkit.logmask import mask_atoms
 bind = os.environ.get("EVENTKIT_BIND", "127.0.0.1:8000")
 worker_class = "gthread"  # keeps phones' connections alive (see the README on SQLite)
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 accesslog = os.environ.get("EVENTKIT_ACCESS_LOG", "-")
 errorlog = os.environ.get("EVENTKIT_ERROR_LOG", "-")
 #: the Referer is logged too; masked like the request line

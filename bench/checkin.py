@@ -1,6 +1,6 @@
 """Door check-in benchmark: gunicorn on SQLite, 5,000 guests, concurrent scanners for a fixed time.
 
-    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 5] [--workers <cores>] [--threads 1]
+    python bench/checkin.py [--guests 5000] [--scanners 16] [--seconds 5] [--rounds 5] [--workers <cores>] [--threads 4]
 
 Builds a throw-away database in a temp folder with the migrations, seeds one gathering directly,
 starts `gunicorn eventkit:create_app()` and lets N scanner threads (keep-alive HTTP/1.1 connections,
@@ -8,7 +8,8 @@ a minimal client so the load generator takes little of the CPU the server shares
 POST /api/door/<secret>/scan as fast as answers come back, each scan a guest not yet scanned (plus
 one rescan in twenty, answered "already checked in"). Prints check-ins per second, p50/p99 latency
 and duplicates (guests welcomed twice or check-ins in the database beyond the welcomes: must be 0).
-Then the same scanners on the same server loop on a bare `GET /healthz` for as long, and the ratio
+Then the same scanners on the same server loop on a bare `GET /healthz` for as long (the two
+alternate in `--rounds` turns, so both meet the same shared machine), and the ratio
 of check-ins per second to healthz answers per second says how close a check-in comes to the
 cheapest request this machine can serve right now (independent of how busy the shared machine is).
 The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates, healthz_per_s, ratio.
@@ -51,9 +52,11 @@ def parse_args() -> argparse.Namespace:
                         help="scan time; keep it short enough that the guests do not run out")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="gunicorn worker processes (default: one per core)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="gunicorn threads per worker (gthread); more than one makes the thread "
-                             "holding the SQLite writer gate wait for its own worker's GIL")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternate scanning and /healthz this many times (each a share of --seconds), so "
+                             "that both see the same machine even when the shared machine's load drifts")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="gunicorn threads per worker (gthread; 4 as gunicorn.conf.py)")
     parser.add_argument("--sync", action="store_true",
                         help="measure one offline sync batch instead of concurrent scanners")
     parser.add_argument("--scans", type=int, default=500, help="scans in the sync batch (--sync)")
@@ -227,8 +230,8 @@ class Scanners:
         return time.perf_counter() - started
 
 
-def healthz_per_second(port: int, count: int, seconds: float) -> tuple[float, Counter]:
-    """`count` threads on keep-alive connections looping on GET /healthz: answers per second and errors."""
+def healthz_loop(port: int, count: int, seconds: float) -> tuple[int, float, Counter]:
+    """`count` threads on keep-alive connections looping on GET /healthz: answers, seconds taken, errors."""
     answered, errors, lock = [0], Counter(), threading.Lock()
 
     def loop(stop_at: float) -> None:
@@ -257,7 +260,7 @@ def healthz_per_second(port: int, count: int, seconds: float) -> tuple[float, Co
         thread.start()
     for thread in threads:
         thread.join()
-    return answered[0] / (time.perf_counter() - started), errors
+    return answered[0], time.perf_counter() - started, errors
 
 
 def checked_in_in_database(database_url: str) -> int:
@@ -374,11 +377,17 @@ def main() -> None:
         print(f"gunicorn: {args.workers} workers x {args.threads} threads; {args.scanners} scanners for "
               f"{args.seconds:g} s on {os.cpu_count()} cores", flush=True)
         scanners = Scanners(port, door_secret, codes, args.scanners)
-        cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
-        elapsed = scanners.run(args.seconds)
-        server_cpu = server_cpu_seconds(server.pid) - cpu_before
-        client_cpu = time.process_time() - client_before
-        healthz, healthz_errors = healthz_per_second(port, args.scanners, args.seconds)
+        elapsed = server_cpu = client_cpu = healthz_elapsed = 0.0
+        healthz_answered, healthz_errors = 0, Counter()
+        for _ in range(max(1, args.rounds)):
+            cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
+            elapsed += scanners.run(args.seconds / max(1, args.rounds))
+            server_cpu += server_cpu_seconds(server.pid) - cpu_before
+            client_cpu += time.process_time() - client_before
+            answered, seconds, errors = healthz_loop(port, args.scanners, args.seconds / max(1, args.rounds))
+            healthz_answered, healthz_elapsed = healthz_answered + answered, healthz_elapsed + seconds
+            healthz_errors.update(errors)
+        healthz = healthz_answered / healthz_elapsed if healthz_elapsed else 0.0
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -258,4 +258,5 @@ def test_scan_runs_few_queries(client, door, event, make_attendee, count_queries
     guest = make_attendee(event)
     with count_queries() as counter:
         assert scan(client, door, url_of(guest)).json["outcome"] == "welcome"
-    assert counter.count <= 9
+    # the door read (first scan of this link), BEGIN and four writes; once 6 was seen on PostgreSQL
+    assert counter.count <= 6, counter.statements

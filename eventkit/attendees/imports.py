@@ -80,11 +80,13 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     """
     if not plan.guests:
         return 0
-    event = lock_event(plan.event_id)
     emails = [guest["email"] for guest in plan.guests]
+    people_rows = [{"email": email, "created_at": now} for email in emails]
+    event = lock_event(plan.event_id)  # the write transaction (SQLite's write lock) starts here
     if event.status == EventStatus.FINISHED or places_taken(event.id) != plan.taken or _already_listed(event.id, emails):
         raise DomainError(CHANGED, "changed", 409)
-    insert_ignore_many(Person, [{"email": email, "created_at": now} for email in emails], ["email"])
+    # Core inserts on the tables: one executemany each, without the ORM's bulk bookkeeping per row
+    insert_ignore_many(Person.__table__, people_rows, ["email"])
     people = dict(db.session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).all())
     db.session.execute(insert(Attendee.__table__), [{**guest, "person_id": people[guest["email"]]} for guest in plan.guests])
     ids = dict(db.session.execute(
@@ -97,7 +99,7 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
             for guest in plan.guests]
     rows = [_with_link(row, ids[guest["email"]]) | {"dedupe_key": key}
             for row, guest, key in zip(plan.emails, plan.guests, keys)]
-    insert_ignore_many(OutboundEmail, rows, ["dedupe_key"])
+    insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])
     email_ids = dict(db.session.execute(
         select(OutboundEmail.dedupe_key, OutboundEmail.id).where(OutboundEmail.dedupe_key.in_(keys))).all())
     calendars, codes = _attachments([(email_ids[key], ids[guest["email"]]) for key, guest in zip(keys, plan.guests)], plan)

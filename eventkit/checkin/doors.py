@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time as clock
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
@@ -25,6 +27,10 @@ MIN_SEARCH = 3
 MIN_SEARCH_WIDE = 2
 _WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 SEARCH_LIMIT = 20
+#: how long a scan may reuse what was read about its door link and gathering (label, title, time zone);
+#: a revoked link still stops at once: the scan's write checks it (see services.scan)
+DOOR_CACHE_SECONDS = 5.0
+DOOR_CACHE_SIZE = 256
 
 
 def create_door_link(event: Event, label: str, organiser) -> tuple[DoorLink, str]:
@@ -62,6 +68,8 @@ class Door:
     timezone: str
     starts_at: datetime
     ends_at: datetime
+    #: False for a door taken from the short-lived cache: read it again (`refreshed`) before relying on it
+    fresh: bool = True
 
     @property
     def actor(self) -> str:
@@ -84,23 +92,62 @@ class Door:
 
 
 _links, _events = DoorLink.__table__, Event.__table__
-DOOR_BY_SECRET = (
+_DOOR = (
     select(_links.c.id, _links.c.event_id, _links.c.label, _links.c.revoked_at, _events.c.title, _events.c.timezone,
            _events.c.starts_at, _events.c.ends_at)
-    .join(_events, _events.c.id == _links.c.event_id).where(_links.c.secret_hash == bindparam("secret_hash"))
+    .join(_events, _events.c.id == _links.c.event_id)
 )
+DOOR_BY_SECRET = _DOOR.where(_links.c.secret_hash == bindparam("secret_hash"))
+DOOR_BY_ID = _DOOR.where(_links.c.id == bindparam("door_id"))
 
 
-def door_for_secret(secret: str) -> Door:
-    """The door a secret opens. Raises NotFound for unknown secrets, 410 for revoked links."""
-    row = None
-    if secret and len(secret) <= 100:
-        row = db.session.connection().execute(DOOR_BY_SECRET, {"secret_hash": hash_token(secret)}).first()
+def door_for_secret(secret: str, *, cached: bool = False) -> Door:
+    """The door a secret opens. Raises NotFound for unknown secrets, 410 for revoked links.
+
+    `cached`: the door may come from what a request of the last DOOR_CACHE_SECONDS read (its
+    `fresh` is then False; only the scan's fast path, which checks the link in its write, asks for it).
+    """
+    if not secret or len(secret) > 100:
+        raise _unknown_door()
+    secret_hash = hash_token(secret)
+    if cached:
+        door = _cache().get(secret_hash)
+        if door is not None and door[0] > clock.monotonic():
+            return door[1]
+    door = _door_from(db.session.connection().execute(DOOR_BY_SECRET, {"secret_hash": secret_hash}).first())
+    _remember(secret_hash, door)
+    return door
+
+
+def refreshed(door: Door) -> Door:
+    """`door` read again (raises like `door_for_secret` if it was revoked or deleted meanwhile)."""
+    if door.fresh:
+        return door
+    return _door_from(db.session.connection().execute(DOOR_BY_ID, {"door_id": door.id}).first())
+
+
+def _door_from(row) -> Door:
     if row is None:
-        raise NotFound("This door link does not exist. Check the address or ask the organiser.", "unknown_door")
+        raise _unknown_door()
     if row.revoked_at is not None:
         raise DomainError("This door link was revoked. Ask the organiser for a new one.", "revoked", 410)
     return Door(row.id, row.event_id, row.label, row.title, row.timezone, row.starts_at, row.ends_at)
+
+
+def _unknown_door() -> NotFound:
+    return NotFound("This door link does not exist. Check the address or ask the organiser.", "unknown_door")
+
+
+def _cache() -> dict:
+    """This app's door cache: secret hash -> (expiry on the monotonic clock, Door)."""
+    return current_app.extensions.setdefault("eventkit.door_cache", {})
+
+
+def _remember(secret_hash: str, door: Door) -> None:
+    cache = _cache()
+    if len(cache) >= DOOR_CACHE_SIZE:
+        cache.clear()
+    cache[secret_hash] = (clock.monotonic() + DOOR_CACHE_SECONDS, replace(door, fresh=False))
 
 
 def active_link_count(event_id: int) -> int:
