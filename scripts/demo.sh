@@ -15,4 +15,4 @@ echo "==> eventkit runs at $EVENTKIT_BASE_URL (Ctrl+C stops it)"
 .venv/bin/flask eventkit worker &
 WORKER=$!
 trap 'kill -INT $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT
-.venv/bin/gunicorn -c gunicorn.conf.py --workers 2 --threads 1 --bind "$HOST:$PORT" wsgi:app
+.venv/bin/gunicorn -c gunicorn.conf.py --workers 2 --bind "$HOST:$PORT" wsgi:app
