@@ -46,7 +46,7 @@ class LiveState(db.Model):
 
     def remaining(self, now: datetime) -> int:
         """Whole seconds left in the round (0 once it is over or before it started)."""
-        if self.status == RoundStatus.WAITING or self.started_at is None:
+        if self.status in (RoundStatus.WAITING, RoundStatus.ENDED) or self.started_at is None:
             return 0
         return max(int(round(self.duration_seconds - self.elapsed(now))), 0)
 

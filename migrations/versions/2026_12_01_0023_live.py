@@ -11,7 +11,6 @@ screen_link for the room's screen (secret, revocable).
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0023'
 down_revision = '0014'
@@ -26,10 +25,10 @@ def upgrade():
     sa.Column('round_no', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('duration_seconds', sa.Integer(), nullable=False),
-    sa.Column('started_at', eventkit.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('paused_at', eventkit.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('paused_seconds', sa.Integer(), nullable=False),
-    sa.Column('ended_at', eventkit.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_live_state_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_live_state')),
@@ -40,9 +39,9 @@ def upgrade():
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=60), nullable=False),
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', eventkit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
-    sa.Column('revoked_at', eventkit.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['organiser.id'], name=op.f('fk_screen_link_created_by_organiser'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_screen_link_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_screen_link')),
@@ -60,8 +59,8 @@ def upgrade():
     sa.Column('replaced_ids', sa.JSON(), nullable=False),
     sa.Column('member_ids', sa.JSON(), nullable=False),
     sa.Column('summary', sa.String(length=300), nullable=False),
-    sa.Column('created_at', eventkit.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('undone_at', eventkit.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], name=op.f('fk_live_change_conversation_id_conversation'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_live_change_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_live_change'))
@@ -78,7 +77,7 @@ def upgrade():
     sa.Column('met', sa.Boolean(), nullable=False),
     sa.Column('worth', sa.String(length=8), nullable=False),
     sa.Column('follow_up', sa.Boolean(), nullable=True),
-    sa.Column('at', eventkit.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['attendee_id'], ['attendee.id'], name=op.f('fk_live_tap_attendee_id_attendee'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversation.id'], name=op.f('fk_live_tap_conversation_id_conversation'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_live_tap_event_id_event'), ondelete='CASCADE'),
