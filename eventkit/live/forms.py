@@ -1,6 +1,6 @@
 """Forms of the live feature."""
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -13,8 +13,8 @@ class ScreenLinkForm(FlaskForm):
 class TapForm(FlaskForm):
     """One conversation's answers: did it happen, was it worth it, follow up?"""
 
-    outcome = RadioField("Did you meet?", choices=[("met", "We met"), ("not_there", "They were not there")],
+    outcome = RadioField("Did you meet?", choices=[SelectChoice("met", "We met"), SelectChoice("not_there", "They were not there")],
                          validators=[DataRequired(message="Say whether you met.")])
-    worth = RadioField("Worth it?", choices=[("yes", "Yes"), ("somewhat", "Somewhat"), ("no", "No")],
+    worth = RadioField("Worth it?", choices=[SelectChoice("yes", "Yes"), SelectChoice("somewhat", "Somewhat"), SelectChoice("no", "No")],
                        validators=[Optional()])
-    follow_up = RadioField("Follow up?", choices=[("yes", "Yes"), ("no", "No")], validators=[Optional()])
+    follow_up = RadioField("Follow up?", choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")], validators=[Optional()])
