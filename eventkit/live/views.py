@@ -67,17 +67,26 @@ def board_state(event_id: int):
                         f"o{state.version if state else 0}-{arrived}")
 
 
-@bp.post("/events/<int:event_id>/live/<any(start, pause, resume, end, next):action>")
-@login_required
-def timer_action(event_id: int, action: str):
-    event = get_managed_event_or_404(event_id)
-    try:
-        state = TIMER_ACTIONS[action](event, utcnow(), f"organiser:{current_user.id}")
-    except DomainError as error:
-        return refuse(error, "live.board_page", event_id=event.id)
-    flash({"start": f"Round {state.round_no} started.", "pause": "Paused.", "resume": "Resumed.",
-           "end": f"Round {state.round_no} ended.", "next": f"Round {state.round_no} started."}[action], "success")
-    return redirect(url_for("live.board_page", event_id=event.id))
+def _timer_view(action: str):
+    @login_required
+    def view(event_id: int):
+        event = get_managed_event_or_404(event_id)
+        try:
+            state = TIMER_ACTIONS[action](event, utcnow(), f"organiser:{current_user.id}")
+        except DomainError as error:
+            return refuse(error, "live.board_page", event_id=event.id)
+        flash({"start": f"Round {state.round_no} started.", "pause": "Paused.", "resume": "Resumed.",
+               "end": f"Round {state.round_no} ended.", "next": f"Round {state.round_no} started."}[action], "success")
+        return redirect(url_for("live.board_page", event_id=event.id))
+
+    view.__name__ = view.__qualname__ = f"timer_{action}"
+    view.__doc__ = f"The round's timer: {action} (POST from the live page)."
+    return view
+
+
+for _action in TIMER_ACTIONS:  # live.timer_start, live.timer_pause, ... (one plain rule each)
+    bp.add_url_rule(f"/events/<int:event_id>/live/{_action}", f"timer_{_action}", _timer_view(_action),
+                    methods=["POST"])
 
 
 @bp.post("/events/<int:event_id>/live/changes/<int:live_change_id>/undo")
