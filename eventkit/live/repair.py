@@ -52,7 +52,8 @@ def planner_for(event: Event, plan: Plan, round_no: int, guest_ids: set[int],
         [to_guest(g) for g in guests], settings,
         never=[(r.low_id, r.high_id) for r in rules if r.kind == ConstraintKind.NEVER],
         must=[(r.low_id, r.high_id) for r in rules if r.kind == ConstraintKind.MUST],
-        previous=previous_pairs(event), held=[tuple(c.member_ids) for c in active(conversations)],
+        previous=previous_pairs(event),
+        held=[tuple(c.member_ids) for c in active(conversations) if guest_ids.intersection(c.member_ids)],
     )
 
 
@@ -84,28 +85,36 @@ def repair_round(event: Event, plan: Plan, round_no: int, now: datetime) -> list
     planner = planner_for(event, plan, round_no, pool, conversations)
     groups = planner.plan_round(round_no)
     tables = _free_tables(conversations, round_no)
-    changes = [_add_group(event, plan, round_no, tables.pop(0), group, replaced, ChangeKind.REPAIR, now)
-               for group in groups]
+    return _add_groups(event, plan, round_no, [(tables.pop(0), group) for group in groups], replaced,
+                       ChangeKind.REPAIR, now)
+
+
+def _add_groups(event: Event, plan: Plan, round_no: int, groups: list[tuple[int, engine.Group]],
+                replaced: dict[int, int], kind: ChangeKind, now: datetime) -> list[LiveChange]:
+    """The new conversations (one flush) and a change record for each, saying who and why."""
+    if not groups:
+        return []
+    ids = {m for _table, group in groups for m in group.members}
+    names = dict(db.session.execute(select(Attendee.id, Attendee.name).where(Attendee.id.in_(ids))).all())
+    made = []
+    for table, group in groups:
+        members = list(group.members) + [None]
+        made.append(Conversation(plan_id=plan.id, event_id=event.id, round=round_no, table_no=table,
+                                 a_id=members[0], b_id=members[1], c_id=members[2], score=round(group.score, 4),
+                                 reasons=group.reasons, status=ConversationStatus.PLANNED.value, created_at=now))
+    db.session.add_all(made)
+    db.session.flush()
+    changes = []
+    for conversation, (table, group) in zip(made, groups):
+        why = {m: ("partner absent" if m in replaced else "was free") for m in group.members}
+        summary = " meets ".join(f"{names[m]} ({why[m]})" for m in group.members) + f", table {table}"
+        changes.append(LiveChange(
+            event_id=event.id, round=round_no, kind=kind.value, conversation_id=conversation.id,
+            replaced_ids=sorted({replaced[m] for m in group.members if m in replaced}),
+            member_ids=list(group.members), summary=summary[:300], created_at=now))
+    db.session.add_all(changes)
     db.session.flush()
     return changes
-
-
-def _add_group(event: Event, plan: Plan, round_no: int, table: int, group: engine.Group, replaced: dict[int, int],
-               kind: ChangeKind, now: datetime) -> LiveChange:
-    members = list(group.members) + [None]
-    conversation = Conversation(plan_id=plan.id, event_id=event.id, round=round_no, table_no=table, a_id=members[0],
-                                b_id=members[1], c_id=members[2], score=round(group.score, 4), reasons=group.reasons,
-                                status=ConversationStatus.PLANNED.value, created_at=now)
-    db.session.add(conversation)
-    db.session.flush()
-    names = dict(db.session.execute(select(Attendee.id, Attendee.name).where(Attendee.id.in_(group.members))).all())
-    why = {m: ("partner absent" if m in replaced else "was free") for m in group.members}
-    summary = " meets ".join(f"{names[m]} ({why[m]})" for m in group.members) + f", table {table}"
-    change = LiveChange(event_id=event.id, round=round_no, kind=kind.value, conversation_id=conversation.id,
-                        replaced_ids=sorted({replaced[m] for m in group.members if m in replaced}),
-                        member_ids=list(group.members), summary=summary[:300], created_at=now)
-    db.session.add(change)
-    return change
 
 
 def not_here(event: Event, plan: Plan, state: LiveState, attendee: Attendee, conversation_id: int,
@@ -137,9 +146,8 @@ def not_here(event: Event, plan: Plan, state: LiveState, attendee: Attendee, con
     group.score = scorer_planner.scorer.score(attendee.id, partner)
     group.reasons = scorer_planner.scorer.reasons([attendee.id, partner])
     replaced = {attendee.id: conversation.id}
-    change = _add_group(event, plan, state.round_no, _free_tables(conversations, state.round_no)[0], group, replaced,
-                        ChangeKind.NOT_HERE, now)
-    db.session.flush()
+    change, = _add_groups(event, plan, state.round_no, [(_free_tables(conversations, state.round_no)[0], group)],
+                          replaced, ChangeKind.NOT_HERE, now)
     return db.session.get(Conversation, change.conversation_id)
 
 
