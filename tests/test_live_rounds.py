@@ -12,9 +12,11 @@ from eventkit.db import db
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.live import repair, rounds
+from eventkit.live.board import organiser_board
 from eventkit.live.models import LiveChange, RoundStatus
 from eventkit.matching import engine
 from eventkit.matching.models import ConstraintKind, Conversation, PairConstraint, Plan
+from eventkit.matching.scoring import Guest, Intent
 from tests.live_helpers import check_in, conversations, later, partner_in, plan, six_guests
 
 
@@ -121,7 +123,6 @@ def test_odd_number_leaves_one_unpaired_and_says_why(app, event, evening):
         s = rounds.start_round(ev, later(0), "o")
         seated = {m for c in conversations(1, event.id) for m in c.member_ids}
         assert ana.id not in seated  # the other four still have their planned partners
-        from eventkit.live.board import organiser_board
         unpaired = organiser_board(ev, s, later(1)).unpaired
         assert [(g.id, why) for g, why in unpaired] == [(ana.id, "partner absent, nobody free to pair with")]
 
@@ -136,7 +137,6 @@ def test_walk_ins_join_from_the_next_round(app, event, evening, make_attendee):
     check_in(app, walk_in, at=later(2))
     with app.app_context():
         ev = _event(event)
-        from eventkit.live.board import organiser_board
         unpaired = dict((g.id, why) for g, why in organiser_board(ev, rounds.get_state(event.id), later(3)).unpaired)
         assert unpaired == {walk_in.id: "walk-in: joins from the next round"}
         # round 2: someone's partner is absent -> the walk-in is paired with them
@@ -200,7 +200,6 @@ def test_not_here_offers_a_free_partner(app, event, evening, make_attendee):
 
 def test_repair_of_ten_no_shows_among_eighty_is_fast_and_optimal():
     """The engine's sub-problem for ten no-shows' partners: exact, well under 50 ms."""
-    from eventkit.matching.scoring import Guest, Intent
     rng = np.random.default_rng(7)
     tags = ["Fundraising", "Hiring", "Rust", "Design", "Policy", "GTM"]
     guests = [Guest(i, f"G{i}", i, field=f"f{i % 5}", organisation=f"o{i}",

@@ -13,6 +13,7 @@ from eventkit.followup.models import ConnectionLink
 from eventkit.followup.services import create_connections
 from eventkit.live import outcomes, rounds, taps
 from eventkit.live.models import LiveTap
+from eventkit.matching import scoring
 from tests.live_helpers import check_in, conversations, later, plan, six_guests
 
 
@@ -147,5 +148,4 @@ def test_suggestion_lowers_a_reason_that_did_not_work_and_only_suggests():
     found = outcomes.suggest(out)
     assert [s.weight for s in found] == ["FIELD_BONUS"]
     assert found[0].proposed < found[0].current
-    from eventkit.matching import scoring
     assert scoring.FIELD_BONUS == found[0].current  # never applied
