@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from eventkit.db import db
+from eventkit.live import outcomes
 from eventkit.live.models import ScreenLink
 from eventkit.matching.models import Conversation
 from tests.live_helpers import check_in, conversations, plan, six_guests
@@ -180,3 +181,34 @@ def test_panels_and_outcomes_show(app, client, login, organiser, event, evening,
     guest = app.test_client()
     guest_login(evening[0], on=guest)
     assert "Now and next" in guest.get(f"/e/{event.slug}/me").get_data(as_text=True)
+
+
+def test_outcomes_on_the_follow_up_dashboard_and_suggestion_on_the_plan_page(
+        client, login, organiser, event, evening):
+    """The plan page suggests lowering a weight only from earlier gatherings' answers, never changes it."""
+    login(organiser)
+    dashboard = client.get(f"/events/{event.id}/followup")
+    assert "What happened on the day" in dashboard.get_data(as_text=True)
+    page = client.get(f"/events/{event.id}/plan")
+    assert page.status_code == 200
+    assert "Suggestion from your earlier gatherings" not in page.get_data(as_text=True)
+
+
+def test_plan_page_shows_the_suggestion_from_an_earlier_gathering(app, client, login, organiser, event, evening,
+                                                                  make_event, monkeypatch):
+    later_event = make_event(starts_at=event.starts_at.replace(year=event.starts_at.year + 1))
+    fake = outcomes.Outcomes()
+    for _ in range(4):
+        fake.by["across"].add(True, ["no"])
+        fake.by["within"].add(True, ["yes"])
+    seen = []
+
+    def compute(event_ids):
+        seen.append(event_ids)
+        return fake
+
+    monkeypatch.setattr(outcomes, "compute", compute)
+    login(organiser)
+    page = client.get(f"/events/{later_event.id}/plan").get_data(as_text=True)
+    assert "Consider lowering <code>FIELD_BONUS</code> from 1.0 to 0.5" in page
+    assert seen == [[event.id]]  # only this organiser's earlier gatherings
