@@ -25,11 +25,15 @@ def six_guests(make_attendee, make_intent, event):
     return guests
 
 
-def plan(app, event, rounds=3, minutes=10):
+def plan(app, event, rounds=3, minutes=10, lock=True):
     with app.app_context():
         ev = db.session.get(Event, event.id)
+        if matching.get_plan(ev) is not None:
+            matching.set_locked(ev, False, T0)
         matching.update_settings(ev, rounds, minutes, 4, "rest")
         matching.plan_event(ev, T0)
+        if lock:
+            matching.set_locked(ev, True, T0)
         db.session.commit()
 
 

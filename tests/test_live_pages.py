@@ -115,6 +115,12 @@ def test_guest_now_page_in_the_second_person(app, client, guest_login, login, or
     assert "They are not here" in page
 
 
+def test_guest_does_not_see_an_unlocked_plan_before_the_rounds(app, client, guest_login, event, evening):
+    plan(app, event, rounds=2, lock=False)
+    guest_login(evening[0])
+    assert "Next, round 1" not in client.get(f"/e/{event.slug}/now").get_data(as_text=True)
+
+
 def test_guest_poll_etag_and_query_count(app, client, guest_login, login, organiser, event, evening, count_queries):
     ana = evening[0]
     guest_login(ana)

@@ -50,6 +50,10 @@ def timer(state: LiveState | None, now: datetime) -> dict:
             "remaining": state.remaining(now), "running": state.status == RoundStatus.RUNNING}
 
 
+def _plan_locked(event_id: int) -> bool:
+    return db.session.scalar(select(Plan.locked_at).where(Plan.event_id == event_id)) is not None
+
+
 def plan_rounds(event_id: int) -> int:
     return db.session.scalar(select(Plan.rounds).where(Plan.event_id == event_id)) or 0
 
@@ -116,7 +120,9 @@ def guest_now(event: Event, attendee: Attendee, state: LiveState | None, now: da
     else:
         headline = f"Round {round_no} is over" if round_no < rounds else "The conversations are over"
         detail = ""
-    if upcoming is not None:
+    if upcoming is not None and round_no == 0 and not _plan_locked(event.id):
+        nxt = ""  # guests see the plan once it is locked, or once the rounds run
+    elif upcoming is not None:
         others = [people[m].name for m in upcoming.member_ids if m != attendee.id]
         nxt = f"Next, round {upcoming.round}: table {upcoming.table_no} with {' and '.join(others)}."
     elif round_no < rounds:
