@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +17,7 @@ from eventkit.live.models import LiveChange, LiveState, RoundStatus
 from eventkit.live.rounds import round_is_over
 from eventkit.live.taps import own_taps
 from eventkit.matching.models import Conversation, ConversationStatus, Plan
-from eventkit.matching.scoring import Scorer
+from eventkit.matching.scoring import Guest, Scorer
 from eventkit.matching.services import to_guest
 from eventkit.profiles.models import Intent as ProfileIntent
 
@@ -77,17 +78,35 @@ def _intent_loaded(ids: set[int]) -> dict[int, Attendee]:
     return {a.id: a for a in rows}
 
 
+@lru_cache(maxsize=4096)
+def _offers_between(guests: tuple[tuple, ...]) -> dict[tuple[int, int], str]:
+    """(giver id, taker id) -> what the giver can give, for one conversation's guests; keyed by
+    everything it depends on (ids, fields, intents), so both sides' phones share one scoring."""
+    scorer = Scorer([Guest(id=g[0], name=g[1], field=g[2], organisation=g[3], offers=list(g[4]), seeks=list(g[5]))
+                     for g in guests])
+    out = {}
+    for a in guests:
+        for b in guests:
+            if a[0] != b[0] and (offer := scorer.best_offer(a[0], b[0])) is not None:
+                out[(a[0], b[0])] = offer.label
+    return out
+
+
+def _key(attendee: Attendee) -> tuple:
+    guest = to_guest(attendee)
+    return (guest.id, guest.name, guest.field, guest.organisation, tuple(guest.offers), tuple(guest.seeks))
+
+
 def give_and_take(me: Attendee, others: list[Attendee]) -> str:
     """"you can give Ben Rust code review; Ben can give you seed-stage intros" from the pair's intents."""
-    scorer = Scorer([to_guest(a) for a in [me, *others]])
+    offers = _offers_between(tuple(sorted(_key(a) for a in [me, *others])))
     parts = []
     for other in others:
         name = first_name(other.name)
-        give, take = scorer.best_offer(me.id, other.id), scorer.best_offer(other.id, me.id)
-        if give:
-            parts.append(f"you can give {name} {give.label}")
-        if take:
-            parts.append(f"{name} can give you {take.label}")
+        if give := offers.get((me.id, other.id)):
+            parts.append(f"you can give {name} {give}")
+        if take := offers.get((other.id, me.id)):
+            parts.append(f"{name} can give you {take}")
     return "; ".join(parts) or "no direct offer–seek match: a chance to meet someone new"
 
 
