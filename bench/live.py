@@ -136,6 +136,8 @@ class Poller(Scanner):
         self.seen: dict[int, float] = {}  # version -> when this poller first saw it
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
+        #: how late the load generator sent each poll (its own scheduling, not the server's)
+        self.lags: list[float] = []
 
     def reconnect(self) -> None:
         self.close()
@@ -177,6 +179,7 @@ def poll_loop(poller: Poller, interval: float, stop: threading.Event) -> None:
         delay = next_at - time.perf_counter()
         if delay > 0 and stop.wait(delay):
             break
+        poller.lags.append(time.perf_counter() - next_at)
         next_at += interval
         try:
             poller.poll()
@@ -282,8 +285,9 @@ def load(port: int, world: dict, cookie_name: str, interval: float, stop, out) -
     halt.set()
     for thread in threads:
         thread.join()
-    out.put({"phones": [(p.seen, p.latencies, p.statuses, p.errors) for p in phones],
-             "screen": (screen.seen, screen.latencies, screen.statuses, screen.errors), "doors": door_results})
+    out.put({"phones": [(p.seen, p.latencies[1:], p.statuses, p.errors) for p in phones],
+             "screen": (screen.seen, screen.latencies[1:], screen.statuses, screen.errors), "doors": door_results,
+             "lags": [lag for p in [*phones, screen] for lag in p.lags]})
 
 
 def main() -> None:
@@ -340,6 +344,7 @@ def main() -> None:
         "update_target_ms": round(args.poll * 1000 + 100),
         "poll_p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "poll_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "generator_lag_p99_ms": round(percentile(seen["lags"], 0.99) * 1000, 1),
         "server_cpu_share": round(cpu / (wall * (os.cpu_count() or 1)), 3),
         "repair_ms": round(repair_ms, 1),
         "repair_cpu_ms": round(repair_cpu_ms, 1),
