@@ -218,3 +218,13 @@ def test_plan_page_shows_the_suggestion_from_an_earlier_gathering(app, client, l
     page = client.get(f"/events/{later_event.id}/plan").get_data(as_text=True)
     assert "Consider lowering <code>FIELD_BONUS</code> from 1.0 to 0.5" in page
     assert seen == [[event.id]]  # only this organiser's earlier gatherings
+
+
+def test_not_here_without_a_plan_is_a_clear_refusal(app, client, guest_login, make_event, make_attendee):
+    other = make_event()
+    guest = make_attendee(other, name="Lone Guest")
+    guest_login(guest)
+    response = client.post(f"/e/{other.slug}/now/conversations/1/not-here", follow_redirects=True)
+    assert response.status_code == 200 and "have not started yet" in response.get_data(as_text=True)
+    assert client.get(f"/e/{other.slug}/now").status_code == 200
+    assert client.get(f"/e/{other.slug}/now.json").json["headline"] == "No conversations are planned yet"

@@ -11,7 +11,7 @@ from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.followup.models import ConnectionLink
 from eventkit.followup.services import create_connections
-from eventkit.live import outcomes, rounds, taps
+from eventkit.live import guest_views, outcomes, rounds, taps
 from eventkit.live.models import LiveTap
 from eventkit.matching import scoring
 from tests.live_helpers import check_in, conversations, later, plan, six_guests
@@ -149,3 +149,17 @@ def test_suggestion_lowers_a_reason_that_did_not_work_and_only_suggests():
     assert [s.weight for s in found] == ["FIELD_BONUS"]
     assert found[0].proposed < found[0].current
     assert scoring.FIELD_BONUS == found[0].current  # never applied
+
+
+def test_guest_page_shows_the_figures_only_from_enough_answers(app, event, evening, monkeypatch):
+    _start_and_end(app, event)
+    with app.app_context():
+        c = conversations(1, event.id)[0]
+        cid, a, b = c.id, c.a_id, c.b_id
+    _tap(app, event, a, cid)
+    _tap(app, event, b, cid)
+    with app.app_context():
+        ev, guest = db.session.get(Event, event.id), db.session.get(Attendee, a)
+        assert guest_views.live_guest_summary(ev, guest)["outcomes"] is None  # one conversation: it would tell
+        monkeypatch.setattr(guest_views, "GUEST_OUTCOMES_FROM", 1)
+        assert guest_views.live_guest_summary(ev, guest)["outcomes"].total.held == 1

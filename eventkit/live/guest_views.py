@@ -9,13 +9,16 @@ from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, refuse
 from eventkit.events.models import Event
-from eventkit.live import board, repair, rounds, taps
+from eventkit.live import board, outcomes, repair, rounds, taps
 from eventkit.live.blueprint import bp
 from eventkit.live.forms import TapForm
 from eventkit.live.models import LiveState
 from eventkit.live.views import POLL_MS, _conditional, _matches, _not_modified
 from eventkit.matching.models import Plan
 
+#: the gathering's figures show on guests' pages from this many answered conversations on (so that
+#: nobody can work out one partner's answer from them)
+GUEST_OUTCOMES_FROM = 10
 _events, _states, _guests = Event.__table__, LiveState.__table__, Attendee.__table__
 GUEST_VERSION = (
     select(_events.c.id, _states.c.version, _guests.c.id.label("attendee_id"), _guests.c.session_version,
@@ -31,7 +34,9 @@ GUEST_VERSION = (
 def live_guest_summary(event, attendee) -> dict:
     """The guest home panel: whether the evening runs, and the follow-ups they marked first."""
     state = rounds.get_state(event.id)
-    return {"state": state, "first": taps.follow_up_first(attendee)}
+    figures = outcomes.for_event(event) if state is not None else None
+    shown = figures if figures is not None and figures.total.answered >= GUEST_OUTCOMES_FROM else None
+    return {"state": state, "first": taps.follow_up_first(attendee), "outcomes": shown}
 
 
 def _etag_for(slug: str) -> str | None:
@@ -102,7 +107,9 @@ def not_here(slug: str, conversation_id: int):
     """"They are not here" during the round: a new partner if someone arrived is free."""
     event, attendee = load_guest_or_403(slug)
     try:
-        plan = db.session.scalars(select(Plan).where(Plan.event_id == event.id)).one()
+        plan = db.session.scalars(select(Plan).where(Plan.event_id == event.id)).first()
+        if plan is None:
+            raise DomainError("The conversations have not started yet.", "no_plan", 409)
         state = rounds.state_for_update(event)
         new = repair.not_here(event, plan, state, attendee, conversation_id, utcnow())
     except DomainError as error:
