@@ -228,3 +228,17 @@ def test_not_here_without_a_plan_is_a_clear_refusal(app, client, guest_login, ma
     assert response.status_code == 200 and "have not started yet" in response.get_data(as_text=True)
     assert client.get(f"/e/{other.slug}/now").status_code == 200
     assert client.get(f"/e/{other.slug}/now.json").json["headline"] == "No conversations are planned yet"
+
+
+def test_organiser_poll_is_small_and_conditional(app, client, login, organiser, event, evening, count_queries,
+                                                 make_attendee):
+    login(organiser)
+    first = client.get(f"/events/{event.id}/live/state.json")
+    assert first.status_code == 200 and first.json["arrived"] == 6
+    with count_queries() as counter:
+        again = client.get(f"/events/{event.id}/live/state.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and _selects(counter) <= 4, counter.statements
+    walk_in = make_attendee(event, name="Late Arrival")
+    check_in(app, walk_in)
+    changed = client.get(f"/events/{event.id}/live/state.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.json["arrived"] == 7
