@@ -11,9 +11,9 @@ from eventkit.errors import DomainError, refuse
 from eventkit.events.models import Event
 from eventkit.live import board, outcomes, repair, rounds, taps
 from eventkit.live.blueprint import bp
+from eventkit.live.conditional import POLL_MS, conditional_json, matches, not_modified
 from eventkit.live.forms import TapForm
 from eventkit.live.models import LiveState
-from eventkit.live.views import POLL_MS, _conditional, _matches, _not_modified
 from eventkit.matching.models import Plan
 
 #: the gathering's figures show on guests' pages from this many answered conversations on (so that
@@ -78,10 +78,10 @@ def now_page(slug: str):
 def now_state(slug: str):
     """The phone's poll: 304 from one query while nothing changed for this guest."""
     etag = _etag_for(slug)
-    if etag is not None and _matches(etag):
-        return _not_modified(etag)
+    if etag is not None and matches(etag):
+        return not_modified(etag)
     event, attendee = load_guest_or_403(slug)
-    return _conditional(_payload(event, attendee), etag or "")
+    return conditional_json(_payload(event, attendee), etag or "")
 
 
 @bp.post("/e/<slug>/now/conversations/<int:conversation_id>/tap")

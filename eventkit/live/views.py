@@ -1,7 +1,7 @@
 """The organiser's run of the evening (/events/<id>/live), screen links, and the room's screen."""
 from __future__ import annotations
 
-from flask import flash, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
 from eventkit.db import utcnow
@@ -9,13 +9,12 @@ from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
 from eventkit.live import board, outcomes, repair, rounds, screens
 from eventkit.live.blueprint import bp
+from eventkit.live.conditional import POLL_MS, conditional_json, matches, not_modified
 from eventkit.live.forms import ScreenLinkForm
 from eventkit.security import SECRET_PAGE_HEADERS
 from eventkit.urls import external_url_for
 
 NEW_SCREEN_KEY = "live_new_screen_link"
-#: how often the phones and the screen ask for changes (milliseconds; the JS reads it from the page)
-POLL_MS = 2000
 TIMER_ACTIONS = {"start": rounds.start_round, "pause": rounds.pause_round, "resume": rounds.resume_round,
                  "end": rounds.end_round, "next": rounds.next_round}
 
@@ -63,7 +62,7 @@ def board_state(event_id: int):
     event = get_managed_event_or_404(event_id)
     state = rounds.get_state(event.id)
     arrived = len(repair.arrived_ids(event.id))
-    return _conditional({**board.timer(state, utcnow()), "arrived": arrived},
+    return conditional_json({**board.timer(state, utcnow()), "arrived": arrived},
                         f"o{state.version if state else 0}-{arrived}")
 
 
@@ -146,31 +145,6 @@ def screen_state(secret: str):
     """The screen's poll: 304 while nothing changed (one query), else the round and tables."""
     found = screens.screen_for_secret(secret)
     etag = f"s{found.version}"
-    if _matches(etag):
-        return _not_modified(etag)
-    return _conditional(board.screen_payload(found.event_id, utcnow()), etag)
-
-
-# --- conditional JSON ---------------------------------------------------------------------------
-
-def _matches(etag: str) -> bool:
-    return etag in request.if_none_match
-
-
-def _not_modified(etag: str):
-    response = make_response("", 304)
-    response.set_etag(etag)
-    response.headers.update(SECRET_PAGE_HEADERS)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
-
-
-def _conditional(payload: dict, etag: str):
-    """The payload as JSON with its ETag, or 304 when the client already has this version."""
-    if _matches(etag):
-        return _not_modified(etag)
-    response = jsonify(payload)
-    response.set_etag(etag)
-    response.headers.update(SECRET_PAGE_HEADERS)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    if matches(etag):
+        return not_modified(etag)
+    return conditional_json(board.screen_payload(found.event_id, utcnow()), etag)
