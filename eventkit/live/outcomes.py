@@ -90,6 +90,8 @@ def compute(event_ids: list[int]) -> Outcomes:
         return out
     reached = dict(db.session.execute(select(LiveState.event_id, LiveState.round_no)
                                       .where(LiveState.event_id.in_(event_ids))).all())
+    if not any(reached.values()):
+        return out  # not run live: one query
     conversations = list(db.session.scalars(select(Conversation).where(
         Conversation.event_id.in_(event_ids), Conversation.status != ConversationStatus.SKIPPED)))
     taps: dict[int, list[LiveTap]] = {}
