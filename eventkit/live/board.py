@@ -127,7 +127,8 @@ def guest_now(event: Event, attendee: Attendee, state: LiveState | None, now: da
         others = [people[m] for m in current.member_ids if m != attendee.id]
         names = " and ".join(o.name for o in others)
         headline = f"Now, table {current.table_no}, with {names}"
-        detail = give_and_take(me, others) + "."
+        text = give_and_take(me, others)
+        detail = text[:1].upper() + text[1:] + "."
     elif state is not None and state.in_round:
         headline = f"You are free in round {round_no}"
         detail = ("Your partner has not arrived and nobody is free yet: the organiser knows. "
