@@ -24,6 +24,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "briefings": ("views", "producer", "jobs", "receivers", "commands"),
     "followup": ("views", "guest_views", "links", "receivers", "commands", "tasks"),
     "messages": ("views", "commands", "tasks"),
+    "live": ("views", "guest_views"),
 }
 
 

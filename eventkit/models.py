@@ -13,6 +13,7 @@ from eventkit.followup.models import (  # noqa: F401
     FollowUpTask,
 )
 from eventkit.jobs.models import Job, JobFile  # noqa: F401
+from eventkit.live.models import LiveChange, LiveState, LiveTap, ScreenLink  # noqa: F401
 from eventkit.mail.models import OutboundAttachment, OutboundEmail  # noqa: F401
 from eventkit.matching.models import Conversation, PairConstraint, Plan  # noqa: F401
 from eventkit.messages.models import Message, MessageSettings  # noqa: F401

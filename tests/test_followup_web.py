@@ -61,7 +61,7 @@ def test_dashboard_numbers_on_a_hand_built_gathering(app, client, login, organis
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in html and "Deepened" in html
     assert "50%" in html and ">1.0<" in html and "&lt;b&gt;joint pilot&lt;/b&gt;" in html
-    assert counter.count <= 12
+    assert counter.count <= 13  # 12, and one for the live outcomes panel of a gathering not run live
     overview = client.get("/followup").get_data(as_text=True)
     assert event.title in overview and "<svg" in overview
 

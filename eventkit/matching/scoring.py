@@ -215,6 +215,12 @@ class Scorer:
     def reciprocal(self, a_id: int, b_id: int) -> bool:
         return self.flows(a_id, b_id) and self.flows(b_id, a_id)
 
+    def best_offer(self, a_id: int, b_id: int) -> Intent | None:
+        """What a can give b: a's offer that best meets one of b's seeks, when value flows (else None)."""
+        if not self.flows(a_id, b_id):
+            return None
+        return self._best(self.index[a_id], self.index[b_id])[0]
+
     def reasons(self, ids: list[int], must: bool = False) -> list[str]:
         """The conversation's reasons, each a plain sentence (pairs and trios)."""
         found = [self._direction_reason(a, b) for a in ids for b in ids if a != b]
