@@ -63,7 +63,7 @@ def _render_page(event, attendee, status=200, **forms):
         focus=focus), status
 
 
-def _refused(form, error: DomainError):
+def _refusal_on_form(form, error: DomainError):
     """Show a refusal on the form itself (what the guest typed stays in it)."""
     form.form_errors.append(error.message)
     return error.status
@@ -89,7 +89,7 @@ def record_action(slug: str, connection_id: int):
     except DomainError as error:
         if error.status == 404:
             raise
-        return _render_page(event, attendee, _refused(form, error), action_form=form, focus=connection_id)
+        return _render_page(event, attendee, _refusal_on_form(form, error), action_form=form, focus=connection_id)
     flash("Recorded. Thank you for following up.", "success")
     return redirect(url_for("followup.connections", slug=slug))
 
@@ -107,7 +107,7 @@ def fade(slug: str, connection_id: int):
     except DomainError as error:
         if error.status == 404:
             raise
-        return _render_page(event, attendee, _refused(form, error), fade_form=form, focus=connection_id)
+        return _render_page(event, attendee, _refusal_on_form(form, error), fade_form=form, focus=connection_id)
     flash("Closed as faded. No more reminders for it.", "success")
     return redirect(url_for("followup.connections", slug=slug))
 
@@ -159,7 +159,7 @@ def log_encounter(slug: str):
     try:
         encounter = encounters.log_encounter(attendee, form.other_id.data, form.note.data, utcnow())
     except DomainError as error:  # e.g. before the gathering starts: keep the note, say why
-        return _render_page(event, attendee, _refused(form, error), encounter_form=form)
+        return _render_page(event, attendee, _refusal_on_form(form, error), encounter_form=form)
     flash("Confirmed by both of you: you are now connected." if encounter.confirmed_at else
           f"Logged. We asked {encounter.other.name} to confirm.", "success")
     return redirect(url_for("followup.connections", slug=slug))
