@@ -45,7 +45,7 @@ def test_a_guest_is_sent_back_to_their_page_or_the_lost_link_form(app, client, g
 
 
 def test_a_wrong_method_is_a_405_page(client):
-    response = client.get(f"/e/some-slug/accept")
+    response = client.get("/e/some-slug/accept")
     assert response.status_code == 405 and "Not possible this way" in response.get_data(as_text=True)
 
 
