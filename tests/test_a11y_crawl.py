@@ -21,6 +21,7 @@ which the page's Content-Security-Policy does not apply to (DevTools' addScriptT
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -96,13 +97,17 @@ class Audience:
 
 @pytest.fixture
 def live_server(app):
-    """The app on 127.0.0.1 and a free port, in a thread, against the test database."""
+    """The app on 127.0.0.1 and a free port, in a thread, against the test database (access log off)."""
+    access_log = logging.getLogger("werkzeug")
+    level = access_log.level
+    access_log.setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+    access_log.setLevel(level)
 
 
 @pytest.fixture
