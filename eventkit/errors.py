@@ -100,6 +100,8 @@ def _page_text(status: int, message: str | None = None) -> tuple[str, str]:
 def _gathering_of_request() -> Event | None:
     """The gathering a guest page (`/e/<slug>/...`) is about, to show the guest's way back; None elsewhere."""
     slug = (request.view_args or {}).get("slug")
+    if not slug and request.path.startswith("/e/"):  # an address under a gathering that matches no page
+        slug = request.path.split("/")[2]
     if not slug:
         return None
     try:

@@ -42,6 +42,8 @@ def test_a_guest_is_sent_back_to_their_page_or_the_lost_link_form(app, client, g
     assert missing.status_code == 404 and "Page not found" in html
     assert f"Back to my page for {event.title}" in html and 'class="topbar guest-bar"' in html
     assert "My page" in html and "Sign out" in html and "Organiser sign-in" not in html
+    nowhere = client.get(f"/e/{event.slug}/no-such-page").get_data(as_text=True)
+    assert f"Back to my page for {event.title}" in nowhere and "Organiser sign-in" not in nowhere
 
 
 def test_a_wrong_method_is_a_405_page(client):
