@@ -8,8 +8,9 @@ volunteer from the door page. So a page added later is crawled as soon as someth
 
 Every page is looked at twice in one visit, at 1366 px and at 390 px wide, and fails the test on:
 a horizontal overflow, a console error (a CSP refusal is one), an axe-core violation of impact serious or
-critical, a link that answers 404 (or 5xx), a page without exactly one top bar and the skip link, and (for
-the guest) a guest page without "My page" and "Sign out" in its bar.
+critical (axe's default rules plus WCAG 2.2's target size: controls at least 24 x 24 px), a link that
+answers 404 (or 5xx), a page without exactly one top bar and the skip link, and (for the guest) a guest
+page without "My page" and "Sign out" in its bar.
 
 To stay fast, the browser visits at most SAMPLES pages of each kind (same route and query keys) per phase and
 audience, e.g. two guests' directory entries; every other link of that kind is still fetched (in the same
@@ -75,7 +76,7 @@ OVERFLOW = """() => {
   return [`scrollWidth ${root.scrollWidth} > ${width}`, ...wide];
 }"""
 AXE_RUN = """async (blocking) => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
+  const result = await axe.run(document, {resultTypes: ['violations'], rules: {'target-size': {enabled: true}}});
   return result.violations.filter(v => blocking.includes(v.impact)).map(v =>
     `${v.impact} ${v.id}: ${v.help} -> ` + v.nodes.slice(0, 4).map(n => n.target.join(' ') +
       (n.failureSummary ? ' [' + n.failureSummary.replace(/\\s+/g, ' ').slice(0, 160) + ']' : '')).join(' | '));
