@@ -92,16 +92,16 @@ def test_guest_records_an_action_on_their_page(app, client, guest_login, hand_bu
     page = client.get(f"/e/{event.slug}/connections").get_data(as_text=True)
     assert "Hal" in page and "Record what you did" in page
     cid = connection_between(app, g["Gus"], g["Hal"])
-    bad = client.post(f"/e/{event.slug}/connections/{cid}/actions", data={"kind": "hugged", "note": ""})
+    bad = client.post(f"/e/{event.slug}/connections/{cid}/actions", data={f"c{cid}-kind": "hugged", f"c{cid}-note": ""})
     assert bad.status_code == 422
-    ok = client.post(f"/e/{event.slug}/connections/{cid}/actions", data={"kind": "thank_you", "note": "Lovely chat"})
+    ok = client.post(f"/e/{event.slug}/connections/{cid}/actions", data={f"c{cid}-kind": "thank_you", f"c{cid}-note": "Lovely chat"})
     assert ok.status_code == 302
     assert all_rows(app, select(Connection.stage).where(Connection.id == cid)) == [("followed_up",)]
     someone_elses = connection_between(app, g["Ana"], g["Ben"])
     assert client.post(f"/e/{event.slug}/connections/{someone_elses}/actions",
-                       data={"kind": "thank_you"}).status_code == 404
-    assert client.post(f"/e/{event.slug}/connections/{cid}/fade", data={"reason": ""}).status_code == 422
-    assert client.post(f"/e/{event.slug}/connections/{cid}/fade", data={"reason": "No overlap"}).status_code == 302
+                       data={f"c{someone_elses}-kind": "thank_you"}).status_code == 404
+    assert client.post(f"/e/{event.slug}/connections/{cid}/fade", data={f"c{cid}-reason": ""}).status_code == 422
+    assert client.post(f"/e/{event.slug}/connections/{cid}/fade", data={f"c{cid}-reason": "No overlap"}).status_code == 302
     assert all_rows(app, select(Connection.stage).where(Connection.id == cid)) == [(Stage.FADED.value,)]
     page = client.get(f"/e/{event.slug}/connections").get_data(as_text=True)
     assert "Closed as faded: No overlap" in page and "1 / 0" in page

@@ -75,7 +75,8 @@ def test_the_guest_top_bar_leads_to_the_guests_home_page(client, event, guest_pa
         response = client.get(page)
         assert response.status_code == 200, page
         html = response.get_data(as_text=True)
-        assert f'href="{home}">{event.title}</a>' in html, page
+        assert f'<a class="brand" href="{home}">' in html and f'{event.title}</a>' in html, page  # the guest bar
+        assert f'<a href="{home}"' in html and ">My page</a>" in html, page
         assert f'href="/e/{event.slug}"' not in html, page
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, session, url_for
 
 from eventkit.attendees import services
-from eventkit.attendees.access import SESSION_KEY, event_by_slug_or_404, load_guest_or_403, sign_in_guest
+from eventkit.attendees.access import (
+    SESSION_KEY,
+    event_by_slug_or_404,
+    load_guest_or_403,
+    sign_in_guest,
+    signed_in_guest,
+)
 from eventkit.attendees.blueprint import bp
 from eventkit.attendees.forms import LinkRequestForm
 from eventkit.attendees.links import look_up
@@ -13,6 +19,12 @@ from eventkit.db import utcnow
 from eventkit.errors import DomainError, refuse
 from eventkit.events import lifecycle
 from eventkit.security import secret_page
+
+
+@bp.app_template_global()
+def guest_session(event) -> object | None:
+    """The guest signed in for `event` in this browser (for the guest top bar), or None."""
+    return signed_in_guest(event) if event is not None else None
 
 
 @bp.get("/g/<token>")

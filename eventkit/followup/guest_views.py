@@ -31,15 +31,42 @@ def _encounter_form(attendee: Attendee) -> EncounterForm:
     return form
 
 
+def _card_forms(submitted: dict, focus: int | None):
+    """Per-card form makers: each connection card gets its own field ids and names (prefix `c<id>`), and the
+    card whose form was just refused shows that form again, with what the guest typed."""
+    def action_form_for(connection_id: int) -> ActionForm:
+        if connection_id == focus and submitted.get("action_form") is not None:
+            return submitted["action_form"]
+        return ActionForm(prefix=card_prefix(connection_id), formdata=None)
+
+    def fade_form_for(connection_id: int) -> FadeForm:
+        if connection_id == focus and submitted.get("fade_form") is not None:
+            return submitted["fade_form"]
+        return FadeForm(prefix=card_prefix(connection_id), formdata=None)
+    return action_form_for, fade_form_for
+
+
+def card_prefix(connection_id: int) -> str:
+    return f"c{connection_id}"
+
+
 def _render_page(event, attendee, status=200, **forms):
     data = guest.overview(attendee, utcnow())
+    focus = forms.get("focus")
+    action_form_for, fade_form_for = _card_forms(forms, focus)
     return render_template(
         "followup/connections.html", event=event, attendee=attendee, data=data, now=utcnow(),
-        action_form=forms.get("action_form") or ActionForm(), fade_form=forms.get("fade_form") or FadeForm(),
+        action_form_for=action_form_for, fade_form_for=fade_form_for,
         rhythm_form=RhythmForm(), rhythms=RHYTHMS,
         encounter_form=forms.get("encounter_form") or _encounter_form(attendee),
         pending=encounters.pending_for(attendee), conversations=guest.my_conversations(attendee),
-        focus=forms.get("focus")), status
+        focus=focus), status
+
+
+def _refusal_on_form(form, error: DomainError):
+    """Show a refusal on the form itself (what the guest typed stays in it)."""
+    form.form_errors.append(error.message)
+    return error.status
 
 
 @bp.get("/e/<slug>/connections")
@@ -53,10 +80,16 @@ def connections(slug: str):
 def record_action(slug: str, connection_id: int):
     """Record a follow-up action on a connection."""
     event, attendee = load_guest_or_403(slug)
-    form = ActionForm()
+    services.connection_for(attendee, connection_id)  # 404 for someone else's, before reading the form
+    form = ActionForm(prefix=card_prefix(connection_id))
     if not form.validate_on_submit():
         return _render_page(event, attendee, 422, action_form=form, focus=connection_id)
-    services.record_action(attendee, connection_id, form.kind.data, form.note.data, utcnow())
+    try:
+        services.record_action(attendee, connection_id, form.kind.data, form.note.data, utcnow())
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return _render_page(event, attendee, _refusal_on_form(form, error), action_form=form, focus=connection_id)
     flash("Recorded. Thank you for following up.", "success")
     return redirect(url_for("followup.connections", slug=slug))
 
@@ -65,10 +98,16 @@ def record_action(slug: str, connection_id: int):
 def fade(slug: str, connection_id: int):
     """Close a connection as faded, with a reason."""
     event, attendee = load_guest_or_403(slug)
-    form = FadeForm()
+    services.connection_for(attendee, connection_id)
+    form = FadeForm(prefix=card_prefix(connection_id))
     if not form.validate_on_submit():
         return _render_page(event, attendee, 422, fade_form=form, focus=connection_id)
-    services.close_as_faded(attendee, connection_id, form.reason.data, utcnow())
+    try:
+        services.close_as_faded(attendee, connection_id, form.reason.data, utcnow())
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return _render_page(event, attendee, _refusal_on_form(form, error), fade_form=form, focus=connection_id)
     flash("Closed as faded. No more reminders for it.", "success")
     return redirect(url_for("followup.connections", slug=slug))
 
@@ -117,7 +156,10 @@ def log_encounter(slug: str):
         if form.other_id.data == 0:
             form.other_id.errors = list(form.other_id.errors) + ["Choose who you met."]
         return _render_page(event, attendee, 422, encounter_form=form)
-    encounter = encounters.log_encounter(attendee, form.other_id.data, form.note.data, utcnow())
+    try:
+        encounter = encounters.log_encounter(attendee, form.other_id.data, form.note.data, utcnow())
+    except DomainError as error:  # e.g. before the gathering starts: keep the note, say why
+        return _render_page(event, attendee, _refusal_on_form(form, error), encounter_form=form)
     flash("Confirmed by both of you: you are now connected." if encounter.confirmed_at else
           f"Logged. We asked {encounter.other.name} to confirm.", "success")
     return redirect(url_for("followup.connections", slug=slug))
