@@ -22,6 +22,8 @@ class AttendeeStatus(StrEnum):
     WAITLISTED = "waitlisted"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    #: applied on the public page, awaiting the organiser's review (holds no place)
+    APPLIED = "applied"
 
 
 #: statuses that take one of the gathering's places
