@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from eventkit.registration.models import KIND_LABELS, MODE_LABELS, PROFILE_TARGETS
@@ -25,7 +25,7 @@ class SignUpForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    mode = RadioField("How guests come in", choices=[(m.value, label) for m, label in MODE_LABELS.items()],
+    mode = RadioField("How guests come in", choices=[SelectChoice(m.value, label) for m, label in MODE_LABELS.items()],
                       validators=[DataRequired()])
     address_confirmed_only = BooleanField("Show the exact address only to confirmed guests")
     area = StringField("Area shown instead", validators=[Optional(), Length(max=120)],
@@ -34,9 +34,9 @@ class SettingsForm(FlaskForm):
 
 class QuestionForm(FlaskForm):
     label = StringField("Question", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     required = BooleanField("Required")
     options = TextAreaField("Choices, one per line", validators=[Optional(), Length(max=3000)],
                             description="For one or several choices. For offers and seeks, leave empty to offer every topic tag.")
-    profile_target = SelectField("Fills the profile", choices=[("", "Nothing")] + list(PROFILE_TARGETS.items()),
+    profile_target = SelectField("Fills the profile", choices=[SelectChoice("", "Nothing")] + [SelectChoice(k, v) for k, v in PROFILE_TARGETS.items()],
                                  validators=[Optional()])

@@ -57,7 +57,7 @@ def upgrade():
                                 name=op.f('fk_registration_answer_question_id_registration_question'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_registration_answer')),
-        sa.UniqueConstraint('attendee_id', 'question_id', name=op.f('uq_registration_answer_attendee_id')),
+        sa.UniqueConstraint('attendee_id', 'question_id', name=op.f('uq_registration_answer_attendee_id_question_id')),
     )
     op.create_index(op.f('ix_registration_answer_attendee_id'), 'registration_answer', ['attendee_id'])
     op.create_index(op.f('ix_registration_answer_question_id'), 'registration_answer', ['question_id'])
