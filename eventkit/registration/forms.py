@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from eventkit.registration.models import KIND_LABELS, MODE_LABELS, PROFILE_TARGETS
 
+TARGET_CHOICES = [SelectChoice("", "Nothing")] + [SelectChoice(key, label) for key, label in PROFILE_TARGETS.items()]
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
 
 
@@ -38,5 +39,5 @@ class QuestionForm(FlaskForm):
     required = BooleanField("Required")
     options = TextAreaField("Choices, one per line", validators=[Optional(), Length(max=3000)],
                             description="For one or several choices. For offers and seeks, leave empty to offer every topic tag.")
-    profile_target = SelectField("Fills the profile", choices=[SelectChoice("", "Nothing")] + [SelectChoice(k, v) for k, v in PROFILE_TARGETS.items()],
+    profile_target = SelectField("Fills the profile", choices=TARGET_CHOICES,
                                  validators=[Optional()])

@@ -161,7 +161,8 @@ def _tell_known_guest(event: Event, guest: Attendee, signup: SignUp, now: dateti
     """An address already on the list: by email (never on the page), tell them to use their link (a fresh one)."""
     signup.attendee_id = guest.id
     guest.link_requested_at = now
-    queue_email(to_email=guest.email, to_name=guest.name, template="registration_known", purpose="invitation",
+    queue_email(to_email=guest.email, to_name=guest.name, template="registration_known",
+                purpose="registration_known",
                 dedupe_key=f"registration:known:{signup.id}", event_id=event.id, event=event, attendee=guest,
                 link=send_time_link(PERSONAL, guest.id), now=now)
 
