@@ -232,3 +232,19 @@ def test_the_guests_organiser_view_shows_their_answers(app, client, login, organ
     assert "Your superpower" in page and "Analytical engines" in page
     with app.app_context():
         assert db.session.get(Attendee, ada.id).status == S.APPLIED
+
+
+def test_an_applicant_is_not_on_the_guest_list_yet(app, client, guest_login, event, make_attendee, make_door):
+    make_attendee(event, name="Listed Lena", directory_consent=True)
+    applicant = make_attendee(event, name="Applying Abe", status=S.APPLIED, directory_consent=True)
+    door = make_door(event)
+    answer_ = client.post(f"/api/door/{door.secret}/scan", json={"code": applicant.code, "nonce": "nonce-app-1"}).json
+    assert answer_["ok"] is False and answer_["outcome"] == "waitlisted"  # refused at the door
+    with app.app_context():
+        assert db.session.get(Attendee, applicant.id).checked_in_at is None
+    guest_login(applicant)
+    assert client.get(f"/e/{event.slug}/directory").status_code == 403  # a stranger reads no directory
+    other = app.test_client()
+    guest_login(make_attendee(event, name="Rita Registered"), on=other)
+    listing = other.get(f"/e/{event.slug}/directory").get_data(as_text=True)
+    assert "Listed Lena" in listing and "Applying Abe" not in listing

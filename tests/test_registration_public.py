@@ -333,3 +333,15 @@ def test_optional_questions_may_stay_empty(app, client, form_event):
     with app.app_context():
         assert db.session.scalars(select(SignUp)).one().answers == {str(ids["short"]): ["Tidal"],
                                                                     str(ids["yes_no"]): ["no"]}
+
+
+def test_the_public_page_costs_the_same_queries_whatever_the_questions(app, client, event, count_queries):
+    set_mode(app, event, "apply")
+    add_question(app, event, "short", "One")
+    with count_queries() as few:
+        assert client.get(f"/e/{event.slug}").status_code == 200
+    for n in range(6):
+        add_question(app, event, "one", f"Choice {n}", options=["a", "b"])
+    with count_queries() as many:
+        assert client.get(f"/e/{event.slug}").status_code == 200
+    assert many.count == few.count <= 8
