@@ -23,7 +23,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "matching": ("views", "commands"),
     "briefings": ("views", "producer", "jobs", "receivers", "commands"),
     "followup": ("views", "guest_views", "links", "receivers", "commands", "tasks"),
-    "registration": ("views", "public_views", "links"),
+    "registration": ("views", "public_views", "links", "receivers"),
 }
 
 

@@ -6,7 +6,7 @@ import io
 
 from conftest import links_in
 from sqlalchemy import select
-from test_registration_public import add_question, guest_by_email, outbox, set_mode
+from test_registration_public import add_question, confirm_through_email, guest_by_email, outbox, set_mode, sign_up
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
@@ -248,3 +248,27 @@ def test_an_applicant_is_not_on_the_guest_list_yet(app, client, guest_login, eve
     guest_login(make_attendee(event, name="Rita Registered"), on=other)
     listing = other.get(f"/e/{event.slug}/directory").get_data(as_text=True)
     assert "Listed Lena" in listing and "Applying Abe" not in listing
+
+
+def test_a_declined_or_withdrawn_applicant_cannot_take_a_place_by_themselves(app, client, login, organiser, event,
+                                                                             deliver, guest_login):
+    set_mode(app, event, "apply")
+    applicant = app.test_client()
+    sign_up(applicant, event, email="ada@example.com")
+    confirm_through_email(app, applicant, event, deliver)
+    assert applicant.post(f"/e/{event.slug}/decline").status_code == 302  # withdraws
+    home = applicant.get(f"/e/{event.slug}/me").get_data(as_text=True)
+    assert "Application closed" in home and "I can come after all" not in home
+    refused = applicant.post(f"/e/{event.slug}/accept")
+    assert refused.status_code == 409 and "write to the organiser" in refused.get_data(as_text=True)
+    assert guest_by_email(app, event, "ada@example.com").status == S.DECLINED
+    # an approved applicant who declined may come back like any guest
+    sign_up(app.test_client(), event, email="bo@example.com", name="Bo")
+    bo_browser = app.test_client()
+    confirm_through_email(app, bo_browser, event, deliver, email="bo@example.com")
+    bo = guest_by_email(app, event, "bo@example.com")
+    login(organiser)
+    client.post(f"/events/{event.id}/registration/applications/{bo.id}/approve")
+    assert bo_browser.post(f"/e/{event.slug}/decline").status_code == 302
+    assert bo_browser.post(f"/e/{event.slug}/accept").status_code == 302
+    assert guest_by_email(app, event, "bo@example.com").status == S.REGISTERED

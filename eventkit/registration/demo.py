@@ -8,7 +8,7 @@ from sqlalchemy import select
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.db import db
 from eventkit.events.models import Event
-from eventkit.registration.models import Answer, Question, RegistrationMode, RegistrationSettings
+from eventkit.registration.models import Answer, Application, Question, RegistrationMode, RegistrationSettings
 
 APPLICANT_EMAIL = "noor@example.com"
 
@@ -32,4 +32,5 @@ def seed_demo(event: Event, now: datetime) -> None:
         Answer(attendee_id=applicant.id, question_id=why.id,
                values=["Ten years of battery-siting data and honest stories of what failed."]),
         Answer(attendee_id=applicant.id, question_id=field.id, values=["Climate"]),
+        Application(attendee_id=applicant.id, applied_at=now),
     ])

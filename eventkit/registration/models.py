@@ -159,3 +159,18 @@ class SignUp(db.Model):
     def answer_for(self) -> dict[int, list[str]]:
         return {int(key): list(values) for key, values in (self.answers or {}).items()}
 
+
+
+class Application(db.Model):
+    """A guest who came in by applying, and the organiser's decision ("" while it awaits review).
+
+    Only an approved applicant may take a place by themselves after declining (see receivers.py).
+    """
+
+    __tablename__ = "registration_application"
+
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: "", "approve", "waitlist" or "decline"
+    decision: Mapped[str] = mapped_column(String(12), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

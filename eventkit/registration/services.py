@@ -32,7 +32,14 @@ from eventkit.events.models import Event, EventStatus, Tag
 from eventkit.mail.links import send_time_link
 from eventkit.mail.services import check_recipient, queue_email
 from eventkit.profiles.models import Intent
-from eventkit.registration.models import Answer, Question, RegistrationMode, RegistrationSettings, SignUp
+from eventkit.registration.models import (
+    Answer,
+    Application,
+    Question,
+    RegistrationMode,
+    RegistrationSettings,
+    SignUp,
+)
 from eventkit.registration.questions import event_questions
 from eventkit.security import derive, hash_token
 
@@ -223,6 +230,8 @@ def _new_guest(event: Event, settings: RegistrationSettings, signup: SignUp, now
     db.session.add(attendee)
     db.session.flush()
     _save_answers(event, attendee, signup.answer_for)
+    if status == S.APPLIED:
+        db.session.add(Application(attendee_id=attendee.id, applied_at=now))
     audit.record("attendee.added", actor=attendee.actor, target=f"attendee:{attendee.id}", event_id=event.id,
                  status=str(status), via="public page")
     if status != S.APPLIED:
@@ -267,6 +276,10 @@ def decide(event: Event, attendee: Attendee, action: str, *, actor: str, now: da
         raise DomainError("No places left: raise the capacity, waitlist this application or cancel a guest first.",
                           "full", 409)
     set_status(attendee, new, actor=actor, now=now, reason="application reviewed")
+    application = db.session.get(Application, attendee.id) or Application(attendee_id=attendee.id,
+                                                                          applied_at=attendee.created_at)
+    application.decision, application.decided_at = action, now
+    db.session.add(application)
     db.session.flush()
     queue_email(to_email=attendee.email, to_name=attendee.name, template="registration_decision",
                 purpose="registration_decision", dedupe_key=f"registration:decision:{attendee.id}:{action}",
@@ -315,3 +328,17 @@ def guests_in_order(event_id: int) -> list[Attendee]:
     """The guest list in the order guests were added (no intents: the answers page needs none)."""
     return list(db.session.scalars(select(Attendee).where(Attendee.event_id == event_id)
                                    .order_by(Attendee.created_at, Attendee.id)))
+
+
+def may_rejoin(attendee: Attendee) -> bool:
+    """Whether a guest who declined may take a place again by themselves: not an applicant the organiser
+    has not approved (declined, waitlisted or never reviewed)."""
+    application = db.session.get(Application, attendee.id)
+    return application is None or application.decision == "approve"
+
+
+def check_rejoin(attendee: Attendee) -> None:
+    """Refuse (DomainError) a declined applicant's "I can come after all" unless their application was approved."""
+    if attendee.status == S.DECLINED and not may_rejoin(attendee):
+        raise DomainError("Your application is closed, so you cannot take a place by yourself. "
+                          "Please write to the organiser.", "not_approved", 409)

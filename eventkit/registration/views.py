@@ -40,6 +40,12 @@ def address_shown(event: Event, attendee) -> bool:
     return services.shows_address(event, services.settings_for(event.id), attendee)
 
 
+@bp.app_template_global()
+def may_rejoin(attendee) -> bool:
+    """Whether the guest page offers a declined guest "I can come after all"."""
+    return services.may_rejoin(attendee)
+
+
 def _answer_columns(event: Event, attendees: list) -> tuple[list[str], dict[int, list[str]]]:
     """The guest-list CSV's answer columns: one per question."""
     questions = event_questions(event.id)

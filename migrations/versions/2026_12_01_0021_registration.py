@@ -4,7 +4,8 @@ Revision ID: 0021
 Revises: 0014
 Create Date: 2026-12-01
 
-New tables only (no rebuild of existing ones). A gathering without a registration_settings row
+New tables only (no rebuild of existing ones); registration_application remembers who came in by
+applying and the organiser's decision. A gathering without a registration_settings row
 is invite only, as every gathering was before. The new attendee status "applied" needs no change
 (status is a plain string column).
 """
@@ -83,9 +84,20 @@ def upgrade():
     op.create_index(op.f('ix_registration_signup_token_hash'), 'registration_signup', ['token_hash'])
     op.create_index('ix_registration_signup_event_email', 'registration_signup', ['event_id', 'email'])
     op.create_index('ix_registration_signup_client_created', 'registration_signup', ['client_key', 'created_at'])
+    op.create_table(
+        'registration_application',
+        sa.Column('attendee_id', sa.Integer(), nullable=False),
+        sa.Column('applied_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('decision', sa.String(length=12), nullable=False),
+        sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['attendee_id'], ['attendee.id'],
+                                name=op.f('fk_registration_application_attendee_id_attendee'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('attendee_id', name=op.f('pk_registration_application')),
+    )
 
 
 def downgrade():
+    op.drop_table('registration_application')
     op.drop_table('registration_signup')
     op.drop_table('registration_answer')
     op.drop_table('registration_question')
