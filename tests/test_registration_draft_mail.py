@@ -30,7 +30,8 @@ def test_invitations_of_a_draft_wait_until_it_opens(app, client, login, organise
     assert "(3 waiting)" in page
     with app.app_context():
         assert held_count(draft.id) == 3 and held_count(opened.id) == 0
-    assert client.post(f"/events/{draft.id}/status", data={"status": "open"}).status_code == 302
+    opened_page = client.post(f"/events/{draft.id}/status", data={"status": "open"}, follow_redirects=True)
+    assert "The gathering is now open. The 3 held emails go out now." in opened_page.get_data(as_text=True)
     released = deliver()
     assert sorted(m["To"].addresses[0].addr_spec for m in released) == ["g0@example.com", "g1@example.com",
                                                                         "g2@example.com"]

@@ -124,11 +124,13 @@ def change_status(event_id: int):
     if not form.validate_on_submit():
         flash("Choose a status.", "error")
         return redirect(url_for("events.show", event_id=event.id))
+    held = held_count(event.id) if event.status == EventStatus.DRAFT else 0
     try:
         services.change_status(event, form.status.data, current_user, now=utcnow())
     except DomainError as error:
         return refuse(error, "events.show", event_id=event.id)
-    flash(f"The gathering is now {event.status}.", "info")
+    released = f" The {held} held {'email goes' if held == 1 else 'emails go'} out now." if held else ""
+    flash(f"The gathering is now {event.status}.{released}", "info")
     return redirect(url_for("events.show", event_id=event.id))
 
 
