@@ -13,7 +13,7 @@ from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 from eventkit.mail.claims import held_count
 from eventkit.registration import questions as question_service
-from eventkit.registration import services
+from eventkit.registration import review, services
 from eventkit.registration.blueprint import bp
 from eventkit.registration.forms import QuestionForm, SettingsForm
 from eventkit.registration.models import MODE_LABELS, RegistrationMode
@@ -25,13 +25,13 @@ def registration_summary(event: Event) -> dict:
     """For the event panel: the mode, applications awaiting review and emails held while a draft."""
     settings = services.settings_for(event.id)
     return {"mode": RegistrationMode(settings.mode), "mode_label": MODE_LABELS[RegistrationMode(settings.mode)],
-            "applications": services.applications_count(event.id), "held": held_count(event.id)}
+            "applications": review.applications_count(event.id), "held": held_count(event.id)}
 
 
 @bp.app_template_global()
 def guest_answers(event: Event) -> dict:
     """For the guest list: the questions and {attendee id: {question id: values}} (two queries)."""
-    return {"questions": event_questions(event.id), "by_guest": services.answers_by_guest(event.id)}
+    return {"questions": event_questions(event.id), "by_guest": review.answers_by_guest(event.id)}
 
 
 @bp.app_template_global()
@@ -43,13 +43,13 @@ def address_shown(event: Event, attendee) -> bool:
 @bp.app_template_global()
 def may_rejoin(attendee) -> bool:
     """Whether the guest page offers a declined guest "I can come after all"."""
-    return services.may_rejoin(attendee)
+    return review.may_rejoin(attendee)
 
 
 def _answer_columns(event: Event, attendees: list) -> tuple[list[str], dict[int, list[str]]]:
     """The guest-list CSV's answer columns: one per question."""
     questions = event_questions(event.id)
-    answers = services.answers_by_guest(event.id)
+    answers = review.answers_by_guest(event.id)
     return ([safe_cell(q.label) for q in questions],
             {a.id: [", ".join(answers.get(a.id, {}).get(q.id, [])) for q in questions] for a in attendees})
 
@@ -162,8 +162,8 @@ def applications(event_id: int):
     """Applications awaiting review, with their answers."""
     event = get_managed_event_or_404(event_id)
     return render_template("registration/applications.html", event=event,
-                           applicants=services.applications(event.id), answers=guest_answers(event),
-                           labels=services.DECISION_LABELS)
+                           applicants=review.applications(event.id), answers=guest_answers(event),
+                           labels=review.DECISION_LABELS)
 
 
 @bp.post("/events/<int:event_id>/registration/applications/<int:attendee_id>/<action>")
@@ -173,7 +173,7 @@ def decide(event_id: int, attendee_id: int, action: str):
     event = get_managed_event_or_404(event_id)
     attendee = get_attendee_or_404(event, attendee_id)
     try:
-        services.decide(event, attendee, action, actor=current_user.actor, now=utcnow())
+        review.decide(event, attendee, action, actor=current_user.actor, now=utcnow())
     except DomainError as error:
         return refuse(error, "registration.applications", event_id=event.id)
     flash(f"{attendee.name} is now {attendee.status}; they were told by email.", "info")
@@ -190,10 +190,10 @@ def answers(event_id: int):
     if question_id not in {q.id for q in found["questions"]}:
         question_id = None
     value = (request.args.get("value") or "").strip()[:200]
-    guests = [a for a in _guests(event) if services.matches(found["by_guest"].get(a.id, {}), question_id, value)]
+    guests = [a for a in _guests(event) if review.matches(found["by_guest"].get(a.id, {}), question_id, value)]
     return render_template("registration/answers.html", event=event, guests=guests, answers=found,
                            question_id=question_id, value=value)
 
 
 def _guests(event: Event) -> list:
-    return services.guests_in_order(event.id)
+    return review.guests_in_order(event.id)
