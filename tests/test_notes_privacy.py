@@ -20,6 +20,7 @@ from eventkit.db import db, utcnow
 from eventkit.jobs.models import Job
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.sender import send_due
+from eventkit.registration.models import Question
 
 NOTES = ("ADA-NOTE-ON-BEN", "ADA-STARTER", "BEN-NOTE-ON-ADA", "BEN-STARTER", "ADA-NOTE-ON-DAN")
 ORGANISER_PREFIXES = ("/events/<int:event_id>", "/events/", "/followup")
@@ -40,8 +41,10 @@ def _values(app, gathering) -> dict[str, list]:
     with app.app_context():
         email_ids = list(db.session.scalars(select(OutboundEmail.id).where(OutboundEmail.event_id == gathering.event.id)))
         job_ids = list(db.session.scalars(select(Job.id).where(Job.event_id == gathering.event.id)))
+        question_ids = list(db.session.scalars(select(Question.id).where(Question.event_id == gathering.event.id)))
     return {"event_id": [gathering.event.id], "attendee_id": [p.id for p in people],
-            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids}
+            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids,
+            "question_id": question_ids}
 
 
 def _urls(app, gathering) -> list[str]:
