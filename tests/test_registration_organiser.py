@@ -228,8 +228,9 @@ def test_the_guests_organiser_view_shows_their_answers(app, client, login, organ
     ada = make_attendee(event, name="Ada", status=S.APPLIED)
     answer(app, ada, why, "Analytical engines")
     login(organiser)
-    page = client.get(f"/events/{event.id}/registration/applications").get_data(as_text=True)
-    assert "Your superpower" in page and "Analytical engines" in page
+    for path in ("registration/applications", f"notes/{ada.id}"):  # the review, and the organiser's page on Ada
+        page = client.get(f"/events/{event.id}/{path}").get_data(as_text=True)
+        assert "Your superpower" in page and "Analytical engines" in page, path
     with app.app_context():
         assert db.session.get(Attendee, ada.id).status == S.APPLIED
 

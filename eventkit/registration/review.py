@@ -107,3 +107,9 @@ def check_rejoin(attendee: Attendee) -> None:
     if attendee.status == S.DECLINED and not may_rejoin(attendee):
         raise DomainError("Your application is closed, so you cannot take a place by yourself. "
                           "Please write to the organiser.", "not_approved", 409)
+
+
+def answers_of(attendee_id: int) -> dict[int, list[str]]:
+    """One guest's answers: {question id: values}."""
+    rows = db.session.execute(select(Answer.question_id, Answer.values).where(Answer.attendee_id == attendee_id))
+    return {question_id: list(values) for question_id, values in rows}

@@ -41,6 +41,12 @@ def address_shown(event: Event, attendee) -> bool:
 
 
 @bp.app_template_global()
+def one_guest_answers(attendee) -> dict:
+    """For the organiser's page about one guest: the questions and that guest's answers."""
+    return {"questions": event_questions(attendee.event_id), "given": review.answers_of(attendee.id)}
+
+
+@bp.app_template_global()
 def may_rejoin(attendee) -> bool:
     """Whether the guest page offers a declined guest "I can come after all"."""
     return review.may_rejoin(attendee)
