@@ -25,6 +25,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "followup": ("views", "guest_views", "links", "receivers", "commands", "tasks"),
     "messages": ("views", "commands", "tasks"),
     "live": ("views", "guest_views"),
+    "registration": ("views", "public_views", "links", "receivers"),
 }
 
 

@@ -18,3 +18,4 @@ from eventkit.mail.models import OutboundAttachment, OutboundEmail  # noqa: F401
 from eventkit.matching.models import Conversation, PairConstraint, Plan  # noqa: F401
 from eventkit.messages.models import Message, MessageSettings  # noqa: F401
 from eventkit.profiles.models import Intent, ResearchNote  # noqa: F401
+from eventkit.registration.models import Answer, Application, Question, RegistrationSettings, SignUp  # noqa: F401

@@ -24,15 +24,35 @@ from eventkit.mail.models import OutboundEmail
 from eventkit.mail.services import Draft, queue_email, queue_emails
 from eventkit.messages import services as messages
 from eventkit.profiles.services import remind_unready
+from eventkit.registration.models import SignUp
 
 #: kind of email -> its template (every template in templates/mail with a .txt part must appear)
 TEMPLATES = {"invitation": "invitation", "place_offered": "place_offered", "briefing": "briefing",
              "followup_reminder": "followup_task", "digest": "followup_digest", "escalation": "followup_escalation",
              "encounter": "followup_encounter", "profile_reminder": "profile_reminder", "notice": "notice",
              "nudge": "followup_nudge", "account": "confirm_email", "announcement": "announcement",
-             "day_before": "announcement"}
+             "day_before": "announcement", "registration_confirm": "registration_confirm",
+             "registration_known": "registration_known", "registration_decision": "registration_decision"}
 LONG_WORD = "Klimaneutralebaustoffgenossenschaftsverwaltungsgesellschaft"
 WIDTHS = (390, 600)
+
+
+def _registration_emails(event, guest) -> None:
+    """The public page's emails: a confirmation, the answer to a known address, the three decisions."""
+    signup = SignUp(event_id=event.id, email="new@example.org", name=f"Nia {LONG_WORD}", answers={})
+    db.session.add(signup)
+    db.session.flush()
+    queue_email(to_email=signup.email, to_name=signup.name, template="registration_confirm",
+                purpose="registration_confirm", dedupe_key="registration:confirm:t", event_id=event.id, event=event,
+                link=send_time_link("signup", signup.id), days=7, applying=True)
+    queue_email(to_email=guest.email, to_name=guest.name, template="registration_known", purpose="registration_known",
+                dedupe_key="registration:known:t", event_id=event.id, event=event, attendee=guest,
+                link=send_time_link("personal", guest.id))
+    for decision in ("approve", "waitlist", "decline"):
+        queue_email(to_email=guest.email, to_name=guest.name, template="registration_decision",
+                    purpose="registration_decision", dedupe_key=f"registration:decision:t:{decision}",
+                    event_id=event.id, event=event, attendee=guest, decision=decision,
+                    link=send_time_link("personal", guest.id))
 
 
 @pytest.fixture
@@ -64,6 +84,7 @@ def every_email(app, make_event, make_attendee):
                     recipient_id=ana.id, dedupe_key="nudge:1", event_id=event.id, event=stored, quiet_days=95,
                     other=chloe, link=send_time_link("followup-nudge", ana.id, 1))
         queue_confirmation(stored.owner, ENDS)
+        _registration_emails(stored, ana)
         queue_email(to_email=ana.email, to_name=ana.name, template="notice", purpose="notice", dedupe_key="notice:1",
                     event_id=event.id, title="A notice", body=f"Line one\nhttps://example.org/{LONG_WORD}/{LONG_WORD}")
         for template in ("day_before", "custom"):

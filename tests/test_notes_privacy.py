@@ -21,6 +21,7 @@ from eventkit.jobs.models import Job
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.sender import send_due
 from eventkit.messages.models import Message
+from eventkit.registration.models import Question
 
 NOTES = ("ADA-NOTE-ON-BEN", "ADA-STARTER", "BEN-NOTE-ON-ADA", "BEN-STARTER", "ADA-NOTE-ON-DAN")
 ORGANISER_PREFIXES = ("/events/<int:event_id>", "/events/", "/followup")
@@ -42,8 +43,10 @@ def _values(app, gathering) -> dict[str, list]:
         email_ids = list(db.session.scalars(select(OutboundEmail.id).where(OutboundEmail.event_id == gathering.event.id)))
         job_ids = list(db.session.scalars(select(Job.id).where(Job.event_id == gathering.event.id)))
         message_ids = list(db.session.scalars(select(Message.id).where(Message.event_id == gathering.event.id)))
+        question_ids = list(db.session.scalars(select(Question.id).where(Question.event_id == gathering.event.id)))
     return {"event_id": [gathering.event.id], "attendee_id": [p.id for p in people],
-            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids, "message_id": message_ids}
+            "guest_id": [p.id for p in people], "email_id": email_ids, "job_id": job_ids, "message_id": message_ids,
+            "question_id": question_ids}
 
 
 def _urls(app, gathering) -> list[str]:

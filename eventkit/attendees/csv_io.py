@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -212,8 +213,21 @@ def _checked_in(event: Event, attendee: Attendee) -> str:
     return attendee.checked_in_at.astimezone(event.zone).isoformat(timespec="minutes") if attendee.checked_in_at else ""
 
 
+#: other features' extra export columns: (event, attendees) -> (headers, {attendee id: values})
+EXPORT_COLUMNS: list[Callable[[Event, list[Attendee]], tuple[list[str], dict[int, list[str]]]]] = []
+
+
+def register_export_columns(provider) -> None:
+    """Add columns to the guest-list CSV (e.g. the answers to the registration questions), once."""
+    if provider not in EXPORT_COLUMNS:
+        EXPORT_COLUMNS.append(provider)
+
+
 def export_csv(event: Event, attendees: list[Attendee]) -> bytes:
     """The guest list as UTF-8 CSV (with a BOM so spreadsheet tools read accents right)."""
+    extras = [provider(event, attendees) for provider in EXPORT_COLUMNS]
+    header = EXPORT_HEADER + [name for names, _values in extras for name in names]
     rows = ((a.name, a.email, a.organisation, a.role, a.field, a.status, _checked_in(event, a),
-             _yes(a.profile_complete), _yes(a.has_offers), _yes(a.has_seeks)) for a in attendees)
-    return ("\ufeff" + csv_text(EXPORT_HEADER, rows)).encode("utf-8")
+             _yes(a.profile_complete), _yes(a.has_offers), _yes(a.has_seeks),
+             *(value for _names, values in extras for value in values.get(a.id, []))) for a in attendees)
+    return ("\ufeff" + csv_text(header, rows)).encode("utf-8")

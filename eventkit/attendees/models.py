@@ -22,6 +22,8 @@ class AttendeeStatus(StrEnum):
     WAITLISTED = "waitlisted"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    #: applied on the public page, awaiting the organiser's review (holds no place)
+    APPLIED = "applied"
 
 
 #: statuses that take one of the gathering's places
@@ -30,6 +32,8 @@ HOLDS_PLACE = frozenset({AttendeeStatus.INVITED, AttendeeStatus.REGISTERED, Atte
 EXPECTED = frozenset({AttendeeStatus.REGISTERED, AttendeeStatus.APPROVED})
 #: statuses of guests who are no longer coming
 GONE = frozenset({AttendeeStatus.CANCELLED, AttendeeStatus.DECLINED})
+#: statuses of people who are not (or not yet) coming: gone, or an application awaiting review
+NOT_COMING = GONE | {AttendeeStatus.APPLIED}
 
 
 class Person(db.Model):
@@ -240,10 +244,20 @@ class Attendee(db.Model):
     def _is_gone_clause(cls) -> ColumnElement[bool]:
         return cls.status.in_(sorted(GONE))
 
+    @hybrid_property
+    def is_coming(self) -> bool:
+        """Still (or already) coming: not gone, and not an application awaiting review."""
+        return self.status not in NOT_COMING
+
+    @is_coming.inplace.expression
+    @classmethod
+    def _is_coming_clause(cls) -> ColumnElement[bool]:
+        return cls.status.not_in(sorted(NOT_COMING))
+
     @property
     def is_listed(self) -> bool:
         """Listed in the gathering's directory: consented and still coming."""
-        return self.directory_consent and not self.is_gone
+        return self.directory_consent and self.is_coming
 
     def __repr__(self) -> str:
         return f"<Attendee {self.email} @event {self.event_id}>"

@@ -197,6 +197,8 @@ def accept_invitation(attendee: Attendee, *, now: datetime) -> Attendee:
     event = lock_event(attendee.event_id)
     if attendee.status not in (S.INVITED, S.DECLINED):
         raise DomainError(f"Your reply is already recorded: you are {attendee.status}.", "bad_transition", 409)
+    if event.status == EventStatus.DRAFT:
+        raise DomainError("This gathering is not open yet; you can reply once the organiser opens it.", "draft", 409)
     if not replies_open(event, now):
         raise DomainError("This gathering is over; replies are closed.", "closed", 409)
     accepting_invitation.send(attendee, now=now)

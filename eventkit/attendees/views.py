@@ -19,7 +19,7 @@ from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event
 
 STATUS_BADGES = {"invited": "", "registered": "good", "approved": "good", "waitlisted": "warn",
-                 "declined": "bad", "cancelled": "bad"}
+                 "declined": "bad", "cancelled": "bad", "applied": "warn"}
 
 
 @bp.app_template_global()

@@ -40,6 +40,8 @@ REFUSED_STATUSES = {
     AttendeeStatus.CANCELLED: "cancelled",
     AttendeeStatus.DECLINED: "cancelled",
     AttendeeStatus.WAITLISTED: "waitlisted",
+    #: an application awaiting review is not on the guest list yet either
+    AttendeeStatus.APPLIED: "waitlisted",
 }
 
 _A, _R, _C, _L = Attendee.__table__, ScanRequest.__table__, CheckIn.__table__, DoorLink.__table__

@@ -11,6 +11,7 @@ from eventkit.events.blueprint import bp
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, StatusForm, TagForm
 from eventkit.events.models import TRANSITIONS, EventStatus
+from eventkit.mail.claims import held_count
 
 #: button label and whether to ask for confirmation, per target status
 STATUS_ACTIONS = {
@@ -28,7 +29,16 @@ def event_status_actions(event):
     """The status changes offered on the event page: (status, label, confirm) in a stable order."""
     current = EventStatus(event.status)
     targets = sorted(TRANSITIONS[current], key=list(EventStatus).index)
-    return [(target, *STATUS_ACTIONS[(current, target)]) for target in targets]
+    return [(target, *_with_held_mail(event, current, target)) for target in targets]
+
+
+def _with_held_mail(event, current: EventStatus, target: EventStatus) -> tuple[str, str | None]:
+    """Opening a draft sends the emails it held: the button says how many, and asks first."""
+    label, confirm = STATUS_ACTIONS[(current, target)]
+    if current == EventStatus.DRAFT and (held := held_count(event.id)):
+        emails = "1 email" if held == 1 else f"{held} emails"
+        return f"{label} and send {emails}", f"Open registration? The {emails} held while this was a draft go out now."
+    return label, confirm
 
 
 @bp.get("/events/")
@@ -115,11 +125,13 @@ def change_status(event_id: int):
     if not form.validate_on_submit():
         flash("Choose a status.", "error")
         return redirect(url_for("events.show", event_id=event.id))
+    held = held_count(event.id) if event.status == EventStatus.DRAFT else 0
     try:
         services.change_status(event, form.status.data, current_user, now=utcnow())
     except DomainError as error:
         return refuse(error, "events.show", event_id=event.id)
-    flash(f"The gathering is now {event.status}.", "info")
+    released = f" The {held} held {'email goes' if held == 1 else 'emails go'} out now." if held else ""
+    flash(f"The gathering is now {event.status}.{released}", "info")
     return redirect(url_for("events.show", event_id=event.id))
 
 

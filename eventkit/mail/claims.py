@@ -4,6 +4,8 @@ Claiming is one atomic UPDATE (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the
 transaction starts with BEGIN IMMEDIATE) that marks the batch `sending` under a lease, so two
 senders never hold the same message. A sender that dies leaves its messages `sending` until the
 lease runs out; the next sender then takes them over, so nothing is lost.
+
+Messages of a gathering still in draft are held: they stay pending, and go once it is opened.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from eventkit.db import db
+from eventkit.events.models import Event, EventStatus
 from eventkit.mail.models import MailStatus, OutboundAttachment, OutboundEmail
 
 #: attempts before a temporarily failing message is given up (12 spans about 20 hours)
@@ -32,12 +35,23 @@ def lease_for(batch_size: int) -> timedelta:
     return max(MIN_LEASE, timedelta(seconds=timeout * 4 * batch_size) + timedelta(minutes=1))
 
 
+def held():
+    """SQL condition: the message belongs to a gathering still in draft (held until it opens)."""
+    return exists().where(Event.id == OutboundEmail.event_id, Event.status == EventStatus.DRAFT)
+
+
 def _due(now: datetime):
-    """Pending and due, or claimed by a sender whose lease ran out."""
+    """Pending and due (and not held for a draft), or claimed by a sender whose lease ran out."""
     return or_(
-        and_(OutboundEmail.status == MailStatus.PENDING, OutboundEmail.next_attempt_at <= now),
+        and_(OutboundEmail.status == MailStatus.PENDING, OutboundEmail.next_attempt_at <= now, ~held()),
         and_(OutboundEmail.status == MailStatus.SENDING, OutboundEmail.claimed_until < now),
     )
+
+
+def held_count(event_id: int) -> int:
+    """How many of the gathering's messages wait for it to open (all its pending ones while it is a draft)."""
+    return db.session.scalar(select(func.count(OutboundEmail.id)).where(
+        OutboundEmail.event_id == event_id, OutboundEmail.status == MailStatus.PENDING, held())) or 0
 
 
 def count_due(now: datetime) -> tuple[int, int]:

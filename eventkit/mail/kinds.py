@@ -51,6 +51,9 @@ class EmailKind(StrEnum):
     ACCOUNT = "account"
     ANNOUNCEMENT = "announcement"
     DAY_BEFORE = "day_before"
+    REGISTRATION_CONFIRM = "registration_confirm"
+    REGISTRATION_KNOWN = "registration_known"
+    REGISTRATION_DECISION = "registration_decision"
     #: anything not listed above: transactional, automatic
     NOTICE = "notice"
 
@@ -84,6 +87,12 @@ RULES: dict[EmailKind, KindRule] = {
     EmailKind.ANNOUNCEMENT: KindRule("an announcement the organiser writes", topic=Topic.ANNOUNCEMENTS,
                                      automatic=False, reply_to_organiser=True),
     EmailKind.DAY_BEFORE: KindRule("the reminder the day before the gathering", topic=Topic.ANNOUNCEMENTS),
+    EmailKind.REGISTRATION_CONFIRM: KindRule("a sign-up on the public page: confirm the address (the link becomes "
+                                             "the guest's personal link)"),
+    EmailKind.REGISTRATION_KNOWN: KindRule("the public form sent with an address already on the list: use your "
+                                           "personal link (a fresh one)"),
+    EmailKind.REGISTRATION_DECISION: KindRule("the organiser approved, waitlisted or declined an application",
+                                              automatic=False, reply_to_organiser=True),
     EmailKind.NOTICE: KindRule("any other automatic notice"),
 }
 

@@ -41,7 +41,7 @@ def listed_guests(event_id: int, exclude_id: int | None = None) -> list[Attendee
     query = (
         select(Attendee)
         .where(Attendee.event_id == event_id, Attendee.directory_consent.is_(True),
-               ~Attendee.is_gone)
+               Attendee.is_coming)
         .options(selectinload(Attendee.intents).selectinload(Intent.tag))
         .order_by(Attendee.name, Attendee.id)
     )

@@ -16,9 +16,9 @@ from eventkit.profiles.models import MAX_INTENTS_PER_KIND
 
 
 def coming_guest_or_403(slug: str):
-    """Like `load_guest_or_403`, and 403 for guests who cancelled or declined (the directory is for those coming)."""
+    """Like `load_guest_or_403`, and 403 for guests who cancelled, declined or still await review (the directory is for those coming)."""
     event, attendee = load_guest_or_403(slug)
-    if attendee.is_gone:
+    if not attendee.is_coming:
         abort(403, "The directory and research pages are for guests who are coming to this gathering.")
     return event, attendee
 

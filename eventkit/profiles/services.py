@@ -119,7 +119,7 @@ def all_guests(event: Event) -> list[Attendee]:
 def active_guests(event: Event) -> list[Attendee]:
     """The gathering's guests who are still coming, with their intents (two queries)."""
     return list(db.session.scalars(
-        select(Attendee).where(Attendee.event_id == event.id, ~Attendee.is_gone)
+        select(Attendee).where(Attendee.event_id == event.id, Attendee.is_coming)
         .options(selectinload(Attendee.intents)).order_by(Attendee.name, Attendee.id)
     ))
 

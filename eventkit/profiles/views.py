@@ -23,7 +23,7 @@ def organiser_notes(event_id):
     """Every guest of the gathering with their readiness and the organiser's own private note."""
     event = get_managed_event_or_404(event_id)
     guests = services.all_guests(event)
-    coming = [guest for guest in guests if not guest.is_gone]
+    coming = [guest for guest in guests if guest.is_coming]
     return render_template(
         "profiles/organiser_notes.html", event=event, guests=guests, summary=services.readiness(coming),
         notes=notes.organiser_notes_by_subject(current_user, event),

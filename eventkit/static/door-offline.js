@@ -6,7 +6,7 @@
   "use strict";
   var DB_NAME = "eventkit-door", DB_VERSION = 1, CACHE = "eventkit-door-v1";
   var BATCH = 100, MAX_SCAN = 200, CODE = /^[A-Za-z0-9_-]{16,64}$/;
-  var REFUSED = { cancelled: "cancelled", declined: "cancelled", waitlisted: "waitlisted" };
+  var REFUSED = { cancelled: "cancelled", declined: "cancelled", waitlisted: "waitlisted", applied: "waitlisted" };
   /* the same folding as eventkit/text.py search_key (accents, case, ł ø æ ..., apostrophes, hyphens) */
   var MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u064b-\u065f\u0670]/g;
   var PLAIN = { "\u0142": "l", "\u00f8": "o", "\u00e6": "ae", "\u0153": "oe", "\u0111": "d", "\u00f0": "d",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0022'
-down_revision = '0014'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

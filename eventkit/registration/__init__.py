@@ -1,0 +1,1 @@
+"""Guests who come in by themselves: the public page, registration modes, questions and applications."""
