@@ -67,6 +67,15 @@ def test_invite_counts_who_has_not_replied(app, event, make_attendee):
     assert life.next_action.label == "See who has not replied" and "status=invited" in life.next_action.url
 
 
+def test_applications_awaiting_review_are_not_counted_as_guests(app, event, make_attendee):
+    make_attendee(event, status="invited")
+    make_attendee(event, status="registered")
+    make_attendee(event, status="applied")  # the public page's applicant: not a guest until approved
+    life = life_of(app, event)
+    assert life.steps[1].note == "1 of 2 replied"
+    assert life.steps[1].missing == ["1 guest has not replied yet"]
+
+
 def test_prepare_says_who_has_no_offer_and_leads_to_the_plan(app, event, make_attendee, make_intent):
     guests = [make_attendee(event, **complete()) for _ in range(4)]
     make_intent(guests[0], "offer", "Rust")

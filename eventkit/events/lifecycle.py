@@ -87,7 +87,7 @@ def load_facts(event: Event, now: datetime) -> Facts:
     """Guests, readiness, check-ins (one query), the plan (one), tags (the loaded relationship), follow-up (one)."""
     has_offer = exists().where(Intent.attendee_id == Attendee.id, Intent.kind == "offer")
     incomplete = or_(Attendee.role == "", Attendee.organisation == "", Attendee.field == "", Attendee.bio == "")
-    coming = ~Attendee.is_gone
+    coming = Attendee.is_coming
 
     def count(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -96,7 +96,8 @@ def load_facts(event: Event, now: datetime) -> Facts:
         select(func.count(Attendee.id), count(Attendee.status == AttendeeStatus.INVITED), count(coming),
                count(Attendee.is_expected), count(Attendee.checked_in_at.is_not(None)),
                count(coming & ~has_offer), count(coming & incomplete))
-        .where(Attendee.event_id == event.id)
+        # applications awaiting review are not guests yet (the registration panel counts them)
+        .where(Attendee.event_id == event.id, Attendee.status != AttendeeStatus.APPLIED)
     ).one()
     plan = db.session.execute(
         select(Plan.rounds, Plan.rounds_held, Plan.locked_at, func.count(Conversation.id))
