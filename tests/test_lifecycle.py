@@ -109,6 +109,7 @@ def test_on_the_day_the_door_then_the_conversations(app, make_event, make_attend
     life = life_of(app, event)
     assert life.phase == lc.CONVERSATIONS and life.steps[4].note == "1 of 2 rounds held"
     assert life.next_action.label == "Run the conversation rounds"
+    assert life.next_action.url.endswith(f"/events/{event.id}/live")  # the live run of the evening
 
 
 @pytest.mark.parametrize(("status", "label", "confirm"), [

@@ -16,6 +16,7 @@ from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
 from eventkit.events.models import Event, EventStatus
 from eventkit.followup.models import FollowUpTask
+from eventkit.mail.claims import held_count
 from eventkit.matching.models import Conversation, Plan
 from eventkit.profiles.models import Intent
 
@@ -162,7 +163,29 @@ def _notes(facts: Facts, phase: str) -> dict[str, tuple[str, list[str]]]:
     }
 
 
-def _status_action(event: Event, status: str, label: str, confirm: str | None = None) -> Action:
+#: button label and whether to ask for confirmation, per status change
+STATUS_ACTIONS = {
+    (EventStatus.DRAFT, EventStatus.OPEN): ("Open registration", None),
+    (EventStatus.OPEN, EventStatus.DRAFT): ("Back to draft", None),
+    (EventStatus.OPEN, EventStatus.CLOSED): ("Close registration", None),
+    (EventStatus.CLOSED, EventStatus.OPEN): ("Reopen registration", None),
+    (EventStatus.CLOSED, EventStatus.FINISHED): (
+        "Mark as finished", "Mark the gathering as finished? This starts the follow-up and cannot be undone."),
+}
+
+
+def status_button(event: Event, target: str) -> tuple[str, str | None]:
+    """The label and confirmation of a status change; opening a draft says how many held emails go out, and asks."""
+    current = EventStatus(event.status)
+    label, confirm = STATUS_ACTIONS[(current, EventStatus(target))]
+    if current == EventStatus.DRAFT and (held := held_count(event.id)):
+        emails = "1 email" if held == 1 else f"{held} emails"
+        return f"{label} and send {emails}", f"Open registration? The {emails} held while this was a draft go out now."
+    return label, confirm
+
+
+def _status_action(event: Event, status: str) -> Action:
+    label, confirm = status_button(event, status)
     return Action(label, url_for("events.change_status", event_id=event.id), "post", {"status": status}, confirm)
 
 
@@ -175,7 +198,7 @@ def next_action(event: Event, facts: Facts, phase: str, now: datetime) -> Action
     if phase == SETUP:
         if not facts.tags:
             return Action("Add topic tags", url_for("events.show", event_id=event.id, _anchor="tags"))
-        return _status_action(event, EventStatus.OPEN, "Open registration")
+        return _status_action(event, EventStatus.OPEN)
     if phase == INVITE:
         return Action("See who has not replied", url_for("attendees.guest_list", event_id=event.id, status="invited"))
     if phase == PREPARE:
@@ -189,11 +212,10 @@ def next_action(event: Event, facts: Facts, phase: str, now: datetime) -> Action
         return Action("Open the door", url_for("checkin.manage", event_id=event.id))
     if phase == CONVERSATIONS:
         if now < event.ends_at:
-            return Action("Run the conversation rounds", url_for("matching.show", event_id=event.id, _anchor="rounds"))
+            return Action("Run the conversation rounds", url_for("live.board_page", event_id=event.id))
         if event.status == EventStatus.OPEN:
-            return _status_action(event, EventStatus.CLOSED, "Close registration")
-        return _status_action(event, EventStatus.FINISHED, "Mark as finished",
-                              "Mark the gathering as finished? This starts the follow-up and cannot be undone.")
+            return _status_action(event, EventStatus.CLOSED)
+        return _status_action(event, EventStatus.FINISHED)
     label = f"See the {plural(facts.overdue_tasks, 'overdue follow-up')}" if facts.overdue_tasks else "What deepened"
     return Action(label, url_for("followup.dashboard", event_id=event.id))
 

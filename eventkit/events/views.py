@@ -13,32 +13,13 @@ from eventkit.events.forms import CoOrganiserForm, DeleteEventForm, EventForm, S
 from eventkit.events.models import TRANSITIONS, EventStatus
 from eventkit.mail.claims import held_count
 
-#: button label and whether to ask for confirmation, per target status
-STATUS_ACTIONS = {
-    (EventStatus.DRAFT, EventStatus.OPEN): ("Open registration", None),
-    (EventStatus.OPEN, EventStatus.DRAFT): ("Back to draft", None),
-    (EventStatus.OPEN, EventStatus.CLOSED): ("Close registration", None),
-    (EventStatus.CLOSED, EventStatus.OPEN): ("Reopen registration", None),
-    (EventStatus.CLOSED, EventStatus.FINISHED): (
-        "Mark as finished", "Mark the gathering as finished? This starts the follow-up and cannot be undone."),
-}
-
 
 @bp.app_template_global()
 def event_status_actions(event):
     """The status changes offered on the event page: (status, label, confirm) in a stable order."""
     current = EventStatus(event.status)
     targets = sorted(TRANSITIONS[current], key=list(EventStatus).index)
-    return [(target, *_with_held_mail(event, current, target)) for target in targets]
-
-
-def _with_held_mail(event, current: EventStatus, target: EventStatus) -> tuple[str, str | None]:
-    """Opening a draft sends the emails it held: the button says how many, and asks first."""
-    label, confirm = STATUS_ACTIONS[(current, target)]
-    if current == EventStatus.DRAFT and (held := held_count(event.id)):
-        emails = "1 email" if held == 1 else f"{held} emails"
-        return f"{label} and send {emails}", f"Open registration? The {emails} held while this was a draft go out now."
-    return label, confirm
+    return [(target, *lifecycle.status_button(event, target)) for target in targets]
 
 
 @bp.get("/events/")
