@@ -142,7 +142,8 @@ def organiser_screen(event_id: int):
     """The room's screen for a signed-in organiser: no link to make, nothing to revoke."""
     event = get_managed_event_or_404(event_id)
     html = render_template("live/screen.html", data=board.screen_payload(event.id, utcnow()), poll_ms=POLL_MS,
-                           poll_url=url_for("live.organiser_screen_state", event_id=event.id))
+                           poll_url=url_for("live.organiser_screen_state", event_id=event.id),
+                           back_url=url_for("live.board_page", event_id=event.id))
     return html, 200, {"X-Robots-Tag": "noindex"}
 
 
