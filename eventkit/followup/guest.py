@@ -10,6 +10,7 @@ from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.events.models import Event
 from eventkit.followup.models import ActionKind, Connection, ConnectionLink, FollowUpAction, FollowUpTask, Stage
+from eventkit.live.models import LiveTap  # the model only: eventkit.live's services import followup's
 from eventkit.matching.models import Conversation
 
 DORMANT_AFTER = timedelta(days=60)
@@ -22,6 +23,8 @@ class Entry:
     events: list[Event] = field(default_factory=list)
     actions: list[FollowUpAction] = field(default_factory=list)
     open_tasks: list[FollowUpTask] = field(default_factory=list)
+    #: what the guest themself answered on the day (worth it + follow up, 0-3); never the other side's answer
+    priority: int = 0
 
     @property
     def next_task(self) -> FollowUpTask | None:
@@ -48,6 +51,25 @@ def _latest_attendees(person_ids: set[int]) -> dict[int, Attendee]:
     return {attendee.person_id: attendee for attendee in rows}
 
 
+def own_priorities(person_id: int) -> dict[int, int]:
+    """Other person id -> the highest priority this guest gave them in their OWN live taps (one query).
+
+    Only the guest's answers are read (LiveTap.attendee_id is one of the guest's own attendances), so the
+    order of their page says nothing about what the other side answered."""
+    mine = select(Attendee.id).where(Attendee.person_id == person_id)
+    partner = Attendee.__table__.alias("partner")
+    rows = db.session.execute(
+        select(LiveTap, partner.c.person_id)
+        .join(Conversation, Conversation.id == LiveTap.conversation_id)
+        .join(partner, or_(partner.c.id == Conversation.a_id, partner.c.id == Conversation.b_id,
+                           partner.c.id == Conversation.c_id))
+        .where(LiveTap.attendee_id.in_(mine), LiveTap.met.is_(True), partner.c.id != LiveTap.attendee_id))
+    out: dict[int, int] = {}
+    for tap, other_person_id in rows:
+        out[other_person_id] = max(out.get(other_person_id, 0), tap.priority)
+    return out
+
+
 def overview(attendee: Attendee, now: datetime) -> Overview:
     """Everything on the guest's connections page, in a fixed handful of queries."""
     pid = attendee.person_id
@@ -67,7 +89,12 @@ def overview(attendee: Attendee, now: datetime) -> Overview:
                 FollowUpTask.connection_id.in_(ids), FollowUpTask.owner_id.in_(mine), FollowUpTask.done_at.is_(None))
                 .order_by(FollowUpTask.due_at)):
             entries[task.connection_id].open_tasks.append(task)
-    listed = sorted(entries.values(), key=lambda e: (e.next_task is None, e.next_task.due_at if e.next_task else now))
+        priorities = own_priorities(pid)
+        for entry in entries.values():
+            entry.priority = priorities.get(entry.connection.other_person_id(pid), 0)
+    # first those the guest said were worth it / to follow up, then by the next follow-up due
+    listed = sorted(entries.values(), key=lambda e: (-e.priority, e.next_task is None,
+                                                     e.next_task.due_at if e.next_task else now))
     actions = [a for e in listed for a in e.actions if a.kind != ActionKind.FADED]
     given = sum(1 for a in actions if a.actor_person_id == pid and a.kind != ActionKind.OPPORTUNITY_RECEIVED)
     received = sum(1 for a in actions if a.actor_person_id != pid) + sum(

@@ -133,18 +133,25 @@ def for_event(event: Event) -> Outcomes:
 
 
 def connection_priorities(event_id: int) -> dict[tuple[int, int], int]:
-    """Attendee pairs (smaller id first) to the sum of both sides' priority (worth it + follow up)."""
-    conversations = {c.id: c for c in db.session.scalars(select(Conversation).where(Conversation.event_id == event_id))}
+    """Attendee pairs (smaller id first) to the sum of both sides' priority (worth it + follow up): one query.
+
+    For the organiser only; a guest's own page orders by their own answers (eventkit.followup.guest)."""
     out: dict[tuple[int, int], int] = {}
-    for tap in db.session.scalars(select(LiveTap).where(LiveTap.event_id == event_id, LiveTap.met.is_(True))):
-        conversation = conversations.get(tap.conversation_id)
-        if conversation is None:
-            continue
+    for tap, conversation in db.session.execute(
+            select(LiveTap, Conversation).join(Conversation, Conversation.id == LiveTap.conversation_id)
+            .where(LiveTap.event_id == event_id, LiveTap.met.is_(True))):
         for other in conversation.member_ids:
             if other != tap.attendee_id:
                 key = tuple(sorted((tap.attendee_id, other)))
                 out[key] = out.get(key, 0) + tap.priority
     return out
+
+
+def by_priority(event_id: int, rows: list, pair=lambda row: (row.low.id, row.high.id)) -> list[tuple[object, int]]:
+    """`rows` (connections of this gathering) with both sides' priority, highest first, else in their order."""
+    priorities = connection_priorities(event_id) if rows else {}
+    ranked = [(row, priorities.get(tuple(sorted(pair(row))), 0)) for row in rows]
+    return sorted(ranked, key=lambda item: -item[1])
 
 
 @dataclass(frozen=True)

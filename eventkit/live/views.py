@@ -36,6 +36,12 @@ def live_suggestions(event) -> list[outcomes.Suggestion]:
     return outcomes.suggestions(event)
 
 
+@bp.app_template_global()
+def live_by_priority(event, rows) -> list:
+    """The follow-up dashboard's connections, those both sides said were worth it / to follow up first."""
+    return outcomes.by_priority(event.id, rows)
+
+
 @bp.get("/events/<int:event_id>/live")
 @login_required
 def board_page(event_id: int):
@@ -126,6 +132,31 @@ def revoke_screen(event_id: int, screen_link_id: int):
     link = screens.revoke_screen_link(event, screen_link_id, current_user, utcnow())
     flash(f"Screen link “{link.label}” revoked.", "success")
     return redirect(url_for("live.board_page", event_id=event.id))
+
+
+# --- the room's screen, behind the organiser's login (same content as a screen link) --------------
+
+@bp.get("/events/<int:event_id>/screen")
+@login_required
+def organiser_screen(event_id: int):
+    """The room's screen for a signed-in organiser: no link to make, nothing to revoke."""
+    event = get_managed_event_or_404(event_id)
+    html = render_template("live/screen.html", data=board.screen_payload(event.id, utcnow()), poll_ms=POLL_MS,
+                           poll_url=url_for("live.organiser_screen_state", event_id=event.id),
+                           back_url=url_for("live.board_page", event_id=event.id))
+    return html, 200, {"X-Robots-Tag": "noindex"}
+
+
+@bp.get("/events/<int:event_id>/screen/state.json")
+@login_required
+def organiser_screen_state(event_id: int):
+    """The organiser's screen poll: 304 while nothing changed, else the round and tables."""
+    event = get_managed_event_or_404(event_id)
+    state = rounds.get_state(event.id)
+    etag = f"s{state.version if state else 0}"
+    if matches(etag):
+        return not_modified(etag)
+    return conditional_json(board.screen_payload(event.id, utcnow()), etag)
 
 
 # --- the room's screen (secret link, no account) -------------------------------------------------
