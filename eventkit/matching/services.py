@@ -45,7 +45,8 @@ def participants(event: Event) -> list[Attendee]:
 
 def guests_by_name(event: Event) -> list[Attendee]:
     """Every guest of the gathering, whatever their status, by name (the organiser's pickers)."""
-    return list(db.session.scalars(select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name)))
+    guests = db.session.scalars(select(Attendee).where(Attendee.event_id == event.id)).all()
+    return sorted(guests, key=lambda guest: (guest.name, guest.id))  # the same order on SQLite and PostgreSQL
 
 
 def to_guest(attendee: Attendee) -> Guest:
