@@ -294,4 +294,6 @@ def conversations_of(event: Event, attendee: Attendee) -> list[Conversation]:
     plan = get_plan(event)
     if plan is None or not plan.is_locked:
         return []
-    return [c for c in plan.conversations if attendee.id in c.member_ids]
+    return list(db.session.scalars(  # the guest's few rows, not the whole plan's
+        select(Conversation).where(Conversation.plan_id == plan.id, Conversation.includes(attendee.id))
+        .order_by(Conversation.round, Conversation.table_no)))
