@@ -113,6 +113,9 @@ def link_rows(event_ids: list[int], *where) -> list[tuple[ConnectionLink, Connec
         return []
     events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_({link.event_id for link, _c in found})))}
     people = {a.id: a for a in db.session.scalars(select(Attendee).where(Attendee.event_id.in_(list(events))))}
+    missing = {i for link, _c in found for i in (link.low_attendee_id, link.high_attendee_id)} - set(people)
+    if missing:  # a link's guests are its gathering's; should one not be, read it by id rather than fail
+        people.update((a.id, a) for a in db.session.scalars(select(Attendee).where(Attendee.id.in_(missing))))
     return [(link, connection, events[link.event_id], people[link.low_attendee_id], people[link.high_attendee_id])
             for link, connection in found]
 
