@@ -1,6 +1,7 @@
 """QR codes: plain functions returning SVG text or PNG bytes (quiet zone, error correction Q)."""
 from __future__ import annotations
 
+import functools
 import io
 
 import qrcode
@@ -22,13 +23,15 @@ def _qr(data: str) -> qrcode.QRCode:
     return qr
 
 
+@functools.lru_cache(maxsize=512)
 def qr_svg(data: str) -> str:
     """A vector QR code as an SVG document (for pages and print).
 
     One path drawing each horizontal run of dark modules as a one-module-wide stroke (butt caps,
     so exactly the modules' squares): the same picture as qrcode's SvgPathImage, which writes one
     closed subpath per module, in a fraction of the path commands, so WeasyPrint draws it several
-    times faster. The quiet zone is part of the viewBox.
+    times faster. The quiet zone is part of the viewBox. A pure function of `data`, so the last few hundred are
+    kept (a guest's page shows the same code on every visit; encoding it is most of that page's time).
     """
     matrix = _qr(data).get_matrix()  # includes the quiet zone
     size = len(matrix)

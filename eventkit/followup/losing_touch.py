@@ -18,9 +18,9 @@ from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.followup import links
-from eventkit.followup.models import ActionKind, Connection, ConnectionLink, FollowUpAction, Stage
+from eventkit.followup.models import ActionKind, Connection, FollowUpAction, Stage
 from eventkit.followup.rhythm import interval_after
-from eventkit.followup.stats import High, Low  # the connection's two guests, aliased once
+from eventkit.followup.stats import link_rows
 from eventkit.mail.links import send_time_link
 from eventkit.mail.services import Message, queue_batch
 
@@ -56,20 +56,16 @@ def _rhythm(connection: Connection, event: Event, actions: int) -> timedelta | N
     return interval_after(event, actions)
 
 
-def losing_touch(event_ids: list[int], now: datetime) -> list[Quiet]:
-    """Connections of these gatherings quiet for longer than their rhythm, longest first (2 queries)."""
+def losing_touch(event_ids: list[int], now: datetime, links: list | None = None) -> list[Quiet]:
+    """Connections of these gatherings quiet for longer than their rhythm, longest first (4 queries; 1 when given
+    the gatherings' `links`, from stats.link_rows, as the dashboards do)."""
     if not event_ids:
         return []
-    found = db.session.execute(
-        select(Connection, ConnectionLink, Event, Low, High)
-        .join(ConnectionLink, ConnectionLink.connection_id == Connection.id)
-        .join(Event, Event.id == ConnectionLink.event_id)
-        .join(Low, Low.id == ConnectionLink.low_attendee_id)
-        .join(High, High.id == ConnectionLink.high_attendee_id)
-        .where(ConnectionLink.event_id.in_(event_ids), Connection.stage.in_(WATCHED))
-        .order_by(Event.starts_at)
-    ).all()
-    latest = {connection.id: (connection, event, low, high) for connection, _link, event, low, high in found}
+    if links is None:
+        links = link_rows(event_ids, Connection.stage.in_(WATCHED))
+    watched = [row for row in links if row[1].stage in WATCHED]
+    found = sorted(watched, key=lambda r: (r[2].starts_at, r[0].id))
+    latest = {connection.id: (connection, event, low, high) for _link, connection, event, low, high in found}
     counts = dict(db.session.execute(
         select(FollowUpAction.connection_id, func.count())
         .where(FollowUpAction.connection_id.in_(list(latest)), FollowUpAction.kind != ActionKind.FADED)

@@ -28,8 +28,9 @@ def followup_event_summary(event: Event) -> dict:
 def dashboard(event_id: int):
     """What deepened at one gathering."""
     event = get_managed_event_or_404(event_id)
-    numbers = stats.compute(stats.load_rows([event.id]))
-    quiet = losing_touch.losing_touch([event.id], utcnow())
+    links = stats.link_rows([event.id])  # shared by the numbers and the losing-touch panel
+    numbers = stats.compute(stats.load_rows([event.id], links))
+    quiet = losing_touch.losing_touch([event.id], utcnow(), links)
     return render_template("followup/dashboard.html", event=event, stats=numbers,
                            overdue=followup_event_summary(event)["overdue"],
                            quiet=quiet[:PANEL_SIZE], quiet_total=len(quiet), now=utcnow())
@@ -39,13 +40,15 @@ def dashboard(event_id: int):
 @login_required
 def overview():
     """What deepened across all the organiser's gatherings."""
-    rows = stats.load_rows(managed_event_ids(current_user))
+    event_ids = managed_event_ids(current_user)
+    links = stats.link_rows(event_ids) if event_ids else []  # shared by the numbers and the losing-touch panel
+    rows = stats.load_rows(event_ids, links)
     numbers = stats.compute(rows)
     per_event: dict[int, list] = {}
     for row in rows:
         per_event.setdefault(row.event.id, []).append(row)
     events = [(event_rows[0].event, stats.compute(event_rows)) for event_rows in per_event.values()]
-    quiet = losing_touch.losing_touch(managed_event_ids(current_user), utcnow())
+    quiet = losing_touch.losing_touch(event_ids, utcnow(), links)
     return render_template("followup/overview.html", stats=numbers,
                            events=events, quiet=quiet[:PANEL_SIZE], quiet_total=len(quiet), now=utcnow())
 

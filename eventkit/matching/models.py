@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, Float, ForeignKey, Index, Integer, String, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventkit.attendees.models import Attendee
@@ -86,6 +86,11 @@ class Conversation(db.Model):
     def member_ids(self) -> list[int]:
         """The guests' ids, the pair's two or the trio's three (no row loaded)."""
         return [guest_id for guest_id in (self.a_id, self.b_id, self.c_id) if guest_id is not None]
+
+    @classmethod
+    def includes(cls, attendee_id: int) -> ColumnElement[bool]:
+        """In SQL: the guest is one of the conversation's two or three (`member_ids` on a loaded row)."""
+        return or_(cls.a_id == attendee_id, cls.b_id == attendee_id, cls.c_id == attendee_id)
 
     @property
     def members(self) -> list[Attendee]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
@@ -19,7 +20,10 @@ def plan_page(event: Event, plan: Plan | None) -> dict:
             select(Conversation).where(Conversation.plan_id == plan.id)
             .order_by(Conversation.round, Conversation.table_no)
         ).all()
-    people = {a.id: a for a in db.session.scalars(select(Attendee).where(Attendee.event_id == event.id))}
+    # Every guest once, with their intents (readiness): the rounds, the pickers and the network share them.
+    people = {a.id: a for a in db.session.scalars(
+        select(Attendee).where(Attendee.event_id == event.id).options(selectinload(Attendee.intents))
+        .order_by(Attendee.id))}
     rounds: dict[int, list] = {}
     per_guest: dict[int, list] = {}
     meetings = []
@@ -29,7 +33,7 @@ def plan_page(event: Event, plan: Plan | None) -> dict:
         for m in ids:
             per_guest.setdefault(m, []).append((c, [people[o] for o in ids if o != m]))
         meetings += [(c.round, x, y) for i, x in enumerate(ids) for y in ids[i + 1:]]
-    ready = services.participants(event)
+    ready = [guest for guest in people.values() if guest.is_expected and guest.is_ready]  # services.participants
     ready_ids = {g.id for g in ready}
     in_plan = set(per_guest)
     held = plan.rounds_held if plan else 0
@@ -42,4 +46,5 @@ def plan_page(event: Event, plan: Plan | None) -> dict:
         "dropped_out": [people[i] for i in sorted(future_ids - ready_ids)],
         "not_planned": [people[i] for i in sorted(ready_ids - in_plan)] if conversations else [],
         "constraints": services.constraints(event),
+        "guests_by_name": sorted(people.values(), key=lambda guest: (guest.name, guest.id)),
     }

@@ -133,6 +133,7 @@ def guest_plan(event: Event, attendee: Attendee) -> list[GuestMeeting]:
     notes = own_notes(attendee, wanted - {attendee.id})
     me = people[attendee.id]
     mine_offers, mine_seeks = wishes(me, "offer"), wishes(me, "seek")
+    minutes = conversations[0].plan.round_minutes  # one plan (loaded once, not once per conversation)
     meetings = []
     for conversation in conversations:
         cards = []
@@ -144,5 +145,5 @@ def guest_plan(event: Event, attendee: Attendee) -> list[GuestMeeting]:
                 url_for("profiles.guest_profile", slug=event.slug, guest_id=partner.id) if listed else None,
                 url_for("profiles.edit_note", slug=event.slug, guest_id=partner.id) if listed else None,
             ))
-        meetings.append(GuestMeeting(conversation.round, conversation.table_no, conversation.plan.round_minutes, cards))
+        meetings.append(GuestMeeting(conversation.round, conversation.table_no, minutes, cards))
     return meetings

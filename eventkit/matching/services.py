@@ -45,7 +45,8 @@ def participants(event: Event) -> list[Attendee]:
 
 def guests_by_name(event: Event) -> list[Attendee]:
     """Every guest of the gathering, whatever their status, by name (the organiser's pickers)."""
-    return list(db.session.scalars(select(Attendee).where(Attendee.event_id == event.id).order_by(Attendee.name)))
+    guests = db.session.scalars(select(Attendee).where(Attendee.event_id == event.id)).all()
+    return sorted(guests, key=lambda guest: (guest.name, guest.id))  # the same order on SQLite and PostgreSQL
 
 
 def to_guest(attendee: Attendee) -> Guest:
@@ -293,4 +294,6 @@ def conversations_of(event: Event, attendee: Attendee) -> list[Conversation]:
     plan = get_plan(event)
     if plan is None or not plan.is_locked:
         return []
-    return [c for c in plan.conversations if attendee.id in c.member_ids]
+    return list(db.session.scalars(  # the guest's few rows, not the whole plan's
+        select(Conversation).where(Conversation.plan_id == plan.id, Conversation.includes(attendee.id))
+        .order_by(Conversation.round, Conversation.table_no)))

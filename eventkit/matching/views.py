@@ -39,17 +39,18 @@ def _plan_url(event_id: int, anchor: str = "") -> str:
     return url_for("matching.show", event_id=event_id, _anchor=anchor or None)
 
 
-def _guest_choices(event) -> list[SelectChoice]:
+def _guest_choices(event, guests=None) -> list[SelectChoice]:
+    """The pickers' choices: every guest by name (`guests` when the caller has them loaded already)."""
     return [SelectChoice(g.id, g.name if g.is_expected else f"{g.name} ({g.status})")
-            for g in services.guests_by_name(event)]
+            for g in (services.guests_by_name(event) if guests is None else guests)]
 
 
-def _forms(event, plan):
+def _forms(event, plan, guests):
     settings = SettingsForm(prefix="settings", obj=plan) if plan else SettingsForm(
         prefix="settings", data={"rounds": 4, "round_minutes": 12, "per_guest_cap": 4, "odd_policy": "trio"})
     constraint = ConstraintForm(prefix="rule")
     swap = SwapForm(prefix="swap", data={"round": (plan.rounds_held + 1) if plan else 1})
-    choices = _guest_choices(event)
+    choices = _guest_choices(event, guests)
     for form in (constraint, swap):
         form.first.choices = form.second.choices = choices
     held = HeldForm(prefix="held", data={"rounds_held": plan.rounds_held if plan else 0})
@@ -58,10 +59,10 @@ def _forms(event, plan):
 
 def _render(event, status: int = 200, **forms):
     plan = services.get_plan(event)
-    context = _forms(event, plan)
+    page = overview.plan_page(event, plan)
+    context = _forms(event, plan, page.pop("guests_by_name"))
     context.update(forms)
-    return render_template("matching/plan.html", event=event, plan=plan, **context,
-                           **overview.plan_page(event, plan)), status
+    return render_template("matching/plan.html", event=event, plan=plan, **context, **page), status
 
 
 @bp.get("/events/<int:event_id>/plan")
