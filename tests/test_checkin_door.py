@@ -109,6 +109,23 @@ def test_cancelled_declined_and_waitlisted_guests_are_refused(app, client, door,
     assert [row[0] for row in failures(app)] == [outcome]
 
 
+def test_an_applicant_awaiting_review_is_refused_as_not_approved_not_as_waitlisted(
+        app, client, login, organiser, door, event, make_attendee):
+    guest = make_attendee(event, name="Ann Applicant", status=AttendeeStatus.APPLIED)
+    answer = scan(client, door, url_of(guest)).json
+    assert (answer["outcome"], answer["reason"], answer["ok"]) == ("not_approved", "not_approved", False)
+    assert answer["title"] == "Not approved yet"
+    assert answer["message"] == "Ann Applicant applied but has not been approved yet: ask the organiser."
+    assert "waiting list" not in answer["message"]
+    by_name = client.post(f"/api/door/{door.secret}/checkin", json={"attendee_id": guest.id, "nonce": "nonce-applied"})
+    assert by_name.json["outcome"] == "not_approved"
+    assert checked_in_at(app, guest) is None
+    assert [row[0] for row in failures(app)] == ["not_approved"]
+    login(organiser)
+    page = client.get(f"/events/{event.id}/door").get_data(as_text=True)
+    assert "applied, not approved yet" in page and "on the waiting list" not in page
+
+
 def test_invited_guest_who_never_answered_is_let_in_and_counted(app, client, door, event, make_attendee):
     guest = make_attendee(event, status=AttendeeStatus.INVITED)
     answer = scan(client, door, url_of(guest)).json

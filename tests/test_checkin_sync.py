@@ -176,6 +176,22 @@ def test_another_gatherings_code_is_answered_like_online(app, client, door, make
         assert (failed.reason, failed.at) == ("other_event", NOW - timedelta(minutes=3))
 
 
+def test_the_phone_learns_which_statuses_are_refused_and_an_applicant_syncs_as_not_approved(
+        app, client, door, tonight, make_attendee):
+    ann = make_attendee(tonight, name="Ann Applicant", status=AttendeeStatus.APPLIED)
+    data = client.get(f"/api/door/{door.secret}/dataset").json
+    assert data["refused_statuses"] == {"applied": "not_approved", "cancelled": "cancelled",
+                                        "declined": "cancelled", "waitlisted": "waitlisted"}
+    assert data["texts"]["refusals"]["not_approved"] == [
+        "Not approved yet", "{name} applied but has not been approved yet: ask the organiser."]
+    result = sync(client, door, [scan_item(ann.code, 3, shown="not_approved")]).json["results"][0]
+    assert result["answer"]["outcome"] == "not_approved"
+    assert result["answer"]["message"].startswith("Ann Applicant applied but has not been approved yet")
+    assert checkin_of(app, ann) == (None, None)
+    with app.app_context():
+        assert db.session.scalars(select(FailedScan.reason)).all() == ["not_approved"]
+
+
 def test_a_phone_clock_slightly_ahead_counts_at_the_server_time(app, client, door, tonight, make_attendee):
     ada = make_attendee(tonight)
     result = sync(client, door, [scan_item(ada.code, -1)]).json["results"][0]

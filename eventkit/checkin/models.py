@@ -75,7 +75,8 @@ class FailedScan(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     door_link_id: Mapped[int | None] = mapped_column(ForeignKey("door_link.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: an outcome code: not_on_list, other_event, replaced, cancelled, waitlisted, already, malformed, too_long
+    #: an outcome code: not_on_list, other_event, replaced, cancelled, waitlisted, not_approved, already,
+    #: malformed, too_long
     reason: Mapped[str] = mapped_column(String(20))
     #: SHA-256 of the scanned code (never the code itself); empty when it was too long to hash
     code_hash: Mapped[str] = mapped_column(String(64), default="")

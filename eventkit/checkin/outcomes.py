@@ -1,7 +1,7 @@
 """The answers a door scanner shows: one JSON-ready dict per outcome, worded for the helper.
 
-Every answer has `outcome` (welcome, already, not_on_list, cancelled, waitlisted, replaced,
-malformed, undone, not_checked_in), `ok` (true only when someone was let in now), `title` and `message` to show,
+Every answer has `outcome` (welcome, already, not_on_list, cancelled, waitlisted, not_approved,
+replaced, malformed, undone, not_checked_in), `ok` (true only when someone was let in now), `title` and `message` to show,
 and `guest` ({id, name}) when the code belonged to one of this gathering's guests.
 """
 from __future__ import annotations
@@ -17,6 +17,8 @@ REFUSALS = {
     "other_event": ("Not on this guest list", "This code is for another gathering, not {event}."),
     "cancelled": ("Cancelled", "{name} cancelled or declined their place. Ask the organiser."),
     "waitlisted": ("On the waiting list", "{name} is on the waiting list, not the guest list. Ask the organiser."),
+    #: an application from the public page that the organiser has not reviewed: not a waiting-list place
+    "not_approved": ("Not approved yet", "{name} applied but has not been approved yet: ask the organiser."),
     "replaced": ("Code replaced", "This code of {name} was replaced by a newer one: ask for the QR code "
                  "in the latest email, or search by name."),
     "malformed": ("Not a check-in code", "This QR code is not an eventkit check-in code."),
@@ -104,6 +106,7 @@ FAILURE_LABELS = {
     "replaced": "replaced code",
     "cancelled": "cancelled or declined",
     "waitlisted": "on the waiting list",
+    "not_approved": "applied, not approved yet",
     "malformed": "not a check-in code",
     "too_long": "over-long code",
 }

@@ -41,7 +41,7 @@ REFUSED_STATUSES = {
     AttendeeStatus.DECLINED: "cancelled",
     AttendeeStatus.WAITLISTED: "waitlisted",
     #: an application awaiting review is not on the guest list yet either
-    AttendeeStatus.APPLIED: "waitlisted",
+    AttendeeStatus.APPLIED: "not_approved",
 }
 
 _A, _R, _C, _L = Attendee.__table__, ScanRequest.__table__, CheckIn.__table__, DoorLink.__table__

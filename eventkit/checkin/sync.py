@@ -79,6 +79,8 @@ def dataset(door: Door, now: datetime) -> dict:
         "door": {"label": door.label, "title": door.title, "timezone": door.timezone},
         "day": {"starts": first.isoformat(), "ends": last.isoformat()},
         "expected_statuses": sorted(EXPECTED),
+        #: which statuses the door refuses and with which reason, so the phone cannot drift from the server
+        "refused_statuses": {str(status): reason for status, reason in services.REFUSED_STATUSES.items()},
         "guests": guests,
         "replaced": {row.code_hash: row.attendee_id for row in _rows(REPLACED, event_id=door.event_id)},
         "texts": outcomes.texts(),

@@ -6,7 +6,8 @@
   "use strict";
   var DB_NAME = "eventkit-door", DB_VERSION = 1, CACHE = "eventkit-door-v1";
   var BATCH = 100, MAX_SCAN = 200, CODE = /^[A-Za-z0-9_-]{16,64}$/;
-  var REFUSED = { cancelled: "cancelled", declined: "cancelled", waitlisted: "waitlisted", applied: "waitlisted" };
+  /* used only with a dataset saved before the server sent its own `refused_statuses` */
+  var REFUSED = { cancelled: "cancelled", declined: "cancelled", waitlisted: "waitlisted", applied: "not_approved" };
   /* the same folding as eventkit/text.py search_key (accents, case, ł ø æ ..., apostrophes, hyphens) */
   var MARKS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u064b-\u065f\u0670]/g;
   var PLAIN = { "\u0142": "l", "\u00f8": "o", "\u00e6": "ae", "\u0153": "oe", "\u0111": "d", "\u00f0": "d",
@@ -156,7 +157,7 @@
   };
 
   Door.prototype.refused = function (reason, guest) {
-    var t = this.data.texts, pair = t.refusals[reason];
+    var t = this.data.texts, pair = t.refusals[reason] || t.refusals.waitlisted;  // an older saved dataset
     return this.answer(t.shown_as[reason] || reason, guest, pair[0],
                        fill(pair[1], { event: this.data.door.title, name: guest ? guest.name : "" }), { reason: reason });
   };
@@ -168,7 +169,8 @@
 
   /* ---- decisions on the phone: the same outcomes as eventkit/checkin/services.py ---- */
   Door.prototype.admit = function (guest, now) {
-    if (REFUSED[guest.status]) return this.refused(REFUSED[guest.status], guest);
+    var refusal = (this.data.refused_statuses || REFUSED)[guest.status];
+    if (refusal) return this.refused(refusal, guest);
     if (guest.at) return this.already(guest);
     guest.at = now;
     guest.door = this.data.door.label;
