@@ -93,6 +93,61 @@ def test_a_name_cannot_inject_markup(app, make_event, make_attendee):
     assert "<img" not in row.body_html and "&lt;img src=x" in row.body_html
 
 
+def test_the_subject_takes_the_guests_name_per_recipient_plain_in_the_header_escaped_in_html(
+        app, make_event, make_attendee):
+    event = make_event(starts_at=STARTS, ends_at=ENDS)
+    ada = make_attendee(event, "Ada & <b>Co</b>")
+    grace = make_attendee(event, "Grace Hopper")
+    odd = make_attendee(event, "Sam {name}")  # a name is put in once, never read as a placeholder itself
+    message_id = create(app, event, BEFORE, audience="picked", picked_ids=[ada.id, grace.id, odd.id],
+                        subject="  {name}, your table <tonight>", body="Dear {name}")
+    rows = {row.to_name: row for row in outbox(app)}
+    assert rows["Grace Hopper"].subject == "Grace Hopper, your table <tonight>"
+    assert rows["Ada & <b>Co</b>"].subject == "Ada & <b>Co</b>, your table <tonight>"  # a header is plain text
+    assert rows["Sam {name}"].subject == "Sam {name}, your table <tonight>"
+    html = rows["Ada & <b>Co</b>"].body_html
+    assert "<title>Ada &amp; &lt;b&gt;Co&lt;/b&gt;, your table &lt;tonight&gt;</title>" in html and "<b>Co" not in html
+    assert messages(app)[0].subject == "{name}, your table <tonight>"  # the message keeps the placeholder
+    assert {row.label for row in rows.values()} == {f"message_{message_id}"}
+
+
+def test_a_scheduled_subject_is_filled_in_when_the_message_goes(app, make_event, make_attendee):
+    g = gathering(app, make_event, make_attendee)
+    create(app, g.event, BEFORE, audience="waitlist", subject="{name}: a place at {title} may open",
+           schedule="before_start", hours=1)
+    assert outbox(app) == []
+    run_sweep(app, STARTS - timedelta(minutes=30))
+    assert [(row.to_name, row.subject) for row in outbox(app)] == [
+        ("Walt Waiting", f"Walt Waiting: a place at {g.event.title} may open")]
+
+
+@pytest.mark.parametrize("subject, body, refused", [
+    ("Hello {nmae}", "Dear {name}", "The subject has an unknown placeholder {nmae}: only {name} (the guest's name) "
+                                    "and {title}"),
+    ("Your page: {link}", "Dear {name}", "{link} works only in the message itself"),
+    ("Hello {name}", "Dear {first_name}, {link}", "The message has an unknown placeholder {first_name}"),
+])
+def test_an_unknown_placeholder_is_refused_in_the_preview_and_nothing_is_queued(
+        app, make_event, make_attendee, subject, body, refused):
+    g = gathering(app, make_event, make_attendee)
+    with app.app_context():
+        for attempt in (services.preview, lambda *args: services.create(*args[:2], "organiser:1", args[2])):
+            with pytest.raises(DomainError) as error:
+                attempt(event_row(g.event), draft(subject=subject, body=body), BEFORE)
+            assert error.value.code == "bad_placeholder" and error.value.message.startswith(refused)
+        db.session.rollback()
+    assert messages(app) == [] and outbox(app) == []
+
+
+def test_the_preview_shows_the_first_recipients_subject(app, make_event, make_attendee):
+    g = gathering(app, make_event, make_attendee)
+    with app.app_context():
+        preview = services.preview(event_row(g.event), draft(subject="Hi {name}: {title} {2030}", audience="picked",
+                                                             picked_ids=[g.approved.id]), BEFORE)
+    assert preview.sample_subject(" Hi {name}: {title} {2030} ") == f"Hi Anna Approved: {g.event.title} {{2030}}"
+    assert preview.sample("{title}, {name}") == f"{g.event.title}, Anna Approved"
+
+
 def test_scheduled_at_a_time_in_the_event_zone_goes_once_when_due(app, make_event, make_attendee):
     g = gathering(app, make_event, make_attendee)  # Europe/Amsterdam: UTC+2 in June
     message_id = create(app, g.event, BEFORE, audience="waitlist", schedule="at", at=datetime(2030, 5, 31, 10, 30))

@@ -1,9 +1,11 @@
 """What a message says: the ready templates' words, and the organiser's plain text made safe for each guest.
 
-The organiser writes plain text. "{name}" becomes the guest's name and "{link}" their personal
-link, as a send-time placeholder (`eventkit.mail.links.send_time_link`): the outbox never holds a
+The organiser writes plain text. "{name}" becomes the guest's name, "{title}" the gathering's and
+"{link}" the guest's personal link, as a send-time placeholder (`eventkit.mail.links.send_time_link`): the outbox never holds a
 working link. The HTML part escapes everything, keeps line breaks and turns http(s) addresses
-(and the placeholder) into links; nothing the organiser types becomes markup.
+(and the placeholder) into links; nothing the organiser types becomes markup. The subject takes
+"{name}" and "{title}" too (it is a plain-text header: the mail layer collapses it to one line and the HTML part
+escapes it); a link has no place in a subject line, which notifications and outbox lists show.
 """
 from __future__ import annotations
 
@@ -12,12 +14,17 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from eventkit.errors import DomainError
 from eventkit.messages.models import Audience, Schedule, Template
 
-NAME, LINK = "{name}", "{link}"
+NAME, LINK, TITLE = "{name}", "{link}", "{title}"
 #: what becomes a link in the HTML part: the personal link, the guest's name, and http(s) addresses
-_TOKENS = re.compile(r"(\{link\}|\{name\}|https?://[^\s<>\"']+)")
+_TOKENS = re.compile(r"(\{link\}|\{name\}|\{title\}|https?://[^\s<>\"']+)")
 _TRAILING = ".,;:!?)]'\""
+#: what the organiser could mean as a placeholder: a word in braces ("{nmae}", "{first_name}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BODY_PLACEHOLDERS = (NAME, LINK, TITLE)
+SUBJECT_PLACEHOLDERS = (NAME, TITLE)
 
 
 @dataclass(frozen=True)
@@ -60,16 +67,48 @@ def ready(template: str, title: str) -> Ready | None:
                  found.hours)
 
 
-def personal_text(body: str, name: str, link: str) -> str:
-    """The text part: `body` with the guest's name and link (placeholder) put in."""
-    return body.replace(NAME, name).replace(LINK, link)
+def unknown_placeholder(text: str, allowed: tuple[str, ...]) -> str | None:
+    """The first "{word}" in `text` that is not one of `allowed`, so a typo is refused, never sent as is."""
+    for match in _PLACEHOLDER.finditer(text):
+        if match.group(0) not in allowed:
+            return match.group(0)
+    return None
+
+
+def check_placeholders(subject: str, body: str) -> None:
+    """Refuse a placeholder the sender would not fill: the guest would read "{nmae}" as typed."""
+    if (found := unknown_placeholder(subject, SUBJECT_PLACEHOLDERS)) == LINK:
+        raise DomainError("{link} works only in the message itself: a personal link does not belong in a subject, "
+                          "which phones and outbox lists show to anyone looking.", "bad_placeholder")
+    if found:
+        raise DomainError(f"The subject has an unknown placeholder {found}: only {NAME} (the guest's name) and "
+                          f"{TITLE} (the gathering's) are filled in there.", "bad_placeholder")
+    if found := unknown_placeholder(body, BODY_PLACEHOLDERS):
+        raise DomainError(f"The message has an unknown placeholder {found}: only {NAME} (the guest's name), "
+                          f"{TITLE} (the gathering's) and {LINK} (their personal link) are filled in.",
+                          "bad_placeholder")
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    """`text` with each placeholder of `values` put in, in one pass: a name holding "{link}" stays as typed."""
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(0), match.group(0)), text)
+
+
+def personal_subject(subject: str, name: str, title: str) -> str:
+    """The subject for one guest (plain text: the mail layer makes it one line, the HTML part escapes it)."""
+    return _fill(subject, {NAME: name, TITLE: title})
+
+
+def personal_text(body: str, name: str, link: str, title: str = "") -> str:
+    """The text part: `body` with the guest's name, the gathering's title and the link (placeholder) put in."""
+    return _fill(body, {NAME: name, LINK: link, TITLE: title})
 
 
 def _link(url: str) -> Markup:
     return Markup('<a href="{0}">{0}</a>').format(url)
 
 
-def personal_html(body: str, name: str, link: str) -> Markup:
+def personal_html(body: str, name: str, link: str, title: str = "") -> Markup:
     """The HTML part: `body` escaped, line breaks kept, http(s) addresses and the link clickable."""
     parts: list[Markup] = []
     for piece in _TOKENS.split(body.replace("\r\n", "\n")):
@@ -77,6 +116,8 @@ def personal_html(body: str, name: str, link: str) -> Markup:
             parts.append(_link(link))
         elif piece == NAME:
             parts.append(escape(name))
+        elif piece == TITLE:
+            parts.append(escape(title))
         elif _TOKENS.fullmatch(piece):
             url = piece.rstrip(_TRAILING)
             parts.append(_link(url) + escape(piece[len(url):]))

@@ -17,7 +17,7 @@ from eventkit.mail.links import send_time_link
 from eventkit.mail.services import Attachment
 from eventkit.mail.services import Message as Email
 from eventkit.matching.models import Conversation, Plan
-from eventkit.messages.content import Ready, personal_html, personal_text, ready
+from eventkit.messages.content import Ready, personal_html, personal_subject, personal_text, ready
 from eventkit.messages.models import Audience, Message, Schedule, Template
 from eventkit.urls import external_url_for
 
@@ -54,20 +54,22 @@ def for_guests(message: Message, event: Event, guests: list[Attendee]) -> list[E
     """One outbox message per guest, deduplicated per message."""
     day_before = message.template == Template.DAY_BEFORE
     plan = plans(event, {g.id for g in guests}) if day_before else {}
-    shared = {"event": event, "ready_template": message.template, "message_subject": message.subject,
+    shared = {"event": event, "ready_template": message.template,
               "followup_url": external_url_for("followup.connections", slug=event.slug)}
     kind = EmailKind.DAY_BEFORE if day_before else EmailKind.ANNOUNCEMENT
     return [Email(
         to_email=guest.email, to_name=guest.name, dedupe_key=f"{message.dedupe_prefix}{guest.id}",
         template=MAIL_TEMPLATE, purpose="message", label=f"message_{message.id}", event_id=event.id,
-        context={**shared, **_personal(message, guest), "plan": plan.get(guest.id, [])},
+        context={**shared, **_personal(message, event.title, guest), "plan": plan.get(guest.id, [])},
         attachments=(_qr(guest),) if day_before else (), kind=kind, recipient_id=guest.id,
     ) for guest in guests]
 
 
-def _personal(message: Message, guest: Attendee) -> dict:
+def _personal(message: Message, title: str, guest: Attendee) -> dict:
     link = send_time_link(PERSONAL, guest.id)
-    return {"text": personal_text(message.body, guest.name, link), "html": personal_html(message.body, guest.name, link)}
+    return {"message_subject": personal_subject(message.subject, guest.name, title),
+            "text": personal_text(message.body, guest.name, link, title),
+            "html": personal_html(message.body, guest.name, link, title)}
 
 
 def _qr(guest: Attendee) -> Attachment:

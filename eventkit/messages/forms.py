@@ -30,10 +30,12 @@ SCHEDULE_LABELS = {
 
 class MessageForm(FlaskForm):
     template = HiddenField(default=Template.CUSTOM)
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)])
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=SUBJECT_MAX)],
+                          description="{name} becomes the guest's name, {title} the gathering's.")
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=BODY_MAX)],
                          description="Plain text; line breaks and web addresses are kept. {name} becomes the "
-                                     "guest's name, {link} their own personal link (made when the email is sent).")
+                                     "guest's name, {title} the gathering's, {link} their own personal link (made "
+                                     "when the email is sent).")
     audience = RadioField("Who gets it", choices=[SelectChoice(k.value, v) for k, v in LABELS.items()], validators=[DataRequired()])
     picked = SelectMultipleField("Guests", coerce=int, validators=[Optional()],
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())

@@ -24,7 +24,7 @@ from eventkit.mail.preferences import opted_out
 from eventkit.mail.services import queue_batch
 from eventkit.messages import audiences, emails
 from eventkit.messages.audiences import Phase
-from eventkit.messages.content import personal_text
+from eventkit.messages.content import check_placeholders, personal_subject, personal_text
 from eventkit.messages.models import Audience, Message, MessageSettings, MessageStatus, Schedule, Template
 
 SUBJECT_MAX, BODY_MAX, HOURS_MAX = 200, 10_000, 24 * 60
@@ -59,11 +59,17 @@ class Preview:
     first: list[Attendee]
     #: every address it will go to (for the sending account's limits)
     addresses: list[str] = field(default_factory=list)
+    #: the gathering's title, for {title}
+    title: str = ""
+
+    def sample_subject(self, subject: str) -> str:
+        """The subject the first recipient reads."""
+        return personal_subject(subject.strip(), self.first[0].name if self.first else "Guest", self.title)
 
     def sample(self, body: str) -> str:
         """The text the first recipient reads, with a note where their personal link goes."""
         name = self.first[0].name if self.first else "Guest"
-        return personal_text(body.replace("\r\n", "\n"), name, SAMPLE_LINK)
+        return personal_text(body.replace("\r\n", "\n"), name, SAMPLE_LINK, self.title)
 
     @property
     def count(self) -> int:
@@ -121,6 +127,7 @@ def check(event: Event, draft: Draft, now: datetime) -> datetime:
         raise DomainError(f"Give a subject of at most {SUBJECT_MAX} characters.", "bad_subject")
     if not draft.body.strip() or len(draft.body) > BODY_MAX:
         raise DomainError(f"Write the message (at most {BODY_MAX} characters).", "bad_body")
+    check_placeholders(draft.subject, draft.body)
     _choice(Template, draft.template, "Choose a template.")
     audience = _choice(Audience, draft.audience, "Choose who gets it.")
     send_at = _send_time(event, draft, now)
@@ -148,7 +155,7 @@ def preview(event: Event, draft: Draft, now: datetime) -> Preview:
     guests = audiences.recipients(event, draft.audience, draft.picked_ids, max(send_at, now))
     stopped = set(opted_out([g.id for g in guests], Topic.ANNOUNCEMENTS)) if guests else set()
     going = [g for g in guests if g.id not in stopped]
-    return Preview(send_at, len(guests), len(stopped), going[:PREVIEW_NAMES], [g.email for g in going])
+    return Preview(send_at, len(guests), len(stopped), going[:PREVIEW_NAMES], [g.email for g in going], event.title)
 
 
 def _apply(message: Message, draft: Draft, send_at: datetime, now: datetime) -> None:
