@@ -15,7 +15,7 @@ from test_briefings_support import (  # noqa: F401  (fixtures)
 )
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
-from eventkit.db import db
+from eventkit.db import db, utcnow
 
 
 def made_by_worker(client, event_id: int, what: str, paper: str = "a4"):
@@ -55,6 +55,35 @@ def test_guest_without_a_place_gets_a_clear_refusal(client, guest_login, gatheri
     response = client.get(f"/e/{gathering.event.slug}/briefing.pdf")
     assert response.status_code == 403
     assert b"place at this gathering" in response.data
+
+
+def test_before_the_plan_is_locked_the_guest_page_offers_no_briefing_and_the_link_says_why(
+        app, client, guest_login, make_event, make_attendee, make_intent):
+    from eventkit.events.models import Event
+    from eventkit.matching import services as matching
+
+    gathering = build_gathering(app, make_event, make_attendee, make_intent, locked=False)
+    slug = gathering.event.slug
+    guest_login(gathering.ada)
+    page = client.get(f"/e/{slug}/me").get_data(as_text=True)
+    assert "Your printed briefing" in page and "once the organiser has planned and locked" in page
+    assert "briefing.pdf" not in page
+    early = client.get(f"/e/{slug}/briefing.pdf?paper=letter")
+    assert early.status_code == 409 and early.mimetype == "text/html"
+    assert b"Your briefing is not ready yet" in early.data
+    with app.app_context():
+        matching.set_locked(db.session.get(Event, gathering.event.id), True, utcnow())
+        db.session.commit()
+    page = client.get(f"/e/{slug}/me").get_data(as_text=True)
+    assert f"/e/{slug}/briefing.pdf?paper=a4" in page and "once the organiser has planned" not in page
+    assert client.get(f"/e/{slug}/briefing.pdf").mimetype == "application/pdf"
+
+
+def test_a_guest_without_a_place_is_offered_no_briefing(client, guest_login, gathering, make_attendee):
+    declined = make_attendee(gathering.event, "Declined Dora", status=AttendeeStatus.DECLINED)
+    guest_login(declined)
+    page = client.get(f"/e/{gathering.event.slug}/me").get_data(as_text=True)
+    assert "briefing.pdf" not in page and "Briefings are for guests with a place" in page
 
 
 def test_bad_paper_is_a_clear_400(client, guest_login, gathering):

@@ -196,6 +196,17 @@ def may_have_briefing(attendee: Attendee) -> bool:
     return attendee.holds_place
 
 
+def plan_shown_to_guests(event_id: int) -> bool:
+    """Whether guests see the conversation plan yet: once it is locked, as their page shows it
+    (`matching.services.conversations_of`); before, a guest's briefing would have nothing to brief."""
+    return db.session.scalars(select(Plan.locked_at).where(Plan.event_id == event_id)).first() is not None
+
+
+def guest_may_download(attendee: Attendee) -> bool:
+    """Whether the guest's page offers their own briefing (and the download gives it)."""
+    return may_have_briefing(attendee) and plan_shown_to_guests(attendee.event_id)
+
+
 def guest_sheet(roster: Roster, attendee: Attendee) -> GuestSheet:
     """One guest's briefing: their conversations, their own notes on those partners, a short directory."""
     meetings = _meetings(roster, attendee.id)

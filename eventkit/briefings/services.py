@@ -72,6 +72,15 @@ def guest_briefing(attendee: Attendee, paper: Paper, own_copy: bool) -> bytes:
     return render_sheets([sheet], roster.event, paper, title=f"Briefing for {attendee.name}").pdf
 
 
+def own_briefing(attendee: Attendee, paper: Paper) -> bytes:
+    """The guest's own copy, asked for from their page; DomainError (409) until the plan is locked, the
+    moment their page starts offering it, so an early or bookmarked link gets a clear answer."""
+    if content.may_have_briefing(attendee) and not content.plan_shown_to_guests(attendee.event_id):
+        raise DomainError("Your briefing is not ready yet: it comes once the organiser has planned and locked the "
+                          "conversations. Your page offers it then.", "not_planned", 409)
+    return guest_briefing(attendee, paper, own_copy=True)
+
+
 def pack_sheets(event: Event) -> tuple[content.Roster, list[content.GuestSheet]]:
     """The print pack's sheets: notes only of the guests who chose to have them printed."""
     roster = content.load_roster(event, note_authors=content.print_note_authors(event))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from eventkit.attendees.access import get_attendee_or_404, load_guest_or_403
 from eventkit.attendees.models import Attendee
-from eventkit.briefings import emailing, jobs, services
+from eventkit.briefings import content, emailing, jobs, services
 from eventkit.briefings.blueprint import bp
 from eventkit.briefings.forms import EmailBriefingsForm
 from eventkit.db import db, utcnow
@@ -27,11 +27,17 @@ def _paper() -> services.Paper:
     return services.paper_for(request.values.get("paper"))
 
 
+@bp.app_template_global()
+def briefing_offered(attendee: Attendee) -> bool:
+    """Whether the guest's page offers their briefing: a place, and a plan they can see."""
+    return content.guest_may_download(attendee)
+
+
 @bp.get("/e/<slug>/briefing.pdf")
 def guest_download(slug: str):
     """The signed-in guest's own briefing."""
     event, attendee = load_guest_or_403(slug)
-    pdf = services.guest_briefing(attendee, _paper(), own_copy=True)
+    pdf = services.own_briefing(attendee, _paper())
     return _pdf(pdf, services.filename(event), inline=request.args.get("view") == "1")
 
 
