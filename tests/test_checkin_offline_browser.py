@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -241,3 +242,153 @@ def test_the_phone_folds_names_and_reads_codes_like_the_server(make_event, make_
         codes = page.evaluate("(texts) => texts.map(window.DoorOffline.extractCode)", SCANNED)
     assert folded == [search_key(name) for name in NAMES]
     assert codes == [extract_code(text) for text in SCANNED]
+
+
+DISPATCH_ONLINE = "() => { window.dispatchEvent(new Event('online')); return true; }"
+SYNC_STATE = "() => [document.getElementById('door').dataset.syncFailures, document.getElementById('door').dataset.nextSyncMs]"
+
+
+@contextmanager
+def door_page_on_a_paused_clock(server_url: str, door):
+    """The door page with the page's timers under the test's hand (Playwright's clock, paused once the
+    page is ready) and without a service worker, so `page.route` sees every API request."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-component-update"])
+        try:
+            context = browser.new_context(service_workers="block", viewport={"width": 390, "height": 844})
+            page = context.new_page()
+            page.clock.install(time=datetime.now(timezone.utc))
+            page.goto(f"{server_url}/door/{door.secret}")
+            page.wait_for_selector('#door[data-state="ready"]', timeout=20_000)
+            wait_until(page, "() => document.getElementById('door').dataset.nextSyncMs === '4000'")
+            page.clock.pause_at(datetime.fromtimestamp(page.evaluate("Date.now()") / 1000 + 1, timezone.utc))
+            yield context, page
+        finally:
+            browser.close()
+
+
+def check_in_offline(page, query: str, name: str):
+    page.fill("#search", query)
+    page.clock.run_for(300)  # the search waits 200 ms after the last key
+    page.locator("#search-results li", has_text=name).get_by_role("button", name="Check in").click()
+
+
+def answered_by(route, answers: list, calls: list):
+    """Record the sync request, then answer with the next canned status (the real server once none is left)."""
+    calls.append(route.request.post_data_json)
+    if not answers:
+        return route.continue_()
+    status = answers.pop(0)
+    return route.fulfill(status=status, json={"error": "busy", "message": f"canned {status}"})
+
+
+def settled(page) -> None:
+    """A round trip through the page, so a request it had started by now has reached the test's route."""
+    page.evaluate(UNCACHED_FETCH)
+
+
+def test_sync_backs_off_on_transient_errors_and_stops_for_good_when_the_link_is_revoked(
+        app, organiser, make_event, make_attendee, make_door, live_server):  # noqa: F811
+    from playwright.sync_api import expect
+
+    event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    make_attendee(event, name="Ada Lovelace")
+    make_attendee(event, name="Ann Applicant", status="applied")
+    door = make_door(event)
+    answers, calls = [503, 409], []
+    with door_page_on_a_paused_clock(live_server, door) as (context, page):
+        page.route("**/api/door/*/sync", lambda route: answered_by(route, answers, calls))
+        context.set_offline(True)
+        expect(page.locator("#net-state")).to_have_attribute("data-online", "false")
+        check_in_offline(page, "ann", "Ann Applicant")
+        wait_for_title(page, "Not approved yet", timeout=10_000)  # the same answer as online, decided here
+        assert page.inner_text("#result-message") == \
+            "Ann Applicant applied but has not been approved yet: ask the organiser."
+        check_in_offline(page, "ada", "Ada Lovelace")
+        wait_for_title(page, "Welcome, Ada Lovelace!", timeout=10_000)
+        expect(page.locator("#pending-count")).to_have_text("2")
+
+        context.set_offline(False)  # the "online" event sends the queue at once: 503
+        wait_until(page, f"() => ({SYNC_STATE})()[0] === '1'")
+        assert page.evaluate(SYNC_STATE) == ["1", "8000"] and len(calls) == 1
+        assert len(calls[0]["actions"]) == 2
+        expect(page.locator("#sync-retry")).to_contain_text("server error 503")
+        expect(page.locator("#sync-retry")).to_contain_text("Trying again in 8 s; the 2 waiting stay queued")
+        page.clock.fast_forward(7_000)
+        settled(page)
+        assert len(calls) == 1  # not before its time
+        page.clock.fast_forward(1_000)  # 409 in progress: still transient, twice as long
+        wait_until(page, f"() => ({SYNC_STATE})()[0] === '2'")
+        assert page.evaluate(SYNC_STATE) == ["2", "16000"] and len(calls) == 2
+        expect(page.locator("#sync-retry")).to_contain_text("still busy")
+        expect(page.locator("#pending-count")).to_have_text("2")
+
+        with app.app_context():
+            doors.revoke_door_link(db.session.get(Event, event.id), door.id, organiser, utcnow())
+            db.session.commit()
+        page.clock.fast_forward(16_000)  # the real server now: 410
+        page.wait_for_selector('#door[data-state="closed-unsent"]', timeout=10_000)
+        assert len(calls) == 3
+        closed = page.inner_text("#closed-message")
+        assert "revoked. Ask the organiser" in closed and "2 scans were not sent" in closed
+        unsent = page.locator("#unsent-list li")
+        expect(unsent).to_have_count(2)
+        assert "Ann Applicant · not let in" in unsent.nth(0).inner_text()
+        assert "Ada Lovelace · let in" in unsent.nth(1).inner_text()
+        stored = page.evaluate(QUEUE)
+        assert stored["datasets"] == 0 and len(stored["queue"]) == 2  # the guest list went; the scans stayed
+
+        for _ in range(3):  # never again: not on a timer, not when the network comes back
+            page.clock.fast_forward(120_000)
+            page.evaluate(DISPATCH_ONLINE)
+        settled(page)
+        assert len(calls) == 3
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#clear-phone")
+        page.wait_for_selector('#door[data-state="wiped"]', timeout=10_000)
+        assert page.evaluate(QUEUE) == {"queue": [], "datasets": 0}
+    with app.app_context():
+        assert db.session.scalars(select(CheckIn)).all() == []
+
+
+def test_a_batch_the_server_refuses_is_held_and_listed_and_later_scans_still_go(
+        app, make_event, make_attendee, make_door, live_server):  # noqa: F811
+    from playwright.sync_api import expect
+
+    event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    ada = make_attendee(event, name="Ada Lovelace")
+    grace = make_attendee(event, name="Grace Hopper")
+    door = make_door(event)
+    answers, calls = [422], []
+    with door_page_on_a_paused_clock(live_server, door) as (context, page):
+        page.route("**/api/door/*/sync", lambda route: answered_by(route, answers, calls))
+        context.set_offline(True)
+        expect(page.locator("#net-state")).to_have_attribute("data-online", "false")
+        check_in_offline(page, "ada", "Ada Lovelace")
+        wait_for_title(page, "Welcome, Ada Lovelace!", timeout=10_000)
+
+        context.set_offline(False)
+        expect(page.locator("#sync-notices")).to_contain_text("The server refused 1 queued action (canned 422)")
+        expect(page.locator("#held-list li")).to_have_text([re.compile(r"Ada Lovelace · let in$")])
+        expect(page.locator("#pending-count")).to_have_text("0")
+        assert page.evaluate(SYNC_STATE) == ["0", "4000"]  # not a failure to retry
+        page.clock.fast_forward(4_000)
+        page.evaluate(DISPATCH_ONLINE)
+        settled(page)
+        assert len(calls) == 1  # the refused batch is not sent again
+
+        context.set_offline(True)
+        expect(page.locator("#net-state")).to_have_attribute("data-online", "false")
+        check_in_offline(page, "grace", "Grace Hopper")
+        wait_for_title(page, "Welcome, Grace Hopper!", timeout=10_000)
+        context.set_offline(False)  # the real server this time
+        expect(page.locator("#pending-count")).to_have_text("0", timeout=10_000)
+        wait_until(page, "() => document.getElementById('held-list').children.length === 1")
+        assert len(calls) == 2 and [action["attendee_id"] for action in calls[1]["actions"]] == [grace.id]
+    with app.app_context():
+        assert {record.attendee_id for record in db.session.scalars(select(CheckIn))} == {grace.id}
+        assert ada.id not in {record.attendee_id for record in db.session.scalars(select(CheckIn))}

@@ -2,8 +2,9 @@
    Talks to the JSON API under data-api; the door secret in that path is the only credential.
    Offline first: when the network is gone (or does not answer) the phone decides by itself from the
    door's dataset (door-offline.js) and queues the action; a sync every few seconds sends the queue
-   and refreshes the dataset. A revoked link, the end of the gathering's day or "Clear this phone"
-   wipe the phone's copy. */
+   and refreshes the dataset, backing off while the server cannot take it (no network, 5xx, 409).
+   A revoked link, the end of the gathering's day or "Clear this phone" wipe the phone's copy; a
+   revoked or unknown link keeps the actions it could not send, and lists them, and never retries. */
 (function () {
   "use strict";
   var root = document.getElementById("door");
@@ -14,8 +15,9 @@
   var REPEAT_MS = 4000;      // the same code again within this time is the same guest still in frame
   var SCAN_EVERY_MS = 120;
   var SYNC_EVERY_MS = 4000;
+  var SYNC_BACKOFF_MAX_MS = 60000;  // a failing sync waits 8, 16, 32 s ... up to a minute between tries
   var lastCode = null, lastCodeAt = 0, busy = false, lastGuest = null, audio = null;
-  var closed = false, syncing = false, online = navigator.onLine;
+  var closed = false, syncing = false, online = navigator.onLine, syncTimer = null, syncFailures = 0;
   var door = window.DoorOffline.create(api, [location.href, root.dataset.manifest]);
   var offlineReady = door.start().catch(function () { /* no IndexedDB here: online only */ });
 
@@ -25,27 +27,31 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  /* One request to the door API. A refusal carries error.answer; 404/410 (unknown or revoked link)
-     closes the door on this phone; no answer at all means offline. */
+  /* One request to the door API. A refusal carries error.answer and error.status; 404/410 (unknown
+     or revoked link) closes the door on this phone; no answer at all means offline. */
   function request(method, path, body) {
     var options = { method: method, credentials: "omit", cache: "no-store" };
     if (body !== undefined) {
       options.headers = { "Content-Type": "application/json" };
       options.body = JSON.stringify(body);
     }
-    return fetch(api + path, options).then(function (response) { return readJson(response, method); }, function (error) {
+    return fetch(api + path, options).then(function (response) { return readJson(response, method, path); }, function (error) {
       setOnline(false);
       throw error;
     });
   }
 
-  function readJson(response, method) {
+  function readJson(response, method, path) {
     setOnline(true);
     return response.json().catch(function () { return {}; }).then(function (data) {
-      // 410: revoked; a 404 on a read: no such door link (a 404 on a POST is a guest of another list)
-      if (response.status === 410 || (response.status === 404 && method === "GET")) closeDoor(data.message);
+      // 410: revoked; a 404 on a read or a sync: no such door link (on a check-in: a guest of another list)
+      var unknownDoor = response.status === 404 && (method === "GET" || path === "/sync");
+      if (response.status === 410 || unknownDoor) {
+        closeDoor(data.message || "This door link is not known to the server. Ask the organiser for a new one.");
+      }
       if (!response.ok) {
         var error = new Error(data.message || "The server refused the request.");
+        error.status = response.status;
         error.answer = { outcome: "error", title: data.error || "Not possible", message: error.message };
         throw error;
       }
@@ -256,11 +262,50 @@
       notices.appendChild(item);
     });
     notices.hidden = !notices.childNodes.length;
+    listUnsent($("held-list"), door.unsent().filter(function (item) { return item.held; }));
+  }
+
+  /* The actions this phone could not send, for the volunteer to show the organiser. */
+  function listUnsent(list, items) {
+    list.textContent = "";
+    items.forEach(function (item) {
+      var entry = document.createElement("li");
+      entry.textContent = clock.format(new Date(item.scanned_at)) + " · " + (item.name || "a code not on this list") +
+        " · " + (item.kind === "undo" ? "check-in undone" : item.shown === "welcome" ? "let in" : "not let in");
+      list.appendChild(entry);
+    });
+    list.hidden = !items.length;
+  }
+
+  function scheduleSync(ms) {
+    clearTimeout(syncTimer);
+    if (closed) return;
+    root.dataset.nextSyncMs = String(ms);
+    syncTimer = setTimeout(syncNow, ms);
+  }
+
+  /* Transient failures (no network, 5xx, 409 in progress) back off; permanent ones closed the door
+     (404/410, in readJson) or held the batch (door-offline.js), so they are not tried again. */
+  function syncFailed(error) {
+    if (closed) return 0;
+    syncFailures += 1;
+    var wait = Math.min(SYNC_EVERY_MS * Math.pow(2, syncFailures), SYNC_BACKOFF_MAX_MS);
+    var why = !error || !error.status ? "no answer from the server"
+            : error.status === 409 ? "the server is still busy with them" : "server error " + error.status;
+    var waiting = door.pending(), note = $("sync-retry");
+    note.textContent = "Could not sync (" + why + "). Trying again in " + Math.round(wait / 1000) + " s" +
+      (waiting ? "; the " + waiting + " waiting stay queued on this phone." : ".");
+    note.hidden = false;
+    root.dataset.syncFailures = String(syncFailures);
+    return wait;
   }
 
   function syncNow() {
     if (closed || syncing) return;
-    if (!navigator.onLine) return setOnline(false);
+    if (!navigator.onLine) {
+      setOnline(false);
+      return scheduleSync(SYNC_EVERY_MS);
+    }
     syncing = true;
     offlineReady.then(function () {
       if (!door.db) return refreshStats();
@@ -269,19 +314,35 @@
         if (door.ended() && !door.pending()) return endOfDay();
         refreshStats();
       });
-    }).catch(function () { /* offline or refused: the queue waits for the next try */ })
-      .then(function () { syncing = false; renderState(); });
+    }).then(function () {
+      syncFailures = 0;
+      root.dataset.syncFailures = "0";
+      $("sync-retry").hidden = true;
+      return SYNC_EVERY_MS;
+    }, syncFailed).then(function (wait) {
+      syncing = false;
+      renderState();
+      scheduleSync(wait);
+    });
   }
 
-  function closeDoor(message) {
+  function closeDoor(message, wipeAll) {
     if (closed) return;
     closed = true;
-    door.wipe().then(function () { root.dataset.state = "wiped"; });
+    clearTimeout(syncTimer);
+    var unsent = wipeAll ? [] : door.unsent();
+    door.wipe(unsent.length > 0).then(function () { root.dataset.state = unsent.length ? "closed-unsent" : "wiped"; });
     if (video.srcObject) video.srcObject.getTracks().forEach(function (track) { track.stop(); });
-    $("closed-message").textContent = (message || "This door link no longer opens.") +
-      " This phone's copy of the guest list was wiped.";
+    var text = (message || "This door link no longer opens.") + " This phone's copy of the guest list was wiped.";
+    if (unsent.length) {
+      text += " " + unsent.length + (unsent.length === 1 ? " scan was" : " scans were") + " not sent to the server: " +
+        (unsent.length === 1 ? "it stays" : "they stay") + " on this phone, listed below. Show the list to the organiser.";
+    }
+    $("closed-message").textContent = text;
+    listUnsent($("unsent-list"), unsent);
     $("door-closed").hidden = false;
-    ["result", "search", "search-results", "clear-phone"].forEach(function (id) { $(id).hidden = true; });
+    ["result", "search", "search-results", "sync-retry", "held-list"].forEach(function (id) { $(id).hidden = true; });
+    $("clear-phone").hidden = !unsent.length;
     document.querySelector(".door-camera").hidden = true;
     document.querySelector(".door-search").hidden = true;
   }
@@ -291,11 +352,15 @@
   }
 
   function clearPhone() {
-    var waiting = door.pending();
+    var waiting = door.unsent().length;
     var question = waiting ? waiting + " scans have not been sent yet and would be lost. Clear this phone anyway?"
                            : "Remove this door's guest list from this phone?";
     if (!window.confirm(question)) return;
-    closeDoor("Cleared on request.");
+    if (!closed) return closeDoor("Cleared on request.", true);
+    door.wipe(false).then(function () { root.dataset.state = "wiped"; });  // a closed door's kept scans
+    $("closed-message").textContent = "Cleared on request. This phone's copy of the guest list was wiped.";
+    listUnsent($("unsent-list"), []);
+    $("clear-phone").hidden = true;
   }
 
   function cacheThisPage() {
@@ -317,7 +382,6 @@
     if (navigator.onLine) cacheThisPage();
     syncNow();
   });
-  setInterval(syncNow, SYNC_EVERY_MS);
   startCamera();
   tick();
 })();

@@ -102,7 +102,11 @@
   };
 
   Door.prototype.ready = function () { return !!this.data; };
-  Door.prototype.pending = function () { return this.queue.length; };
+  /* actions waiting to be sent; those the server refused as a batch are held, never sent again */
+  Door.prototype.pending = function () { return this.queue.filter(sendable).length; };
+  Door.prototype.unsent = function () { return this.queue.slice(); };
+
+  function sendable(item) { return !item.held; }
 
   Door.prototype.ended = function () {
     return !!this.data && Date.now() >= Date.parse(this.data.day.ends);
@@ -190,8 +194,9 @@
     });
     return decided.then(function (answer) {
       var guestId = answer.guest ? answer.guest.id : null;
-      return self.enqueue({ kind: "scan", nonce: nonce, code: sent, scanned_at: scannedAt,
-                            shown: answer.outcome, guest_id: guestId, effect: answer.outcome === "welcome" ? "in" : null })
+      return self.enqueue({ kind: "scan", nonce: nonce, code: sent, scanned_at: scannedAt, shown: answer.outcome,
+                            guest_id: guestId, name: answer.guest ? answer.guest.name : null,
+                            effect: answer.outcome === "welcome" ? "in" : null })
         .then(function () { return answer; });
     });
   };
@@ -204,8 +209,8 @@
   Door.prototype.checkIn = function (attendeeId, nonce) {
     if (!this.byId[attendeeId]) return notHere();
     var now = new Date().toISOString(), guest = this.byId[attendeeId], answer = this.admit(guest, now), self = this;
-    return this.enqueue({ kind: "checkin", nonce: nonce, attendee_id: attendeeId, scanned_at: now,
-                          shown: answer.outcome, guest_id: attendeeId, effect: answer.outcome === "welcome" ? "in" : null })
+    return this.enqueue({ kind: "checkin", nonce: nonce, attendee_id: attendeeId, scanned_at: now, shown: answer.outcome,
+                          guest_id: attendeeId, name: guest.name, effect: answer.outcome === "welcome" ? "in" : null })
       .then(function () { self.save(); return answer; });
   };
 
@@ -218,7 +223,7 @@
     guest.at = null;
     guest.door = null;
     return this.enqueue({ kind: "undo", nonce: nonce, attendee_id: attendeeId, scanned_at: new Date().toISOString(),
-                          guest_id: attendeeId, effect: "out" })
+                          guest_id: attendeeId, name: guest.name, effect: "out" })
       .then(function () { self.save(); return self.answer("undone", guest, t.undone[0], fill(t.undone[1], { name: guest.name })); });
   };
 
@@ -262,10 +267,18 @@
   Door.prototype.conflicts = function () { return this.data ? this.data.conflicts : []; };
 
   /* ---- the sync: queued actions first (oldest first), then a fresh dataset ---- */
+  /* A batch the server refuses as a whole (bad JSON, too large, unprocessable) would be refused again:
+     it is held on the phone and listed instead of being sent for ever. Other failures reject, and the
+     page tries again later (network gone, 5xx, 409 still in progress; 404/410 close the door). */
+  function refusesBatch(status) { return status === 400 || status === 411 || status === 413 || status === 422; }
+
   Door.prototype.sync = function (request) {
-    var self = this, batch = self.queue.slice(0, BATCH);
+    var self = this, batch = self.queue.filter(sendable).slice(0, BATCH);
     var sent = batch.length ? request("POST", "/sync", { actions: batch.map(wire) }).then(function (answer) {
       return self.settle(batch, answer.results);
+    }, function (error) {
+      if (!refusesBatch(error.status)) throw error;
+      return self.hold(batch, error.message);
     }) : Promise.resolve();
     return sent.then(function () { return request("GET", "/dataset"); }).then(function (data) {
       self.syncedAt = Date.now();
@@ -298,22 +311,36 @@
     });
   };
 
+  Door.prototype.hold = function (batch, reason) {
+    var self = this;
+    batch.forEach(function (item) { item.held = reason || "refused by the server"; });
+    self.notices.push("The server refused " + batch.length + " queued action" + (batch.length === 1 ? "" : "s") +
+                      " (" + (reason || "no reason given") + "). They stay on this phone, listed below, and are " +
+                      "not sent again: show them to the organiser.");
+    self.notices = self.notices.slice(-10);
+    return transaction(self.db, "readwrite", function (datasets, queue) {
+      batch.forEach(function (item) { queue.put(item); });
+    });
+  };
+
   /* ---- wiping: revoked link, the gathering's day over, or "clear this phone" ---- */
-  Door.prototype.wipe = function () {
+  /* `keepQueue`: a revoked link's actions not sent yet stay (with the page, to list them); the guest list goes */
+  Door.prototype.wipe = function (keepQueue) {
     var self = this;
     self.wiped = true;
     self.data = null;
-    self.queue = [];
+    if (!keepQueue) self.queue = [];
     self.byVerifier = {};
     self.byId = {};
     var stored = self.db ? transaction(self.db, "readwrite", function (datasets, queue) {
       datasets.delete(self.key);
+      if (keepQueue) return;
       queue.index("door").openKeyCursor(IDBKeyRange.only(self.key)).onsuccess = function (e) {
         var cursor = e.target.result;
         if (cursor) { queue.delete(cursor.primaryKey); cursor.continue(); }
       };
     }) : Promise.resolve();
-    var cached = window.caches ? caches.open(CACHE).then(function (cache) {
+    var cached = window.caches && !keepQueue ? caches.open(CACHE).then(function (cache) {
       return Promise.all(self.urls.map(function (url) { return cache.delete(url); }));
     }) : Promise.resolve();
     return Promise.all([stored, cached]);
