@@ -262,7 +262,8 @@
       notices.appendChild(item);
     });
     notices.hidden = !notices.childNodes.length;
-    listUnsent($("held-list"), door.unsent().filter(function (item) { return item.held; }));
+    // a closed door lists every scan it kept in its own box instead
+    listUnsent($("held-list"), closed ? [] : door.unsent().filter(function (item) { return item.held; }));
   }
 
   /* The actions this phone could not send, for the volunteer to show the organiser. */
