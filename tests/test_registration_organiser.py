@@ -240,7 +240,7 @@ def test_an_applicant_is_not_on_the_guest_list_yet(app, client, guest_login, eve
     applicant = make_attendee(event, name="Applying Abe", status=S.APPLIED, directory_consent=True)
     door = make_door(event)
     answer_ = client.post(f"/api/door/{door.secret}/scan", json={"code": applicant.code, "nonce": "nonce-app-1"}).json
-    assert answer_["ok"] is False and answer_["outcome"] == "waitlisted"  # refused at the door
+    assert answer_["ok"] is False and answer_["outcome"] == "not_approved"  # refused at the door, as an applicant
     with app.app_context():
         assert db.session.get(Attendee, applicant.id).checked_in_at is None
     guest_login(applicant)
