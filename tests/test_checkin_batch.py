@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from test_checkin_door import url_of
 
+from eventkit import write_gate
 from eventkit.attendees.models import Attendee
 from eventkit.audit import AuditEntry
-from eventkit.checkin import batch, gate
+from eventkit.checkin import batch
 from eventkit.checkin.models import CheckIn, ScanRequest
 from eventkit.checkin.services import INSERT_AUDIT
 from eventkit.db import db, utcnow
@@ -22,7 +23,7 @@ from eventkit.db import db, utcnow
 
 @pytest.fixture
 def sqlite_file(database_url):
-    if gate.path_for(make_url(database_url)) is None:
+    if write_gate.path_for(make_url(database_url)) is None:
         pytest.skip("group commit is for SQLite files only (PostgreSQL's row locks queue writers)")
 
 

@@ -1,7 +1,7 @@
 """Group commit for the door's welcome scans on SQLite: scans that arrive together share one transaction.
 
 SQLite lets one writer in at a time, so every check-in queues for the write lock (behind the writer
-gate, `gate.py`). With one transaction per scan, each scan pays for the gate, `BEGIN IMMEDIATE` and
+gate, `eventkit/write_gate.py`). With one transaction per scan, each scan pays for the gate, `BEGIN IMMEDIATE` and
 the commit, and the lock passes between processes and threads once per scan; under a burst (a queue
 at the door, or bench/checkin.py's sixteen phones) that hand-over is what limits the door, not the
 few microseconds of SQL. So the first welcome scan to arrive in a process *leads*: it takes the gate,
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy.engine import Connection, Engine
 
-from eventkit.checkin import gate
+from eventkit import write_gate
 from eventkit.db import db
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class Batcher:
                 waiting.done.set()
 
     def _commit(self, batch: list[_Waiting]) -> None:
-        with self.engine.connect() as connection, gate.held(self.engine.url):
+        with self.engine.connect() as connection, write_gate.held(self.engine.url):
             driver = connection.connection.driver_connection
             driver.execute("BEGIN IMMEDIATE")
             try:
@@ -99,7 +99,7 @@ def write(work: Work) -> dict | None:
     """Run a welcome scan's writes: in the process's next batch on an SQLite file (when the request
     has no transaction of its own yet), else on the session's connection, in the request's transaction."""
     engine = db.engine
-    if engine.dialect.name != "sqlite" or db.session().in_transaction() or gate.path_for(engine.url) is None:
+    if engine.dialect.name != "sqlite" or db.session().in_transaction() or write_gate.path_for(engine.url) is None:
         return work(db.session.connection())
     batchers = current_app.extensions.setdefault("eventkit.scan_batchers", {})
     batcher = batchers.get(engine.url)

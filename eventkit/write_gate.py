@@ -1,14 +1,19 @@
-"""A writer gate for door requests on SQLite: queue in the kernel instead of SQLite's busy-sleeps.
+"""The writer gate on SQLite: writers queue in the kernel instead of in SQLite's busy-sleeps.
 
-SQLite lets one writer in at a time; the others retry on a back-off of up to 100 ms per sleep,
-which under a burst of scans turns into seconds of tail latency. Door writes therefore first take
-an exclusive `flock` on a file beside the database (shared by every thread and gunicorn worker);
-a waiting request wakes the moment the lock is free. The gate is held exactly as long as the
-write transaction: taken when a gated request's transaction begins (just before its
-`BEGIN IMMEDIATE`), opened as soon as that transaction has committed or rolled back, so that
-parsing the request, building the answer and the response headers of one scan overlap with the
-next scan's writes. PostgreSQL needs no gate (its row locks queue the same way). The welcome scans'
-group commit (`batch.py`) holds the gate for its shared transaction with `held`.
+SQLite lets one writer in at a time; a writer that finds the lock taken retries on a back-off of up
+to 100 ms per sleep, which under a burst of scans (or a scan behind an organiser's import) turns
+into hundreds of milliseconds of tail latency. So every web request's write transaction first takes
+an exclusive `flock` on a file beside the database (shared by every thread and gunicorn worker): a
+waiting request wakes the moment the gate opens. It is taken just before the transaction's
+`BEGIN IMMEDIATE` (`eventkit.db.before_write_begin`) and opened as soon as the transaction has
+committed or rolled back, so that parsing one scan, building its answer and its response headers
+overlap with the next scan's writes. The door's group commit (`eventkit.checkin.batch`) holds it
+for its shared transaction with `held`.
+
+A request takes it once (a second connection in the same request does not wait for its own gate).
+The worker and the command line do not take it: their write transactions are short, and they meet
+the web's writers in SQLite's busy handler as before. PostgreSQL needs no gate (its row locks queue
+writers the same way).
 """
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
 
 from flask import g, has_request_context
 from sqlalchemy import event
@@ -24,25 +28,13 @@ from sqlalchemy.orm import Session
 
 from eventkit.db import before_write_begin
 
-_GATE_KEY = "_checkin_write_gate"
-_WANTED_KEY = "_checkin_write_gate_wanted"
+_GATE_KEY = "_eventkit_write_gate"
 
 
 def path_for(url) -> str | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    return f"{url.database}.door-gate"
-
-
-def serialised_writes(view):
-    """Run `view`'s write transaction (up to its commit) holding the SQLite writer gate."""
-
-    @wraps(view)
-    def gated(*args, **kwargs):
-        setattr(g, _WANTED_KEY, True)
-        return view(*args, **kwargs)
-
-    return gated
+    return f"{url.database}.write-gate"
 
 
 def _take(path: str) -> int:
@@ -71,7 +63,7 @@ def held(url) -> Iterator[None]:
 
 @before_write_begin  # just before eventkit.db emits BEGIN IMMEDIATE
 def _close_gate(connection) -> None:
-    if not has_request_context() or not g.get(_WANTED_KEY) or _GATE_KEY in g:
+    if not has_request_context() or _GATE_KEY in g:
         return
     path = path_for(connection.engine.url)
     if path is not None:
