@@ -114,7 +114,7 @@ def seed(database_url: str, secret_key: str, guests: int, starts_in: timedelta =
 def start_gunicorn(env: dict, port: int, workers: int, threads: int, log_path: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
                "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
-               "--log-level", "warning", "eventkit:create_app()"]
+               "--log-level", "warning", "-c", "gunicorn.conf.py", "wsgi:app"]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120  # importing the app takes long on a busy machine
     while time.monotonic() < deadline:

@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     import_module("eventkit.errors").register(app)
+    app.teardown_request(import_module("eventkit.write_gate").release)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -153,7 +153,27 @@ def _configure_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
+#: called with the connection just before an SQLite write transaction's BEGIN IMMEDIATE (see `before_write_begin`)
+_before_write_begin: list = []
+
+
+def before_write_begin(hook):
+    """Decorator: call `hook(connection)` just before every SQLite write transaction takes the write lock.
+
+    A hook, not a second "begin" listener: SQLAlchemy copies class-level listeners to each engine in
+    its own order, so a listener cannot rely on running before `_begin_sqlite` (the door's writer
+    gate did, and was taken after the lock it was meant to queue for).
+    """
+    _before_write_begin.append(hook)
+    return hook
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+    if connection.dialect.name != "sqlite":
+        return
+    write = _wants_write_lock()
+    if write:
+        for hook in _before_write_begin:
+            hook(connection)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, literal_column, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.audit import AuditEntry
-from eventkit.checkin import conflicts, doors, outcomes
+from eventkit.checkin import batch, conflicts, doors, outcomes
 from eventkit.checkin.doors import Door
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, RetiredCheckinCode, ScanRequest
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
+from eventkit.prepared import Prepared
 from eventkit.security import hash_token
 
 #: anything longer is refused before it is hashed or parsed
@@ -55,17 +57,19 @@ RETIRED_GUEST = (
 CHECK_IN = update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at.is_(None)).values(
     checked_in_at=bindparam("now", type_=_A.c.checked_in_at.type))
 #: admits the guest whose code was scanned if they may come in now, through a link still active
-ADMIT_BY_CODE = (
+#: (the refused statuses are our own constants, written into the statement, so it compiles once)
+ADMIT_BY_CODE = Prepared(
     update(_A)
     .where(_A.c.checkin_code_hash == bindparam("code_hash"), _A.c.event_id == bindparam("b_event_id"),
-           _A.c.checked_in_at.is_(None), _A.c.status.not_in([str(status) for status in REFUSED_STATUSES]),
+           _A.c.checked_in_at.is_(None),
+           _A.c.status.not_in([literal_column(f"'{status}'") for status in REFUSED_STATUSES]),
            exists().where(_L.c.id == bindparam("door_id"), _L.c.revoked_at.is_(None)))
     .values(checked_in_at=bindparam("now", type_=_A.c.checked_in_at.type))
     .returning(_A.c.id, _A.c.name, _A.c.status)
 )
 #: takes back ADMIT_BY_CODE when its nonce turns out to be taken
-UNADMIT = update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at == bindparam("now")).values(
-    checked_in_at=None)
+UNADMIT = Prepared(update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at == bindparam("now"))
+                   .values(checked_in_at=null()))
 UNDO = update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at.is_not(None)).values(
     checked_in_at=None)
 FIRST_CHECK_IN = (
@@ -76,12 +80,22 @@ STORE_ANSWER = update(_R).where(_R.c.door_link_id == bindparam("door_id"), _R.c.
     response=bindparam("answer"))
 
 
-INSERT_CHECKIN, INSERT_FAILURE, INSERT_AUDIT = insert(_C), insert(FailedScan.__table__), insert(AuditEntry.__table__)
-CLAIM_NONCE = {
+INSERT_FAILURE = insert(FailedScan.__table__)
+INSERT_CHECKIN = Prepared(insert(_C), ["event_id", "attendee_id", "door_link_id", "at", "method"])
+INSERT_AUDIT = Prepared(insert(AuditEntry.__table__), ["at", "event_id", "actor", "action", "target", "details"])
+CLAIM_NONCE = Prepared({
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_R).on_conflict_do_nothing(
         index_elements=["door_link_id", "nonce"]).returning(_R.c.id)
     for dialect in (postgresql, sqlite)
-}
+}, ["door_link_id", "nonce", "at", "response"])
+
+
+class Admitted(NamedTuple):
+    """The guest ADMIT_BY_CODE let in."""
+
+    id: int
+    name: str
+    status: str
 
 
 def _run(statement, **params):
@@ -129,21 +143,29 @@ def scan(door: Door, scanned: str, nonce: str, now: datetime, *, offline: bool =
 
 def _welcome_at_once(door: Door, scanned: str, nonce: str, now: datetime) -> dict | None:
     """The common case in four writes: a new nonce, the code of a guest of this gathering who may come
-    in and is not in yet, an active link. None (having written nothing) for anything else."""
+    in and is not in yet, an active link. None (having written nothing) for anything else. On SQLite
+    the writes share a transaction with the other welcome scans arriving at the same moment (`batch`)."""
     if len(scanned) > MAX_SCAN_LENGTH or not NONCE_PATTERN.fullmatch(nonce or ""):
         return None
     code = extract_code(scanned)
     if code is None:
         return None
-    guest = _run(ADMIT_BY_CODE, code_hash=hash_token(code), b_event_id=door.event_id, door_id=door.id, now=now).first()
-    if guest is None:
+    code_hash = hash_token(code)
+    return batch.write(lambda connection: _welcome(connection, door, code_hash, nonce, now))
+
+
+def _welcome(connection, door: Door, code_hash: str, nonce: str, now: datetime) -> dict | None:
+    row = ADMIT_BY_CODE.first(connection, code_hash=code_hash, b_event_id=door.event_id, door_id=door.id, now=now)
+    if row is None:
         return None
+    guest = Admitted(*row)
     answer = outcomes.welcome(door, guest, now)
-    if not _claim_nonce(door, nonce, now, answer):  # a retried nonce that admitted someone else: replay it
-        _run(UNADMIT, attendee_id=guest.id, now=now)
-        return None
-    _run(INSERT_CHECKIN, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now, method="scan")
-    _audit("checkin", door, guest, now, method="scan")
+    if not _claim_nonce(connection, door, nonce, now, answer):  # a retried nonce that admitted someone else
+        UNADMIT.run(connection, attendee_id=guest.id, now=now)
+        return None  # (the general path replays its first answer)
+    INSERT_CHECKIN.run(connection, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now,
+                       method="scan")
+    _audit(connection, "checkin", door, guest, now, method="scan")
     return answer
 
 
@@ -160,7 +182,7 @@ def undo(door: Door, attendee_id: int, now: datetime) -> dict:
     if _run(UNDO, attendee_id=guest.id).rowcount != 1:
         raise DomainError(f"{guest.name} is not checked in.", "not_checked_in", 409)
     _run(delete(_C).where(_C.c.attendee_id == guest.id))
-    _audit("checkin.undo", door, guest, now,
+    _audit(db.session.connection(), "checkin.undo", door, guest, now,
            checked_in_at=guest.checked_in_at.isoformat() if guest.checked_in_at else None)
     return outcomes.undone(guest)
 
@@ -190,20 +212,17 @@ def _once(door: Door, nonce: str, now: datetime, work) -> dict:
     """Run `work` for a new nonce and store its answer; for a nonce seen before, replay that answer."""
     if not NONCE_PATTERN.fullmatch(nonce or ""):
         raise DomainError("Send a nonce of 8 to 64 letters, digits, '-' or '_'.", "bad_nonce")
-    if not _claim_nonce(door, nonce, now):
+    if not _claim_nonce(db.session.connection(), door, nonce, now):
         return _replay(door, nonce)
     answer = work()
     _run(STORE_ANSWER, door_id=door.id, b_nonce=nonce, answer=answer)
     return answer
 
 
-def _claim_nonce(door: Door, nonce: str, now: datetime, answer: dict | None = None) -> bool:
+def _claim_nonce(connection, door: Door, nonce: str, now: datetime, answer: dict | None = None) -> bool:
     """Insert the nonce (with its answer when known) unless it exists (waits for a concurrent first
     request on PostgreSQL)."""
-    connection = db.session.connection()
-    statement = CLAIM_NONCE[connection.dialect.name]
-    params = {"door_link_id": door.id, "nonce": nonce, "at": now, "response": answer or {}}
-    return connection.execute(statement, params).first() is not None
+    return CLAIM_NONCE.first(connection, door_link_id=door.id, nonce=nonce, at=now, response=answer or {}) is not None
 
 
 def _replay(door: Door, nonce: str) -> dict:
@@ -241,8 +260,10 @@ def _admit(door: Door, guest, now: datetime, *, method: str, code_hash: str | No
     if refusal:
         return _refuse(door, refusal, code_hash, now, guest=guest)
     if guest.checked_in_at is None and _run(CHECK_IN, attendee_id=guest.id, now=now).rowcount == 1:
-        _run(INSERT_CHECKIN, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now, method=method)
-        _audit("checkin", door, guest, now, method=method, **({"offline": True} if offline else {}))
+        connection = db.session.connection()
+        INSERT_CHECKIN.run(connection, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now,
+                           method=method)
+        _audit(connection, "checkin", door, guest, now, method=method, **({"offline": True} if offline else {}))
         return outcomes.welcome(door, guest, now)
     resolved = conflicts.admitted_again(door, guest, now, method, utcnow()) if offline else None
     return resolved or _already(door, guest, code_hash, now)
@@ -267,7 +288,7 @@ def _record_failure(door: Door, reason: str, code_hash: str, now: datetime, atte
          code_hash=code_hash, attendee_id=attendee_id)
 
 
-def _audit(action: str, door: Door, guest, now: datetime, **details) -> None:
+def _audit(connection, action: str, door: Door, guest, now: datetime, **details) -> None:
     """An audit entry like `eventkit.audit.record`, written as one INSERT on the hot path."""
-    _run(INSERT_AUDIT, at=now, event_id=door.event_id, actor=door.actor, action=action,
+    INSERT_AUDIT.run(connection, at=now, event_id=door.event_id, actor=door.actor, action=action,
          target=f"attendee:{guest.id}", details={"door": door.label, **details})

@@ -1,0 +1,108 @@
+"""Group commit for the door's welcome scans on SQLite: scans that arrive together share one transaction.
+
+SQLite lets one writer in at a time, so every check-in queues for the write lock (behind the writer
+gate, `eventkit/write_gate.py`). With one transaction per scan, each scan pays for the gate, `BEGIN IMMEDIATE` and
+the commit, and the lock passes between processes and threads once per scan; under a burst (a queue
+at the door, or bench/checkin.py's sixteen phones) that hand-over is what limits the door, not the
+few microseconds of SQL. So the first welcome scan to arrive in a process *leads*: it takes the gate,
+runs the writes of every welcome scan waiting in this process at that moment (each its own four
+statements, on one connection), commits once, and hands each scan its answer. A scan arriving
+meanwhile waits for the next batch, which the first of them leads.
+
+Every promise of the one-scan path holds: each scan's statements are exactly the same, no answer is
+given before its writes are committed, and a batch that fails is rolled back whole, its scans then
+answered `None` (nothing written): each takes the general path in its own request transaction.
+
+Only for SQLite files, and only while the request has no transaction of its own (a cache miss read
+the door in it: that transaction already holds the write lock, so the scan writes in it, as on
+PostgreSQL, whose row locks queue writers without any of this).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy.engine import Connection, Engine
+
+from eventkit import write_gate
+from eventkit.db import db
+
+log = logging.getLogger(__name__)
+
+#: a scan's writes on the connection it is given: its answer, or None for "take the general path"
+Work = Callable[[Connection], "dict | None"]
+
+
+class _Waiting:
+    """One scan waiting for a batch: its work, and (once the batch is over) its answer."""
+
+    __slots__ = ("work", "done", "answer", "leads")
+
+    def __init__(self, work: Work):
+        self.work, self.done, self.answer, self.leads = work, threading.Event(), None, False
+
+
+class Batcher:
+    """A process's group commit for one SQLite database (`engine`)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._leading = False
+
+    def write(self, work: Work) -> dict | None:
+        """Run `work` in the next batch's transaction, committed before this returns its answer."""
+        me = _Waiting(work)
+        with self._lock:
+            self._waiting.append(me)
+            me.leads, self._leading = not self._leading, True
+        if not me.leads:
+            me.done.wait()  # set when a batch answered us, or when we are to lead the next one
+        if me.leads:
+            self._lead()
+        return me.answer
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            self._commit(batch)
+        finally:
+            with self._lock:
+                if self._waiting:  # arrived during the batch: the first of them leads the next one
+                    self._waiting[0].leads = True
+                    self._waiting[0].done.set()
+                else:
+                    self._leading = False
+            for waiting in batch:
+                waiting.done.set()
+
+    def _commit(self, batch: list[_Waiting]) -> None:
+        with self.engine.connect() as connection, write_gate.held(self.engine.url):
+            driver = connection.connection.driver_connection
+            driver.execute("BEGIN IMMEDIATE")
+            try:
+                for waiting in batch:
+                    waiting.answer = waiting.work(connection)
+                driver.execute("COMMIT")
+            except Exception:  # noqa: BLE001 - every scan of the batch then takes the general path
+                log.exception("a batch of %d welcome scans failed and was rolled back", len(batch))
+                driver.execute("ROLLBACK")
+                for waiting in batch:
+                    waiting.answer = None
+
+
+def write(work: Work) -> dict | None:
+    """Run a welcome scan's writes: in the process's next batch on an SQLite file (when the request
+    has no transaction of its own yet), else on the session's connection, in the request's transaction."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or db.session().in_transaction() or write_gate.path_for(engine.url) is None:
+        return work(db.session.connection())
+    batchers = current_app.extensions.setdefault("eventkit.scan_batchers", {})
+    batcher = batchers.get(engine.url)
+    if batcher is None:
+        batcher = batchers.setdefault(engine.url, Batcher(engine))
+    return batcher.write(work)

@@ -1,0 +1,75 @@
+"""Prepared statements for the hot paths: a Core statement compiled once per dialect, run on the DBAPI cursor.
+
+Through `Connection.execute`, SQLAlchemy's execution layer costs 20-25 µs per statement (the
+compiled-cache lookup, bind processing, the result's set-up) on top of SQLite's own few µs: on the
+door's welcome scan (four statements) that was 40 % of the request. `Prepared` compiles its statement
+once per dialect and runs it on the DBAPI connection of the session's connection, inside the
+session's transaction (so the request's one commit still ends it), with the very bind processors
+SQLAlchemy would apply: rows are stored exactly as through Core, on SQLite and PostgreSQL alike.
+Pass it the connection (`db.session.connection()`, taken once per unit of work: each call of that
+costs about as much as the statement itself).
+
+The engine's `before_cursor_execute` listeners still see every statement (the tests count statements
+per request with them). Results are plain DBAPI tuples, without SQLAlchemy's result processing: use
+it for statements whose returned columns need none (integers and strings).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import ClauseElement
+
+
+class Prepared:
+    """`statement` (Core; or a mapping of dialect names to statements, for dialect-specific SQL such as
+    `INSERT ... ON CONFLICT`), compiled once per dialect; `columns`: the columns an INSERT sets."""
+
+    def __init__(self, statement: ClauseElement | Mapping[str, ClauseElement], columns: Sequence[str] | None = None):
+        self.statement = statement
+        self.columns = list(columns) if columns is not None else None
+        self._compiled: dict[str, tuple[str, bool, tuple]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, bool, tuple]:
+        """(SQL text, positional?, ((parameter name, bind processor or None), ...)) for `dialect`."""
+        entry = self._compiled.get(dialect.name)
+        if entry is None:
+            statement = self.statement[dialect.name] if isinstance(self.statement, Mapping) else self.statement
+            compiled = statement.compile(dialect=dialect, column_keys=self.columns)
+            names = compiled.positiontup if compiled.positional else list(compiled.binds)
+            binds = tuple((name, dialect.type_descriptor(compiled.binds[name].type).bind_processor(dialect))
+                          for name in names)
+            entry = self._compiled[dialect.name] = (compiled.string, compiled.positional, binds)
+        return entry
+
+    def execute(self, connection: Connection, /, **params):
+        """Run on `connection` (the session's: `db.session.connection()`, inside its transaction); the
+        DBAPI cursor."""
+        sql, positional, binds = self._for(connection.dialect)
+        values = [process(params[name]) if process else params[name] for name, process in binds]
+        parameters = values if positional else dict(zip((name for name, _ in binds), values))
+        cursor = connection.connection.driver_connection.cursor()
+        _announce(connection, cursor, sql, parameters)
+        cursor.execute(sql, parameters)
+        return cursor
+
+    def first(self, connection: Connection, /, **params) -> tuple | None:
+        """The first row the statement returns, as a plain tuple (None if none)."""
+        cursor = self.execute(connection, **params)
+        rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only then
+        cursor.close()
+        return rows[0] if rows else None
+
+    def run(self, connection: Connection, /, **params) -> int:
+        """Run a statement that returns no rows; how many rows it changed."""
+        cursor = self.execute(connection, **params)
+        count = cursor.rowcount
+        cursor.close()
+        return count
+
+
+def _announce(connection: Connection, cursor, sql: str, parameters) -> None:
+    """Tell the engine's `before_cursor_execute` listeners, as `Connection.execute` would."""
+    listeners = connection.dispatch.before_cursor_execute
+    if listeners:
+        listeners(connection, cursor, sql, parameters, None, False)

@@ -1,0 +1,72 @@
+"""The writer gate on SQLite: a web request's write (a door scan, an organiser's form) waits for the gate
+*before* it takes SQLite's write lock, so writers queue in the kernel (woken the moment the gate
+opens) and never hold the lock while waiting.
+
+(Until December the gate was taken after `BEGIN IMMEDIATE`: the scans queued in SQLite's busy handler,
+whose sleeps of up to 100 ms made the door's tail latency, and a scan could hold the write lock while
+it waited for a gate another writer held.)
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy.engine import make_url
+from test_checkin_door import scan, url_of
+
+from eventkit import write_gate
+
+
+@pytest.fixture
+def sqlite_file(database_url):
+    url = make_url(database_url)
+    if write_gate.path_for(url) is None:
+        pytest.skip("the writer gate is for SQLite files only (PostgreSQL queues writers on its row locks)")
+    return url.database
+
+
+def a_scan(client, event, make_door, make_attendee, login, organiser):
+    door, guest = make_door(event), make_attendee(event)
+    return lambda: scan(client, door, url_of(guest)).json["outcome"]
+
+
+def an_organisers_form(client, event, make_door, make_attendee, login, organiser):
+    login(organiser)
+    form = {"name": "Ada Lovelace", "email": "ada@example.com", "organisation": "", "role": "", "field": ""}
+    return lambda: client.post(f"/events/{event.id}/guests", data=form).status_code
+
+
+@pytest.mark.parametrize(("make_request", "answer"), [(a_scan, "welcome"), (an_organisers_form, 302)],
+                         ids=["door scan", "organiser's form"])
+def test_a_write_waiting_for_the_gate_holds_no_write_lock(app, client, event, make_door, make_attendee, login,
+                                                          organiser, sqlite_file, monkeypatch, make_request, answer):
+    request = make_request(client, event, make_door, make_attendee, login, organiser)
+    waiting = threading.Event()
+    take = write_gate._take
+
+    def take_and_say(path):
+        waiting.set()
+        return take(path)
+
+    monkeypatch.setattr(write_gate, "_take", take_and_say)
+    held = os.open(write_gate.path_for(make_url(f"sqlite:///{sqlite_file}")), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another writer holds the gate
+    answers = []
+    writer = threading.Thread(target=lambda: answers.append(request()))
+    try:
+        writer.start()
+        assert waiting.wait(timeout=30), "the request never reached the gate"
+        other = sqlite3.connect(sqlite_file, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # the write lock is free: the waiting request has not taken it
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    finally:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+        writer.join(timeout=60)
+    assert answers == [answer]
