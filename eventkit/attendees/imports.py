@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from eventkit.attendees.invitations import CHECKIN_QR
 from eventkit.attendees.links import PERSONAL, days_after
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.attendees.services import GuestData, lock_event, places_taken
 from eventkit.audit import AuditEntry
-from eventkit.db import db, insert_ignore_many
+from eventkit.db import bind_processor, db, executemany_raw, raw_rows
 from eventkit.errors import DomainError
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event, EventStatus
@@ -77,53 +77,96 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
 
     Twelve statements for any number of guests. DomainError, writing nothing, if the list changed
     since the plan (a guest added meanwhile, a place taken): the caller's transaction rolls back.
+    Every row is made before the write transaction starts (`_prepare`); inside it (on SQLite: holding
+    the write lock the door's check-ins also need) run only the checks, the inserts and the id
+    lookups, and what needs the new ids: a tuple, a key and a link per row, joined from prepared parts.
     """
     if not plan.guests:
         return 0
-    emails = [guest["email"] for guest in plan.guests]
-    people_rows = [{"email": email, "created_at": now} for email in emails]
+    rows = _prepare(plan, actor=actor, now=now)
     event = lock_event(plan.event_id)  # the write transaction (SQLite's write lock) starts here
+    emails = rows.emails
     if event.status == EventStatus.FINISHED or places_taken(event.id) != plan.taken or _already_listed(event.id, emails):
         raise DomainError(CHANGED, "changed", 409)
-    # Core inserts on the tables: one executemany each, without the ORM's bulk bookkeeping per row
-    insert_ignore_many(Person.__table__, people_rows, ["email"])
+    executemany_raw(Person.__table__, *rows.people, conflict_columns=["email"])
     people = dict(db.session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).all())
-    db.session.execute(insert(Attendee.__table__), [{**guest, "person_id": people[guest["email"]]} for guest in plan.guests])
-    ids = dict(db.session.execute(
+    columns, values = rows.attendees
+    executemany_raw(Attendee.__table__, columns, [(people[email], *row) for email, row in zip(emails, values)])
+    found = dict(db.session.execute(
         select(Attendee.email, Attendee.id).where(Attendee.event_id == event.id, Attendee.email.in_(emails))).all())
-    db.session.execute(insert(AuditEntry.__table__), [
-        {"at": now, "event_id": event.id, "actor": actor, "action": "attendee.added",
-         "target": f"attendee:{ids[guest['email']]}", "details": {"status": guest["status"], "via": "import"}}
-        for guest in plan.guests])
-    keys = [f"invitation:{ids[guest['email']]}:{guest['session_version']}:{guest['link_requested_at'].isoformat()}"
-            for guest in plan.guests]
-    rows = [_with_link(row, ids[guest["email"]]) | {"dedupe_key": key}
-            for row, guest, key in zip(plan.emails, plan.guests, keys)]
-    insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])
+    ids = [found[email] for email in emails]
+    columns, values = rows.audit
+    executemany_raw(AuditEntry.__table__, columns, [(f"attendee:{i}", *row) for i, row in zip(ids, values)])
+    keys = [f"invitation:{i}{suffix}" for i, suffix in zip(ids, rows.key_suffixes)]
+    executemany_raw(OutboundEmail.__table__, rows.outbox[0], [
+        (key, *_linked(i, text, html), *row)
+        for key, i, text, html, row in zip(keys, ids, rows.texts, rows.htmls, rows.outbox[1])],
+        conflict_columns=["dedupe_key"])
     email_ids = dict(db.session.execute(
         select(OutboundEmail.dedupe_key, OutboundEmail.id).where(OutboundEmail.dedupe_key.in_(keys))).all())
-    calendars, codes = _attachments([(email_ids[key], ids[guest["email"]]) for key, guest in zip(keys, plan.guests)], plan)
-    db.session.execute(insert(OutboundAttachment.__table__), calendars)
-    db.session.execute(insert(OutboundAttachment.__table__), codes)
+    email_ids = [email_ids[key] for key in keys]
+    columns, (calendar,) = rows.calendar
+    executemany_raw(OutboundAttachment.__table__, columns, [(email_id, *calendar) for email_id in email_ids])
+    columns, (code,) = rows.code
+    producer_args = bind_processor(OutboundAttachment.__table__, "producer_args")
+    executemany_raw(OutboundAttachment.__table__, columns, [
+        (email_id, producer_args({"attendee_id": i}), *code) for email_id, i in zip(email_ids, ids)])
     return len(plan.guests)
 
 
-def _with_link(row: dict, attendee_id: int) -> dict:
-    """The rendered invitation with guest `attendee_id`'s send-time link placeholder in it."""
+@dataclass
+class _Rows:
+    """What `write_import` inserts, as `raw_rows` (columns, tuples) without the values that need ids."""
+
+    emails: list[str]
+    people: tuple
+    #: late: person_id
+    attendees: tuple
+    #: late: target
+    audit: tuple
+    #: each invitation's dedupe key after the guest's id
+    key_suffixes: list[str]
+    #: each invitation's bodies split around ID_MARK (the link goes between the parts)
+    texts: list[list[str]]
+    htmls: list[list[str]]
+    #: late: dedupe_key, body_text, body_html
+    outbox: tuple
+    #: one row, the same for every invitation (late: email_id)
+    calendar: tuple
+    #: one row (late: email_id, producer_args)
+    code: tuple
+
+
+def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
+    """Every row `write_import` writes, ready for the DBAPI, made before its transaction starts."""
+    emails = [guest["email"] for guest in plan.guests]
+    audit = [{"at": now, "event_id": plan.event_id, "actor": actor, "action": "attendee.added",
+              "details": {"status": guest["status"], "via": "import"}} for guest in plan.guests]
+    bodies = ("dedupe_key", "body_text", "body_html")
+    return _Rows(
+        emails=emails,
+        people=raw_rows(Person.__table__, [{"email": email, "created_at": now} for email in emails]),
+        attendees=raw_rows(Attendee.__table__, plan.guests, late=["person_id"]),
+        audit=raw_rows(AuditEntry.__table__, audit, late=["target"]),
+        key_suffixes=[f":{guest['session_version']}:{guest['link_requested_at'].isoformat()}" for guest in plan.guests],
+        texts=[row["body_text"].split(ID_MARK) for row in plan.emails],
+        htmls=[row["body_html"].split(ID_MARK) for row in plan.emails],
+        outbox=raw_rows(OutboundEmail.__table__, [{k: v for k, v in row.items() if k not in bodies}
+                                                  for row in plan.emails], late=bodies),
+        calendar=raw_rows(OutboundAttachment.__table__, [
+            {"filename": plan.ics_name, "mimetype": "text/calendar", "content": plan.ics}], late=["email_id"]),
+        code=raw_rows(OutboundAttachment.__table__, [
+            {"filename": "check-in-qr.png", "mimetype": "image/png", "producer": CHECKIN_QR}],
+            late=["email_id", "producer_args"]),
+    )
+
+
+def _linked(attendee_id: int, text: list[str], html: list[str]) -> tuple[str, str]:
+    """The invitation's text and HTML bodies with guest `attendee_id`'s send-time link placeholder in them."""
     link = send_time_link(PERSONAL, attendee_id)
-    return {**row, "body_text": row["body_text"].replace(ID_MARK, link),
-            "body_html": row["body_html"].replace(ID_MARK, link)}
+    return link.join(text), link.join(html)
 
 
 def _already_listed(event_id: int, emails: list[str]) -> bool:
     return bool(db.session.scalar(
         select(func.count(Attendee.id)).where(Attendee.event_id == event_id, Attendee.email.in_(emails))))
-
-
-def _attachments(pairs: list[tuple[int, int]], plan: ImportPlan) -> tuple[list[dict], list[dict]]:
-    """For each (email id, attendee id): the calendar file (bytes), and the QR code (made when sent)."""
-    calendars = [{"email_id": email_id, "filename": plan.ics_name, "mimetype": "text/calendar", "content": plan.ics}
-                 for email_id, _ in pairs]
-    codes = [{"email_id": email_id, "filename": "check-in-qr.png", "mimetype": "image/png", "producer": CHECKIN_QR,
-              "producer_args": {"attendee_id": attendee_id}} for email_id, attendee_id in pairs]
-    return calendars, codes
