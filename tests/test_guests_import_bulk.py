@@ -2,17 +2,27 @@
 changes meanwhile, the waitlist past capacity, and each invitation's QR code drawn at send time."""
 from __future__ import annotations
 
+import json
+from datetime import timezone
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from test_guests_import import guests_of, payload_of, upload
 
 from eventkit.attendees import imports
+from eventkit.attendees.invitations import CHECKIN_QR
+from eventkit.attendees.links import PERSONAL
 from eventkit.attendees.models import Attendee, Person
-from eventkit.db import db
+from eventkit.audit import AuditEntry
+from eventkit.db import db, raw_rows
+from eventkit.events.calendar import event_ics, ics_filename
+from eventkit.events.models import Event
+from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.qr import checkin_url, qr_png
+from eventkit.security import hash_token
+from eventkit.text import name_key
 
 
 def csv_of(count: int, start: int = 0) -> str:
@@ -94,3 +104,53 @@ def test_each_invitation_carries_its_guests_qr_code_made_when_sent(app, client, 
         with app.app_context():
             assert qr.get_content() == qr_png(checkin_url(guest.checkin_code))
         assert "/g/" in message.get_body(("plain",)).get_content()
+
+
+def test_the_stored_rows_are_what_sqlalchemy_would_have_stored(app, client, make_event, signed_in):
+    """The rows go to the driver pre-serialised (eventkit.db.raw_rows): what they read back as, and on
+    SQLite the text itself, must be what SQLAlchemy's own types write (aware UTC datetimes, JSON, the
+    column defaults), with each guest's own link placeholder and attachments."""
+    event = make_event(capacity=2)
+    confirm(client, event, payload_of(upload(client, event, csv_of(3))))
+    with app.app_context():
+        guests = {a.email: a for a in db.session.scalars(select(Attendee).where(Attendee.event_id == event.id))}
+        assert [guests[f"guest{n}@example.com"].status for n in range(3)] == ["invited", "invited", "waitlisted"]
+        people = dict(db.session.execute(select(Person.email, Person.id)).all())
+        gathering = db.session.get(Event, event.id)
+        for guest in guests.values():
+            now = guest.created_at
+            assert now.tzinfo is timezone.utc and guest.status_changed_at == guest.link_requested_at == now
+            assert guest.person_id == people[guest.email] and guest.name_key == name_key(guest.name)
+            assert (guest.links, guest.bio, guest.directory_consent, guest.digest_opt_out, guest.checked_in_at) == \
+                ([], "", False, False, None)
+            assert guest.checkin_code_hash == hash_token(guest.checkin_code)
+            entry = db.session.scalars(select(AuditEntry).where(AuditEntry.target == f"attendee:{guest.id}")).one()
+            assert (entry.at, entry.event_id, entry.action, entry.details) == \
+                (now, event.id, "attendee.added", {"status": guest.status, "via": "import"})
+            email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.to_email == guest.email)).one()
+            assert email.dedupe_key == f"invitation:{guest.id}:{guest.session_version}:{now.isoformat()}"
+            assert (email.status, email.attempts, email.last_error, email.next_attempt_at, email.created_at) == \
+                ("pending", 0, "", now, now)
+            with app.test_request_context():
+                link = send_time_link(PERSONAL, guest.id)
+            for body in (email.body_text, email.body_html):
+                assert link in body and imports.ID_MARK not in body
+            calendar, code = email.attachments
+            assert (calendar.filename, calendar.mimetype, calendar.content, calendar.producer) == \
+                (ics_filename(gathering), "text/calendar", event_ics(gathering), None)
+            assert (code.producer, code.producer_args, code.content) == (CHECKIN_QR, {"attendee_id": guest.id}, None)
+        if db.engine.dialect.name == "sqlite":  # the text SQLAlchemy's DateTime and JSON types write
+            raw = db.session.execute(text(
+                "SELECT attendee.created_at, audit_entry.details, attendee.links FROM attendee JOIN audit_entry "
+                "ON audit_entry.target = 'attendee:' || attendee.id WHERE attendee.email = 'guest0@example.com'")).one()
+            created = guests["guest0@example.com"].created_at.replace(tzinfo=None)
+            assert tuple(raw) == (created.isoformat(sep=" ", timespec="microseconds"),
+                                  json.dumps({"status": "invited", "via": "import"}), "[]")
+
+
+def test_raw_rows_fill_defaults_and_refuse_unknown_columns(app):
+    with app.app_context():
+        columns, rows = raw_rows(OutboundAttachment.__table__, [{"filename": "a", "mimetype": "b"}], late=["email_id"])
+        assert columns == ("email_id", "filename", "mimetype") and rows == [("a", "b")]
+        with pytest.raises(KeyError):
+            raw_rows(OutboundAttachment.__table__, [{"filename": "a", "colour": "red"}])
