@@ -22,11 +22,11 @@ from eventkit.attendees.links import PERSONAL, days_after
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.attendees.services import GuestData, lock_event, places_taken
 from eventkit.audit import AuditEntry
-from eventkit.db import bind_processor, db, executemany_raw, raw_rows
+from eventkit.db import bind_processor, db, executemany_raw, ids_by, raw_rows
 from eventkit.errors import DomainError
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event, EventStatus
-from eventkit.mail.links import send_time_link
+from eventkit.mail.links import send_time_links
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.mail.services import Draft, render_rows
 
@@ -46,6 +46,10 @@ class ImportPlan:
     emails: list[dict]
     ics_name: str
     ics: bytes
+    #: the highest guest and outbox ids when the plan was made: the rows are made for the ids that
+    #: follow (`_prepare`), and remade in the write only if the database gave others
+    last_attendee_id: int = 0
+    last_email_id: int = 0
 
 
 def plan_import(event: Event, rows: list[GuestData], now: datetime) -> ImportPlan:
@@ -69,7 +73,9 @@ def plan_import(event: Event, rows: list[GuestData], now: datetime) -> ImportPla
     emails = render_rows(drafts, template="invitation", purpose="invitation", event_id=event.id, now=now,
                          event=event, attendee=None, renewed=False, requested=False, confirmed=False,
                          link_days=days_after())
-    return ImportPlan(event.id, taken, guests, emails, ics_filename(event), event_ics(event))
+    return ImportPlan(event.id, taken, guests, emails, ics_filename(event), event_ics(event),
+                      db.session.scalar(select(func.max(Attendee.id))) or 0,
+                      db.session.scalar(select(func.max(OutboundEmail.id))) or 0)
 
 
 def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
@@ -77,9 +83,10 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
 
     Twelve statements for any number of guests. DomainError, writing nothing, if the list changed
     since the plan (a guest added meanwhile, a place taken): the caller's transaction rolls back.
-    Every row is made before the write transaction starts (`_prepare`); inside it (on SQLite: holding
-    the write lock the door's check-ins also need) run only the checks, the inserts and the id
-    lookups, and what needs the new ids: a tuple, a key and a link per row, joined from prepared parts.
+    Every row is made before the write transaction starts (`_prepare`), for the ids the database is
+    expected to give; inside it (on SQLite: holding the write lock the door's check-ins also need)
+    run the checks, the inserts and the id lookups, and the rows that need ids are remade only if
+    the ids are not the expected ones (another guest or email was written since the plan).
     """
     if not plan.guests:
         return 0
@@ -89,34 +96,26 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     if event.status == EventStatus.FINISHED or places_taken(event.id) != plan.taken or _already_listed(event.id, emails):
         raise DomainError(CHANGED, "changed", 409)
     executemany_raw(Person.__table__, *rows.people, conflict_columns=["email"])
-    people = dict(db.session.execute(select(Person.email, Person.id).where(Person.email.in_(emails))).all())
+    people = ids_by(Person.__table__, "email", emails)
     columns, values = rows.attendees
     executemany_raw(Attendee.__table__, columns, [(people[email], *row) for email, row in zip(emails, values)])
-    found = dict(db.session.execute(
-        select(Attendee.email, Attendee.id).where(Attendee.event_id == event.id, Attendee.email.in_(emails))).all())
+    found = ids_by(Attendee.__table__, "email", emails, event_id=event.id)
     ids = [found[email] for email in emails]
-    columns, values = rows.audit
-    executemany_raw(AuditEntry.__table__, columns, [(f"attendee:{i}", *row) for i, row in zip(ids, values)])
-    keys = [f"invitation:{i}{suffix}" for i, suffix in zip(ids, rows.key_suffixes)]
-    executemany_raw(OutboundEmail.__table__, rows.outbox[0], [
-        (key, *_linked(i, text, html), *row)
-        for key, i, text, html, row in zip(keys, ids, rows.texts, rows.htmls, rows.outbox[1])],
-        conflict_columns=["dedupe_key"])
-    email_ids = dict(db.session.execute(
-        select(OutboundEmail.dedupe_key, OutboundEmail.id).where(OutboundEmail.dedupe_key.in_(keys))).all())
-    email_ids = [email_ids[key] for key in keys]
-    columns, (calendar,) = rows.calendar
-    executemany_raw(OutboundAttachment.__table__, columns, [(email_id, *calendar) for email_id in email_ids])
-    columns, (code,) = rows.code
-    producer_args = bind_processor(OutboundAttachment.__table__, "producer_args")
-    executemany_raw(OutboundAttachment.__table__, columns, [
-        (email_id, producer_args({"attendee_id": i}), *code) for email_id, i in zip(email_ids, ids)])
+    audit, outbox = rows.by_guest if ids == rows.expected_ids else _by_guest(rows, ids)
+    executemany_raw(AuditEntry.__table__, *audit)
+    executemany_raw(OutboundEmail.__table__, *outbox, conflict_columns=["dedupe_key"])
+    keys = ids_by(OutboundEmail.__table__, "dedupe_key", [row[0] for row in outbox[1]])
+    email_ids = [keys[row[0]] for row in outbox[1]]
+    calendars, codes = (rows.by_email if email_ids == rows.expected_email_ids and ids == rows.expected_ids
+                        else _by_email(rows, email_ids, ids))
+    executemany_raw(OutboundAttachment.__table__, *calendars)
+    executemany_raw(OutboundAttachment.__table__, *codes)
     return len(plan.guests)
 
 
 @dataclass
 class _Rows:
-    """What `write_import` inserts, as `raw_rows` (columns, tuples) without the values that need ids."""
+    """What `write_import` inserts, as `raw_rows` (columns, tuples), made before its transaction."""
 
     emails: list[str]
     people: tuple
@@ -135,15 +134,26 @@ class _Rows:
     calendar: tuple
     #: one row (late: email_id, producer_args)
     code: tuple
+    #: the ids the guests and their emails are expected to get, and their rows made with them
+    expected_ids: list[int]
+    expected_email_ids: list[int]
+    by_guest: tuple = ()
+    by_email: tuple = ()
 
 
 def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
-    """Every row `write_import` writes, ready for the DBAPI, made before its transaction starts."""
+    """Every row `write_import` writes, ready for the DBAPI, made before its transaction starts.
+
+    Guests and emails get consecutive ids after the highest when nobody else writes any meanwhile
+    (SQLite gives max(id) + 1 and the write lock is held; PostgreSQL's sequences the next values),
+    so the rows that carry ids are made for those; `write_import` checks the ids it got.
+    """
     emails = [guest["email"] for guest in plan.guests]
     audit = [{"at": now, "event_id": plan.event_id, "actor": actor, "action": "attendee.added",
               "details": {"status": guest["status"], "via": "import"}} for guest in plan.guests]
     bodies = ("dedupe_key", "body_text", "body_html")
-    return _Rows(
+    count = len(plan.guests)
+    rows = _Rows(
         emails=emails,
         people=raw_rows(Person.__table__, [{"email": email, "created_at": now} for email in emails]),
         attendees=raw_rows(Attendee.__table__, plan.guests, late=["person_id"]),
@@ -158,13 +168,34 @@ def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
         code=raw_rows(OutboundAttachment.__table__, [
             {"filename": "check-in-qr.png", "mimetype": "image/png", "producer": CHECKIN_QR}],
             late=["email_id", "producer_args"]),
+        expected_ids=list(range(plan.last_attendee_id + 1, plan.last_attendee_id + 1 + count)),
+        expected_email_ids=list(range(plan.last_email_id + 1, plan.last_email_id + 1 + count)),
     )
+    rows.by_guest = _by_guest(rows, rows.expected_ids)
+    rows.by_email = _by_email(rows, rows.expected_email_ids, rows.expected_ids)
+    return rows
 
 
-def _linked(attendee_id: int, text: list[str], html: list[str]) -> tuple[str, str]:
-    """The invitation's text and HTML bodies with guest `attendee_id`'s send-time link placeholder in them."""
-    link = send_time_link(PERSONAL, attendee_id)
-    return link.join(text), link.join(html)
+def _by_guest(rows: _Rows, ids: list[int]) -> tuple[tuple, tuple]:
+    """The audit entries and invitations of guests `ids`: (columns, tuples) each."""
+    columns, values = rows.audit
+    audit = (columns, [(f"attendee:{i}", *row) for i, row in zip(ids, values)])
+    columns, values = rows.outbox
+    links = send_time_links(PERSONAL, ids)
+    outbox = (columns, [(f"invitation:{i}{suffix}", link.join(text), link.join(html), *row)
+                        for i, link, suffix, text, html, row in zip(ids, links, rows.key_suffixes, rows.texts,
+                                                                     rows.htmls, values)])
+    return audit, outbox
+
+
+def _by_email(rows: _Rows, email_ids: list[int], ids: list[int]) -> tuple[tuple, tuple]:
+    """The calendar file (bytes) and the QR code (made when sent) of each invitation: (columns, tuples) each."""
+    columns, (calendar,) = rows.calendar
+    calendars = (columns, [(email_id, *calendar) for email_id in email_ids])
+    columns, (code,) = rows.code
+    producer_args = bind_processor(OutboundAttachment.__table__, "producer_args")
+    codes = (columns, [(email_id, producer_args({"attendee_id": i}), *code) for email_id, i in zip(email_ids, ids)])
+    return calendars, codes
 
 
 def _already_listed(event_id: int, emails: list[str]) -> bool:

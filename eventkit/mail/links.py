@@ -73,6 +73,14 @@ def send_time_link(purpose: str, attendee_id: int, target: int | None = None) ->
     return f"eventkit-link:{purpose}.{int(attendee_id)}.{number}.{_signature(purpose, attendee_id, number)}"
 
 
+def send_time_links(purpose: str, attendee_ids: list[int]) -> list[str]:
+    """`send_time_link(purpose, id)` for many guests (an import's invitations): the key read once."""
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    return [f"eventkit-link:{purpose}.{int(i)}.0."
+            + hmac.digest(key, f"eventkit.mail.link:{purpose}.{int(i)}.0".encode("utf-8"), "sha256").hex()[:20]
+            for i in attendee_ids]
+
+
 def _requests(text: str, to_email: str) -> dict[str, LinkRequest]:
     """The validly signed placeholders in `text`, each with its request."""
     found = {}
