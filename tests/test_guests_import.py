@@ -134,12 +134,15 @@ def test_confirm_is_one_transaction(client, app, event, signed_in, monkeypatch):
     from eventkit.attendees import imports
 
     calls = []
+    real = imports.executemany_raw
 
-    def fail_at_the_end(*args):
-        calls.append(1)  # the last step: guests, people, audit entries and emails are written already
-        raise RuntimeError("attachment store broke")
+    def fail_at_the_end(table, columns, rows, **kwargs):
+        if "producer_args" in columns:  # the last insert: guests, people, audit entries and emails are written
+            calls.append(1)
+            raise RuntimeError("attachment store broke")
+        return real(table, columns, rows, **kwargs)
 
-    monkeypatch.setattr(imports, "_attachments", fail_at_the_end)
+    monkeypatch.setattr(imports, "executemany_raw", fail_at_the_end)
     response = client.post(f"/events/{event.id}/guests/import/confirm", data={"payload": payload})
     assert response.status_code == 500 and calls == [1]
     assert guests_of(app, event) == {}

@@ -2,17 +2,28 @@
 changes meanwhile, the waitlist past capacity, and each invitation's QR code drawn at send time."""
 from __future__ import annotations
 
+import json
+import re
+from datetime import timezone
 from email import message_from_bytes, policy
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from test_guests_import import guests_of, payload_of, upload
 
 from eventkit.attendees import imports
+from eventkit.attendees.invitations import CHECKIN_QR
+from eventkit.attendees.links import PERSONAL
 from eventkit.attendees.models import Attendee, Person
-from eventkit.db import db
+from eventkit.audit import AuditEntry
+from eventkit.db import db, raw_rows
+from eventkit.events.calendar import event_ics, ics_filename
+from eventkit.events.models import Event
+from eventkit.mail.links import send_time_link
 from eventkit.mail.models import OutboundAttachment, OutboundEmail
 from eventkit.qr import checkin_url, qr_png
+from eventkit.security import hash_token
+from eventkit.text import name_key
 
 
 def csv_of(count: int, start: int = 0) -> str:
@@ -94,3 +105,104 @@ def test_each_invitation_carries_its_guests_qr_code_made_when_sent(app, client, 
         with app.app_context():
             assert qr.get_content() == qr_png(checkin_url(guest.checkin_code))
         assert "/g/" in message.get_body(("plain",)).get_content()
+
+
+def test_the_stored_rows_are_what_sqlalchemy_would_have_stored(app, client, make_event, signed_in, monkeypatch):
+    """The rows go to the driver pre-serialised (eventkit.db.raw_rows): what they read back as, and on
+    SQLite the text itself, must be what SQLAlchemy's own types write (aware UTC datetimes, JSON, the
+    column defaults), with each guest's own link placeholder and attachments."""
+    event = make_event(capacity=2)
+    remade = spy_on_remaking(monkeypatch)
+    confirm(client, event, payload_of(upload(client, event, csv_of(3))))
+    guests = assert_stored_as_sqlalchemy_would(app, event)
+    assert [guests[f"guest{n}@example.com"].status for n in range(3)] == ["invited", "invited", "waitlisted"]
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # the text SQLAlchemy's DateTime and JSON types write
+            raw = db.session.execute(text(
+                "SELECT attendee.created_at, audit_entry.details, attendee.links FROM attendee JOIN audit_entry "
+                "ON audit_entry.target = 'attendee:' || attendee.id WHERE attendee.email = 'guest0@example.com'")).one()
+            created = guests["guest0@example.com"].created_at.replace(tzinfo=None)
+            assert tuple(raw) == (created.isoformat(sep=" ", timespec="microseconds"),
+                                  json.dumps({"status": "invited", "via": "import"}), "[]")
+            assert remade == ["guest", "email"]  # made once, before the write: SQLite gave the expected ids
+
+
+@pytest.mark.parametrize("meanwhile", ["a guest elsewhere", "an email elsewhere"])
+def test_rows_are_remade_when_others_took_the_expected_ids(app, client, make_event, make_attendee, signed_in,
+                                                           monkeypatch, meanwhile):
+    """A guest or an email written for another gathering between the plan and the write takes the ids
+    the rows were made for: they are remade with the ids the database gave, and nothing is mixed up."""
+    event, elsewhere = make_event(), make_event()
+    payload = payload_of(upload(client, event, csv_of(4)))
+    real = imports.plan_import
+
+    def plan_then_someone_writes(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        if meanwhile == "a guest elsewhere":
+            make_attendee(elsewhere, email="someone@example.com")
+        else:
+            with app.app_context():
+                db.session.add(OutboundEmail(to_email="x@example.com", subject="s", body_text="t", body_html="h",
+                                             purpose="notice", dedupe_key="meanwhile", event_id=elsewhere.id))
+                db.session.commit()
+        return plan
+
+    monkeypatch.setattr(imports, "plan_import", plan_then_someone_writes)
+    remade = spy_on_remaking(monkeypatch)
+    assert confirm(client, event, payload).status_code == 302
+    assert len(assert_stored_as_sqlalchemy_would(app, event)) == 4
+    assert remade.count("email") == 2  # made before the write, then remade in it
+    if meanwhile == "a guest elsewhere":
+        assert remade.count("guest") == 2
+
+
+def spy_on_remaking(monkeypatch) -> list[str]:
+    """Records each time the rows that carry guest ids ("guest") or email ids ("email") are made."""
+    made = []
+    by_guest, by_email = imports._by_guest, imports._by_email
+    monkeypatch.setattr(imports, "_by_guest", lambda *a: made.append("guest") or by_guest(*a))
+    monkeypatch.setattr(imports, "_by_email", lambda *a: made.append("email") or by_email(*a))
+    return made
+
+
+def without_stamp(ics: bytes) -> bytes:
+    """The calendar file without its DTSTAMP (when it was made)."""
+    return re.sub(rb"DTSTAMP:[0-9TZ]+\r\n", b"", ics)
+
+
+def assert_stored_as_sqlalchemy_would(app, event) -> dict:
+    with app.app_context():
+        guests = {a.email: a for a in db.session.scalars(select(Attendee).where(Attendee.event_id == event.id))}
+        people = dict(db.session.execute(select(Person.email, Person.id)).all())
+        gathering = db.session.get(Event, event.id)
+        for guest in guests.values():
+            now = guest.created_at
+            assert now.tzinfo is timezone.utc and guest.status_changed_at == guest.link_requested_at == now
+            assert guest.person_id == people[guest.email] and guest.name_key == name_key(guest.name)
+            assert (guest.links, guest.bio, guest.directory_consent, guest.digest_opt_out, guest.checked_in_at) == \
+                ([], "", False, False, None)
+            assert guest.checkin_code_hash == hash_token(guest.checkin_code)
+            entry = db.session.scalars(select(AuditEntry).where(AuditEntry.target == f"attendee:{guest.id}")).one()
+            assert (entry.at, entry.event_id, entry.action, entry.details) == \
+                (now, event.id, "attendee.added", {"status": guest.status, "via": "import"})
+            email = db.session.scalars(select(OutboundEmail).where(OutboundEmail.to_email == guest.email)).one()
+            assert email.dedupe_key == f"invitation:{guest.id}:{guest.session_version}:{now.isoformat()}"
+            assert (email.status, email.attempts, email.last_error, email.next_attempt_at, email.created_at) == \
+                ("pending", 0, "", now, now)
+            with app.test_request_context():
+                link = send_time_link(PERSONAL, guest.id)
+            for body in (email.body_text, email.body_html):
+                assert link in body and imports.ID_MARK not in body
+            calendar, code = email.attachments
+            assert (calendar.filename, calendar.mimetype, without_stamp(calendar.content), calendar.producer) == \
+                (ics_filename(gathering), "text/calendar", without_stamp(event_ics(gathering)), None)
+            assert (code.producer, code.producer_args, code.content) == (CHECKIN_QR, {"attendee_id": guest.id}, None)
+        return guests
+
+
+def test_raw_rows_fill_defaults_and_refuse_unknown_columns(app):
+    with app.app_context():
+        columns, rows = raw_rows(OutboundAttachment.__table__, [{"filename": "a", "mimetype": "b"}], late=["email_id"])
+        assert columns == ("email_id", "filename", "mimetype") and rows == [("a", "b")]
+        with pytest.raises(KeyError):
+            raw_rows(OutboundAttachment.__table__, [{"filename": "a", "colour": "red"}])

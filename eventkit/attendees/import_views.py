@@ -62,7 +62,8 @@ def import_confirm(event_id: int):
         rows = csv_io.load_rows(event, form.payload.data)
         preview = csv_io.revalidate(rows, emails_on_list(event.id))
         plan = imports.plan_import(event, [data for _, data in preview.rows], now)
-    added = imports.write_import(plan, actor=current_user.actor, now=now)
+        actor = current_user.actor  # read here: after the block, reading it would start the write transaction
+    added = imports.write_import(plan, actor=actor, now=now)
     waitlisted = sum(1 for guest in plan.guests if guest["status"] == "waitlisted")
     flash(f"{added} guests imported; their invitations are in the outbox."
           + (f" {waitlisted} of them are on the waitlist (the gathering is full)." if waitlisted else ""))

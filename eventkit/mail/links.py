@@ -60,10 +60,10 @@ def register_link_maker(app: Flask, purpose: str, maker: LinkMaker) -> None:
     app.extensions.setdefault(EXTENSION_KEY, {})[purpose] = maker
 
 
-def _signature(purpose: str, attendee_id: int, target: int) -> str:
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
+def _signature(purpose: str, attendee_id: int, target: int, key: bytes | None = None) -> str:
+    key = key or current_app.config["SECRET_KEY"].encode("utf-8")
     message = f"eventkit.mail.link:{purpose}.{attendee_id}.{target}".encode("utf-8")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
+    return hmac.digest(key, message, hashlib.sha256).hex()[:20]
 
 
 @bp.app_template_global()
@@ -71,6 +71,12 @@ def send_time_link(purpose: str, attendee_id: int, target: int | None = None) ->
     """A placeholder for guest `attendee_id`'s link for `purpose`, filled in when the email is sent."""
     number = 0 if target is None else int(target)
     return f"eventkit-link:{purpose}.{int(attendee_id)}.{number}.{_signature(purpose, attendee_id, number)}"
+
+
+def send_time_links(purpose: str, attendee_ids: list[int]) -> list[str]:
+    """`send_time_link(purpose, id)` for many guests (an import's invitations): the key read once."""
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    return [f"eventkit-link:{purpose}.{int(i)}.0.{_signature(purpose, int(i), 0, key)}" for i in attendee_ids]
 
 
 def _requests(text: str, to_email: str) -> dict[str, LinkRequest]:
