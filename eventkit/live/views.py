@@ -37,12 +37,6 @@ def live_suggestions(event) -> list[outcomes.Suggestion]:
     return outcomes.suggestions(event)
 
 
-@bp.app_template_global()
-def live_by_priority(event, rows) -> list:
-    """The follow-up dashboard's connections, those both sides said were worth it / to follow up first."""
-    return outcomes.by_priority(event.id, rows)
-
-
 @bp.get("/events/<int:event_id>/live")
 @login_required
 def board_page(event_id: int):
