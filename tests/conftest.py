@@ -29,7 +29,7 @@ from eventkit.events.models import Event, EventStatus, Tag
 from eventkit.mail.sender import send_due
 from eventkit.profiles.models import Intent
 
-pytest_plugins = ["smtp_fixtures"]  # smtp_server, smtp_app for any test module
+pytest_plugins = ["smtp_fixtures", "browser_fixtures"]  # smtp_server, smtp_app, live_server for any test module
 
 PASSWORD = "correct horse battery staple"
 DEFAULT_TAGS = ("Fundraising", "Hiring", "Rust", "Design feedback", "Climate policy", "Go-to-market")

@@ -22,9 +22,6 @@ which the page's Content-Security-Policy does not apply to (DevTools' addScriptT
 """
 from __future__ import annotations
 
-import logging
-import os
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -33,9 +30,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urldefrag, urlsplit
 
 import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
-from werkzeug.serving import make_server
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.checkin.doors import create_door_link, door_for_secret
@@ -45,7 +42,6 @@ from eventkit.demo.services import seed_demo
 from eventkit.events.models import Event
 from eventkit.events.services import change_status
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parent / "assets" / "axe-core" / "axe.min.js"
 WIDTHS = (1366, 390)
 HEIGHT = 900
@@ -54,10 +50,7 @@ SAMPLES = 2
 SKIP_SUFFIXES = (".pdf",)
 BLOCKING = ("serious", "critical")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = [*BROWSER, pytest.mark.quiet_access_log]
 
 #: run in the page (by DevTools, so the page's CSP does not apply): what overflows, and axe's findings
 OVERFLOW = """() => {
@@ -94,21 +87,6 @@ class Audience:
     start: str
     context: object = None
     errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on 127.0.0.1 and a free port, in a thread, against the test database (access log off)."""
-    access_log = logging.getLogger("werkzeug")
-    level = access_log.level
-    access_log.setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    access_log.setLevel(level)
 
 
 @pytest.fixture

@@ -1,19 +1,13 @@
 """The briefings panel in Debian's Chromium: after "Email briefings to guests" the counts update without a reload."""
 from __future__ import annotations
 
-import os
-
-import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from conftest import PASSWORD
 from test_briefings_support import build_gathering
-from test_checkin_browser import CHROMIUM, live_server  # noqa: F401  (the fixture)
 
 from eventkit.mail.sender import send_due
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER
 
 
 def count(page, name: str) -> str:
@@ -21,7 +15,7 @@ def count(page, name: str) -> str:
 
 
 def test_sent_briefings_show_up_on_the_open_event_page(app, organiser, make_event, make_attendee, make_intent,
-                                                       live_server):  # noqa: F811
+                                                       live_server):
     from playwright.sync_api import expect, sync_playwright
 
     gathering = build_gathering(app, make_event, make_attendee, make_intent)

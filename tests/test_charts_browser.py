@@ -1,37 +1,20 @@
 """The event page's charts in Debian's Chromium at phone width: every chart text renders at 11 px or more."""
 from __future__ import annotations
 
-import os
-import threading
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from werkzeug.serving import make_server
+from browser_fixtures import BROWSER, CHROMIUM
 
 from eventkit.attendees.models import AttendeeStatus
 from eventkit.db import db
 from eventkit.mail.services import queue_email
 from tests.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 T0 = datetime(2026, 12, 1, 18, 2, tzinfo=timezone.utc)
 #: the smallest chart text a phone shows (the hand-drawn funnel's labels shrank to 7 px)
 MIN_PX = 11
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+pytestmark = BROWSER
 
 
 #: each chart text's rendered size: its computed font size times the SVG's scale on screen

@@ -6,25 +6,18 @@ URL) as the camera; the page decodes it with the vendored jsQR, posts the scan, 
 from __future__ import annotations
 
 import io
-import os
-import threading
 
-import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from PIL import Image
-from werkzeug.serving import make_server
 
 from eventkit.attendees.models import Attendee
 from eventkit.checkin.models import CheckIn, DoorLink
 from eventkit.db import db
 from eventkit.qr import checkin_url, qr_png
 
-CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT, FRAMES = 640, 480, 10
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER
 
 
 def write_y4m(png: bytes, path) -> None:
@@ -39,17 +32,6 @@ def write_y4m(png: bytes, path) -> None:
     with open(path, "wb") as out:
         out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode("ascii"))
         out.write(frame * FRAMES)
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on 127.0.0.1 and a free port, in a thread, against the test database."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def test_camera_scan_of_a_real_qr_code_checks_the_guest_in(app, event, make_attendee, live_server, tmp_path):

@@ -9,16 +9,14 @@ takes the context offline and reloads (the service worker serves the page); then
 from __future__ import annotations
 
 import io
-import os
 import re
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from PIL import Image
 from sqlalchemy import select
-from test_checkin_browser import CHROMIUM, live_server  # noqa: F401  (the fixture)
 
 from eventkit.checkin import doors
 from eventkit.checkin.models import CheckIn, DoorConflict
@@ -29,10 +27,7 @@ from eventkit.qr import checkin_url, qr_png
 WIDTH, HEIGHT, FPS = 480, 360, 2
 BLANK_SECONDS = 12
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER
 
 QUEUE = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("eventkit-door");
@@ -135,7 +130,7 @@ def as_time(iso: str) -> datetime:
 
 
 def test_two_offline_doors_sync_three_check_ins_once_each_and_one_conflict(
-        app, client, login, organiser, make_event, make_attendee, make_door, live_server, tmp_path):  # noqa: F811
+        app, client, login, organiser, make_event, make_attendee, make_door, live_server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(hours=1))
@@ -212,7 +207,7 @@ def test_two_offline_doors_sync_three_check_ins_once_each_and_one_conflict(
 
 
 def test_after_the_gatherings_day_the_phone_wipes_its_copy(make_event, make_attendee, make_door,
-                                                            live_server):  # noqa: F811
+                                                            live_server):
 
     event = make_event(starts_at=datetime.now(timezone.utc) - timedelta(days=3))
     make_attendee(event, name="Ada Lovelace")
@@ -229,7 +224,7 @@ SCANNED = ["http://eventkit.test/c/abcdefghijklmnop1234", " abcdefghijklmnopqrst
            "http://eventkit.test/c/abcdefghijklmnop1234/?utm=1#x", "not a code", "A" * 65]
 
 
-def test_the_phone_folds_names_and_reads_codes_like_the_server(make_event, make_door, live_server):  # noqa: F811
+def test_the_phone_folds_names_and_reads_codes_like_the_server(make_event, make_door, live_server):
     """The offline search and scan use JavaScript twins of eventkit.text.search_key and extract_code."""
 
     from eventkit.checkin.services import extract_code

@@ -1,19 +1,13 @@
 """The guest list in Debian's Chromium: a status change needs a choice, and taking a place away asks first."""
 from __future__ import annotations
 
-import os
-
-import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from conftest import PASSWORD
-from test_checkin_browser import CHROMIUM, live_server  # noqa: F401  (the fixture)
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER
 
 
 def status_of(app, guest) -> str:
@@ -22,7 +16,7 @@ def status_of(app, guest) -> str:
 
 
 def test_status_change_needs_a_choice_and_waitlisting_confirms(app, organiser, event, make_attendee,
-                                                                live_server):  # noqa: F811
+                                                                live_server):
     from playwright.sync_api import sync_playwright
 
     ada = make_attendee(event, name="Ada Lovelace")

@@ -3,10 +3,10 @@ made by the test. Guests' and organisers' forms pass the CSRF check, whose stric
 applies to HTTPS only (the reason secret pages send Referrer-Policy: same-origin)."""
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.db import db
@@ -14,13 +14,11 @@ from eventkit.events.models import Event
 from tests.conftest import PASSWORD
 from tests.gunicorn_helpers import free_port, running_gunicorn, self_signed_certificate, server_env
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--ignore-certificate-errors", "--disable-gpu",
         "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
+    *BROWSER,
     pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test's certificate"),
 ]
 

@@ -3,37 +3,20 @@ guest in by name. The browser gets no click, no fill: only Tab, typing and Enter
 Each flow starts with the skip link as the first thing Tab reaches."""
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.profiles.models import Intent
 from tests.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 ACTIVE = """() => { const e = document.activeElement;
   return {id: e.id || '', tag: e.tagName.toLowerCase(), text: (e.innerText || e.value || '').trim(),
           cls: typeof e.className === 'string' ? e.className : '', visible: e.getBoundingClientRect().top >= 0}; }"""
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+pytestmark = BROWSER
 
 
 @pytest.fixture

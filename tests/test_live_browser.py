@@ -6,12 +6,9 @@ themselves (polling with ETag), then show the taps when the round ends.
 """
 from __future__ import annotations
 
-import os
 import re
-import threading
 
-import pytest
-from werkzeug.serving import make_server
+from browser_fixtures import BROWSER, CHROMIUM
 
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event
@@ -19,22 +16,7 @@ from eventkit.live import rounds
 from eventkit.live.models import ScreenLink
 from tests.live_helpers import check_in, partner_in, plan, six_guests
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+pytestmark = BROWSER
 
 
 def test_two_phones_and_the_screen_follow_a_round_change_and_a_re_pair(app, event, make_attendee, make_intent,

@@ -10,7 +10,7 @@ import pytest
 from eventkit.attendees.models import Attendee
 from eventkit.db import db, utcnow
 from eventkit.events.models import Event
-from eventkit.followup import guest
+from eventkit.followup import guest, stats
 from eventkit.live import rounds, taps
 from tests.live_helpers import check_in, conversations, later, plan, six_guests
 
@@ -139,6 +139,11 @@ def test_dashboard_lists_connections_by_both_sides_priority(app, client, login, 
     assert "priority 5" in table and table.count("priority ") == 1
     row_of = {cid: min(table.index(name) for name in names[cid]) for cid, *_ in (keen, cool)}
     assert row_of[keen[0]] < table.index("priority 5") < row_of[cool[0]]  # only two rows: one per tapped table
+    with app.app_context():  # the rows keep their order by names (deepened list, exports); only by_priority moves
+        numbers = stats.compute(stats.load_rows([event.id], live_priorities=True))
+        assert [row.priority for row in numbers.rows] == [0, 5]
+        assert numbers.by_priority == [numbers.rows[1], numbers.rows[0]]
+        assert [row.priority for row in stats.load_rows([event.id])] == [0, 0]  # not read unless asked for
 
 
 def _tables(html: str) -> str:

@@ -2,14 +2,13 @@
 in Chromium without horizontal scrolling, and with a plain-text part that holds every link of the HTML."""
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from browser_fixtures import CHROMIUM, needs_chromium
 from sqlalchemy import select
-from test_checkin_browser import CHROMIUM
 from test_followup_support import ENDS, STARTS, finish, gathering, sweep_at
 
 from eventkit import TEMPLATE_FOLDER
@@ -112,7 +111,7 @@ def test_plain_text_parts_hold_every_link_of_the_html(every_email):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}")
+@needs_chromium
 def test_every_email_fits_a_phone_and_a_desktop_client_without_horizontal_scrolling(every_email):
     from playwright.sync_api import sync_playwright
 

@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import os
 
-import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from conftest import PASSWORD
 from messages_support import gathering, messages, outbox
-from test_checkin_browser import CHROMIUM, live_server  # noqa: F401 - the fixture
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
+pytestmark = BROWSER
 
 
 def _fits(page) -> bool:
@@ -19,7 +15,7 @@ def _fits(page) -> bool:
 
 
 def test_an_organiser_schedules_the_reminder_and_sends_a_message_from_a_phone(app, organiser, make_event, make_attendee,
-                                                                              live_server, tmp_path):  # noqa: F811
+                                                                              live_server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     g = gathering(app, make_event, make_attendee)

@@ -1,36 +1,16 @@
 """Applying through the public page in Debian's Chromium on a phone-sized (390 px) viewport."""
 from __future__ import annotations
 
-import os
-import threading
-
-import pytest
+from browser_fixtures import BROWSER, CHROMIUM
 from conftest import links_in
 from sqlalchemy import select
 from test_registration_public import add_question, set_mode
-from werkzeug.serving import make_server
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import db
 from eventkit.registration.models import Answer
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's Chromium is not installed at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on 127.0.0.1 and a free port, in a thread, against the test database."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+pytestmark = BROWSER
 
 
 def test_a_phone_applies_confirms_and_lands_on_its_page(app, make_event, live_server, deliver):

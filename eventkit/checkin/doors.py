@@ -11,17 +11,18 @@ from flask import current_app
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
-from eventkit import audit
+from eventkit import secret_links
 from eventkit.attendees.models import Attendee
 from eventkit.checkin.models import CheckIn, DoorConflict, DoorLink, FailedScan
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
-from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.security import hash_token
 from eventkit.text import search_key
 
 MAX_ACTIVE_LINKS = 20
+#: the door links' audit actions (door_link.create, door_link.revoke) and targets
+AUDIT_PREFIX = "door_link"
 MIN_SEARCH = 3
 #: Chinese, Japanese and Korean names are often two characters long: two are enough there
 MIN_SEARCH_WIDE = 2
@@ -35,26 +36,13 @@ DOOR_CACHE_SIZE = 256
 
 def create_door_link(event: Event, label: str, organiser) -> tuple[DoorLink, str]:
     """A new door link for `event`; returns it and its secret (shown once, then only its hash is kept)."""
-    if active_link_count(event.id) >= MAX_ACTIVE_LINKS:
-        raise DomainError(f"A gathering can have at most {MAX_ACTIVE_LINKS} active door links; "
-                          "revoke one first.", "too_many_links", 422)
-    link = DoorLink(event_id=event.id, label=label.strip(), created_by=organiser.id)
-    secret = link.issue_secret()
-    db.session.add(link)
-    db.session.flush()
-    audit.record("door_link.create", actor=f"organiser:{organiser.id}", target=f"door_link:{link.id}",
-                 event_id=event.id, label=link.label)
-    return link, secret
+    return secret_links.create(DoorLink, event, label.strip(), organiser, cap=MAX_ACTIVE_LINKS,
+                               audit_prefix=AUDIT_PREFIX)
 
 
 def revoke_door_link(event: Event, link_id: int, organiser, now: datetime) -> DoorLink:
     """Revoke a door link of `event` (404 for another gathering's link); its page stops working at once."""
-    link = get_for_event_or_404(DoorLink, link_id, event, "No such door link.")
-    if link.revoked_at is None:
-        link.revoked_at = now
-        audit.record("door_link.revoke", actor=f"organiser:{organiser.id}", target=f"door_link:{link.id}",
-                     event_id=event.id, label=link.label)
-    return link
+    return secret_links.revoke(DoorLink, event, link_id, organiser, now, audit_prefix=AUDIT_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -151,9 +139,7 @@ def _remember(secret_hash: str, door: Door) -> None:
 
 
 def active_link_count(event_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(DoorLink).where(DoorLink.event_id == event_id, DoorLink.revoked_at.is_(None))
-    )
+    return secret_links.active_count(DoorLink, event_id)
 
 
 def stats(event_id: int) -> dict:
@@ -193,10 +179,7 @@ def search(event_id: int, query: str, zone) -> list[dict]:
 
 
 def door_links(event_id: int) -> list[DoorLink]:
-    return list(db.session.scalars(
-        select(DoorLink).where(DoorLink.event_id == event_id)
-        .order_by(DoorLink.revoked_at.is_not(None), DoorLink.created_at.desc())
-    ))
+    return secret_links.links_of(DoorLink, event_id)
 
 
 def arrivals(event_id: int, limit: int | None = None) -> list[CheckIn]:

@@ -12,37 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from eventkit.attendees.models import Attendee
 from eventkit.db import UTCDateTime, db, utcnow
-from eventkit.events.models import Event
-from eventkit.security import hash_token, new_token
+from eventkit.secret_links import SecretLink
 
 
-class DoorLink(db.Model):
+class DoorLink(SecretLink, db.Model):
     """A secret URL that lets a volunteer's phone check guests in at one gathering, no account needed."""
 
     __tablename__ = "door_link"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    #: shown to organisers and in "already checked in … by Front door"
-    label: Mapped[str] = mapped_column(String(60))
-    #: SHA-256 of the secret in the URL; the secret itself is shown once, at creation
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
-    #: set when the organiser revokes the link; it then opens nothing
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    event: Mapped[Event] = relationship()
-
-    def issue_secret(self) -> str:
-        """Give the link a fresh secret and return it (only its hash is kept)."""
-        secret = new_token()
-        self.secret_hash = hash_token(secret)
-        return secret
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
     @property
     def actor(self) -> str:

@@ -1,12 +1,12 @@
 """Organiser pages for the door, the QR landing page and the panels' template globals."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from eventkit import charts
+from eventkit import charts, secret_links
 from eventkit.attendees.models import Attendee
 from eventkit.checkin import doors, services
 from eventkit.checkin.blueprint import bp
@@ -59,12 +59,10 @@ def manage(event_id: int):
 
 
 def _render_manage(event, form, status: int = 200):
-    new_link = session.pop(NEW_LINK_KEY, None)
-    if new_link and new_link.get("event_id") != event.id:
-        new_link = None
     return render_template(
-        "checkin/manage.html", event=event, form=form, new_link=new_link, links=doors.door_links(event.id),
-        stats=doors.stats(event.id), arrivals=doors.arrivals(event.id), failures=doors.failed_scans(event.id),
+        "checkin/manage.html", event=event, form=form, new_link=secret_links.pop_new(NEW_LINK_KEY, event),
+        links=doors.door_links(event.id), stats=doors.stats(event.id), arrivals=doors.arrivals(event.id),
+        failures=doors.failed_scans(event.id),
         failure_reasons=FAILURE_LABELS, conflicts=doors.conflicts(event.id),
     ), status
 
@@ -82,9 +80,8 @@ def create_link(event_id: int):
     except DomainError as error:
         form.label.errors.append(error.message)
         return _render_manage(event, form, error.status)
-    url = external_url_for("checkin.door_page", secret=secret)
-    session[NEW_LINK_KEY] = {"event_id": event.id, "label": link.label, "url": url}
-    flash(f"Door link “{link.label}” created. Copy it now: it is shown only once.", "success")
+    secret_links.remember_new(NEW_LINK_KEY, link, external_url_for("checkin.door_page", secret=secret),
+                              doors.AUDIT_PREFIX)
     return redirect(url_for("checkin.manage", event_id=event.id))
 
 

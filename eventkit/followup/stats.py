@@ -35,6 +35,7 @@ from eventkit.followup.models import (
     FollowUpTask,
     Stage,
 )
+from eventkit.live.outcomes import connection_priorities
 
 FUNNEL = (("met", "Met"), ("followed_up", "Followed up"), ("reciprocated", "Reciprocated"), ("deepened", "Deepened"))
 REFERRALS = frozenset({ActionKind.REFERRAL})
@@ -50,6 +51,9 @@ class Row:
     actions: list[FollowUpAction] = field(default_factory=list)
     #: snoozes of this gathering's follow-ups on the connection, one entry per snoozed task
     snoozes: list[int] = field(default_factory=list)
+    #: both sides' answers on the day (worth it + follow up, LiveTap.priority summed); read only when
+    #: `load_rows` is asked for `live_priorities`, else 0
+    priority: int = 0
 
     @property
     def acted(self) -> list[FollowUpAction]:
@@ -99,6 +103,13 @@ class Stats:
     snoozes: int
     snoozed_repeatedly: int
 
+    @property
+    def by_priority(self) -> list[Row]:
+        """The rows, those both sides said on the day were worth it / to follow up first, else in their order.
+
+        A copy: `rows` (and so `deepened`, the exports) keep the order by gathering and names."""
+        return sorted(self.rows, key=lambda row: -row.priority)
+
 
 def link_rows(event_ids: list[int], *where) -> list[tuple[ConnectionLink, Connection, Event, Attendee, Attendee]]:
     """(link, connection, event, low, high) for the gatherings' connection links (3 queries).
@@ -120,11 +131,12 @@ def link_rows(event_ids: list[int], *where) -> list[tuple[ConnectionLink, Connec
             for link, connection in found]
 
 
-def load_rows(event_ids: list[int], links: list | None = None) -> list[Row]:
+def load_rows(event_ids: list[int], links: list | None = None, *, live_priorities: bool = False) -> list[Row]:
     """Connections made at these gatherings (one row per gathering link), with their actions and snoozes: 5 queries
     (2 when given the gatherings' `links`, from link_rows).
 
-    By gathering (the earliest first), then by the two guests' names."""
+    By gathering (the earliest first), then by the two guests' names. `live_priorities` (a gathering's
+    dashboard) also reads each row's `priority` from the live taps: one query more per gathering with rows."""
     if not event_ids:
         return []
     found = sorted(link_rows(event_ids) if links is None else links, key=lambda r: (r[2].starts_at, r[2].id, r[3].name, r[4].name, r[0].id))
@@ -147,7 +159,20 @@ def load_rows(event_ids: list[int], links: list | None = None) -> list[Row]:
                 .where(FollowUpTask.event_id.in_(event_ids), FollowUpTask.snoozes > 0)):
             if (connection_id, event_id) in by_link:
                 by_link[(connection_id, event_id)].snoozes.append(snoozes)
+    if live_priorities:
+        _read_priorities(rows)
     return rows
+
+
+def _read_priorities(rows: list[Row]) -> None:
+    """Set each row's `priority` from its gathering's live taps (for the organiser only: both sides summed)."""
+    by_event: dict[int, list[Row]] = {}
+    for row in rows:
+        by_event.setdefault(row.event.id, []).append(row)
+    for event_id, event_rows in by_event.items():
+        priorities = connection_priorities(event_id)
+        for row in event_rows:
+            row.priority = priorities.get(tuple(sorted((row.low.id, row.high.id))), 0)
 
 
 def compute(rows: list[Row]) -> Stats:

@@ -29,7 +29,7 @@ def dashboard(event_id: int):
     """What deepened at one gathering."""
     event = get_managed_event_or_404(event_id)
     links = stats.link_rows([event.id])  # shared by the numbers and the losing-touch panel
-    numbers = stats.compute(stats.load_rows([event.id], links))
+    numbers = stats.compute(stats.load_rows([event.id], links, live_priorities=True))
     quiet = losing_touch.losing_touch([event.id], utcnow(), links)
     return render_template("followup/dashboard.html", event=event, stats=numbers,
                            overdue=followup_event_summary(event)["overdue"],

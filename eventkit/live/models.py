@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from eventkit.db import UTCDateTime, db, utcnow
-from eventkit.events.models import Event
-from eventkit.security import hash_token, new_token
+from eventkit.secret_links import SecretLink
 
 
 class RoundStatus(StrEnum):
@@ -127,27 +126,7 @@ class LiveTap(db.Model):
         return {"yes": 2, "somewhat": 1}.get(self.worth, 0) + (1 if self.follow_up else 0)
 
 
-class ScreenLink(db.Model):
+class ScreenLink(SecretLink, db.Model):
     """A secret URL that shows the room's screen (round, time left, tables) with no account; revocable."""
 
     __tablename__ = "screen_link"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
-    label: Mapped[str] = mapped_column(String(60))
-    #: SHA-256 of the secret in the URL; the secret itself is shown once, at creation
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("organiser.id", ondelete="SET NULL"))
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    event: Mapped[Event] = relationship()
-
-    def issue_secret(self) -> str:
-        secret = new_token()
-        self.secret_hash = hash_token(secret)
-        return secret
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None

@@ -147,13 +147,6 @@ def connection_priorities(event_id: int) -> dict[tuple[int, int], int]:
     return out
 
 
-def by_priority(event_id: int, rows: list, pair=lambda row: (row.low.id, row.high.id)) -> list[tuple[object, int]]:
-    """`rows` (connections of this gathering) with both sides' priority, highest first, else in their order."""
-    priorities = connection_priorities(event_id) if rows else {}
-    ranked = [(row, priorities.get(tuple(sorted(pair(row))), 0)) for row in rows]
-    return sorted(ranked, key=lambda item: -item[1])
-
-
 @dataclass(frozen=True)
 class Suggestion:
     weight: str

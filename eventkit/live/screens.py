@@ -4,48 +4,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
-from eventkit import audit
+from eventkit import secret_links
 from eventkit.db import db
 from eventkit.errors import DomainError, NotFound
-from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
 from eventkit.live.models import LiveState, ScreenLink
 from eventkit.security import hash_token
 
 MAX_ACTIVE_SCREENS = 5
+#: the screen links' audit actions (screen_link.create, screen_link.revoke) and targets
+AUDIT_PREFIX = "screen_link"
 
 
 def create_screen_link(event: Event, label: str, organiser) -> tuple[ScreenLink, str]:
     """A new screen link; returns it and its secret (shown once, then only its hash is kept)."""
-    active = db.session.scalar(select(func.count()).select_from(ScreenLink).where(
-        ScreenLink.event_id == event.id, ScreenLink.revoked_at.is_(None)))
-    if active >= MAX_ACTIVE_SCREENS:
-        raise DomainError(f"A gathering can have at most {MAX_ACTIVE_SCREENS} active screen links; revoke one first.",
-                          "too_many_links", 422)
-    link = ScreenLink(event_id=event.id, label=(label or "").strip()[:60] or "Screen", created_by=organiser.id)
-    secret = link.issue_secret()
-    db.session.add(link)
-    db.session.flush()
-    audit.record("screen_link.create", actor=f"organiser:{organiser.id}", target=f"screen_link:{link.id}",
-                 event_id=event.id, label=link.label)
-    return link, secret
+    return secret_links.create(ScreenLink, event, (label or "").strip()[:60] or "Screen", organiser,
+                               cap=MAX_ACTIVE_SCREENS, audit_prefix=AUDIT_PREFIX)
 
 
 def revoke_screen_link(event: Event, link_id: int, organiser, now: datetime) -> ScreenLink:
     """Revoke a screen link of `event` (404 for another gathering's); the screen stops at its next poll."""
-    link = get_for_event_or_404(ScreenLink, link_id, event, "No such screen link.")
-    if link.revoked_at is None:
-        link.revoked_at = now
-        audit.record("screen_link.revoke", actor=f"organiser:{organiser.id}", target=f"screen_link:{link.id}",
-                     event_id=event.id, label=link.label)
-    return link
+    return secret_links.revoke(ScreenLink, event, link_id, organiser, now, audit_prefix=AUDIT_PREFIX)
 
 
 def screen_links(event_id: int) -> list[ScreenLink]:
-    return list(db.session.scalars(select(ScreenLink).where(ScreenLink.event_id == event_id)
-                                   .order_by(ScreenLink.revoked_at.is_not(None), ScreenLink.created_at.desc())))
+    return secret_links.links_of(ScreenLink, event_id)
 
 
 @dataclass(frozen=True)

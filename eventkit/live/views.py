@@ -1,9 +1,10 @@
 """The organiser's run of the evening (/events/<id>/live), screen links, and the room's screen."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from eventkit import secret_links
 from eventkit.db import utcnow
 from eventkit.errors import DomainError, refuse
 from eventkit.events.access import get_managed_event_or_404
@@ -36,12 +37,6 @@ def live_suggestions(event) -> list[outcomes.Suggestion]:
     return outcomes.suggestions(event)
 
 
-@bp.app_template_global()
-def live_by_priority(event, rows) -> list:
-    """The follow-up dashboard's connections, those both sides said were worth it / to follow up first."""
-    return outcomes.by_priority(event.id, rows)
-
-
 @bp.get("/events/<int:event_id>/live")
 @login_required
 def board_page(event_id: int):
@@ -53,12 +48,10 @@ def board_page(event_id: int):
 def _render_board(event, form, status: int = 200):
     now = utcnow()
     state = rounds.get_state(event.id)
-    new_screen = session.pop(NEW_SCREEN_KEY, None)
-    if new_screen and new_screen.get("event_id") != event.id:
-        new_screen = None
     return render_template("live/board.html", event=event, board=board.organiser_board(event, state, now),
                            timer=board.timer(state, now), form=form, screens=screens.screen_links(event.id),
-                           new_screen=new_screen, outcomes=outcomes.for_event(event), poll_ms=POLL_MS * 2), status
+                           new_screen=secret_links.pop_new(NEW_SCREEN_KEY, event), outcomes=outcomes.for_event(event),
+                           poll_ms=POLL_MS * 2), status
 
 
 @bp.get("/events/<int:event_id>/live/state.json")
@@ -119,9 +112,8 @@ def create_screen(event_id: int):
     except DomainError as error:
         form.label.errors.append(error.message)
         return _render_board(event, form, error.status)
-    session[NEW_SCREEN_KEY] = {"event_id": event.id, "label": link.label,
-                               "url": external_url_for("live.screen", secret=secret)}
-    flash(f"Screen link “{link.label}” created. Copy it now: it is shown only once.", "success")
+    secret_links.remember_new(NEW_SCREEN_KEY, link, external_url_for("live.screen", secret=secret),
+                              screens.AUDIT_PREFIX)
     return redirect(url_for("live.board_page", event_id=event.id))
 
 
