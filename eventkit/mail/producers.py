@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from eventkit.db import db
 from eventkit.mail.delivery import DeliveryError, PermanentFailure, TemporaryFailure
@@ -72,13 +73,16 @@ def produce_missing(emails: list[OutboundEmail], deadline: float) -> dict[int, D
     """
     failures: dict[int, DeliveryError] = {}
     for name, pairs in _missing(emails).items():
+        ids = [(email.id, item.id) for email, item in pairs]  # read now: the producer's rollback expires them
         results = _produce(name, [item for _, item in pairs], deadline)
-        for (email, item), result in zip(pairs, results):
+        made = []
+        for (email_id, item_id), (_, item), result in zip(ids, pairs, results):
             if isinstance(result, ProduceError):
-                failures.setdefault(email.id, _delivery_error(result))
+                failures.setdefault(email_id, _delivery_error(result))
                 continue
-            item.content = result
-            _store(item.id, result)
+            set_committed_value(item, "content", result)  # the caller sees it; the flush does not write it again
+            made.append({"attachment_id": item_id, "made": result})
+        _store(made)
         db.session.commit()
     return failures
 
@@ -119,11 +123,14 @@ def _delivery_error(error: ProduceError) -> DeliveryError:
     return TemporaryFailure(error.reason) if error.temporary else PermanentFailure(error.reason)
 
 
-def _store(attachment_id: int, content: bytes) -> None:
-    """Keep the made file, unless another sender stored one first."""
-    db.session.execute(
-        update(OutboundAttachment)
-        .where(OutboundAttachment.id == attachment_id, OutboundAttachment.content.is_(None))
-        .values(content=content)
-        .execution_options(synchronize_session=False)
-    )
+#: keeps a made file unless another sender stored one first
+_STORE = (update(OutboundAttachment.__table__)
+          .where(OutboundAttachment.id == bindparam("attachment_id"), OutboundAttachment.content.is_(None))
+          .values(content=bindparam("made")))
+
+
+def _store(made: list[dict]) -> None:
+    """Keep the made files in one executemany: the write transaction (on SQLite the write lock the
+    door's scans also need) starts and ends around it, not around the producer's work."""
+    if made:
+        db.session.connection().execute(_STORE, made)
