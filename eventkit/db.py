@@ -169,8 +169,14 @@ def _raw_value(row: dict, key: str, default, process):
 
 def bind_processor(table: Table, key: str, dialect=None):
     """The function SQLAlchemy turns a Python value of column `key` into the DBAPI's with (or None)."""
-    dialect = dialect or db.session.get_bind().dialect
-    return table.c[key].type._cached_bind_processor(dialect)
+    return type_bind_processor(table.c[key].type, dialect or db.session.get_bind().dialect)
+
+
+def type_bind_processor(type_, dialect):
+    """The function SQLAlchemy turns a Python value of type `type_` into the DBAPI's with for `dialect`
+    (or None): the one it applies at execute time, memoised per dialect. For statements run on the
+    DBAPI cursor (`raw_rows`, `eventkit.prepared`), so that they store values exactly as Core does."""
+    return type_._cached_bind_processor(dialect)
 
 
 def executemany_raw(table: Table, columns: Sequence[str], rows: list[tuple],

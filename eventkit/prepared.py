@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
+from eventkit.db import type_bind_processor
+
 
 class Prepared:
     """`statement` (Core; or a mapping of dialect names to statements, for dialect-specific SQL such as
@@ -37,8 +39,7 @@ class Prepared:
             statement = self.statement[dialect.name] if isinstance(self.statement, Mapping) else self.statement
             compiled = statement.compile(dialect=dialect, column_keys=self.columns)
             names = compiled.positiontup if compiled.positional else list(compiled.binds)
-            binds = tuple((name, dialect.type_descriptor(compiled.binds[name].type).bind_processor(dialect))
-                          for name in names)
+            binds = tuple((name, type_bind_processor(compiled.binds[name].type, dialect)) for name in names)
             entry = self._compiled[dialect.name] = (compiled.string, compiled.positional, binds)
         return entry
 
