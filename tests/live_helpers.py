@@ -43,6 +43,14 @@ def check_in(app, *guests, at=T0):
         db.session.commit()
 
 
+def six_at_two_rounds(app, event, make_attendee, make_intent):
+    """The six guests, a locked plan of two rounds, everyone checked in: the evening the live tests run."""
+    guests = six_guests(make_attendee, make_intent, event)
+    plan(app, event, rounds=2)
+    check_in(app, *guests)
+    return guests
+
+
 def conversations(round_no, event_id, active_only=True):
     query = select(Conversation).where(Conversation.event_id == event_id, Conversation.round == round_no)
     if active_only:

@@ -12,15 +12,12 @@ from eventkit.db import db, utcnow
 from eventkit.events.models import Event
 from eventkit.followup import guest, stats
 from eventkit.live import rounds, taps
-from tests.live_helpers import check_in, conversations, later, plan, six_guests
+from tests.live_helpers import conversations, later, six_at_two_rounds
 
 
 @pytest.fixture
 def planned(app, event, make_attendee, make_intent):
-    guests = six_guests(make_attendee, make_intent, event)
-    plan(app, event, rounds=2)
-    check_in(app, *guests)
-    return guests
+    return six_at_two_rounds(app, event, make_attendee, make_intent)
 
 
 @pytest.fixture

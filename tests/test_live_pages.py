@@ -11,15 +11,12 @@ from eventkit.db import db
 from eventkit.live import outcomes
 from eventkit.live.models import ScreenLink
 from eventkit.matching.models import Conversation
-from tests.live_helpers import check_in, conversations, plan, six_guests
+from tests.live_helpers import check_in, conversations, plan, six_at_two_rounds
 
 
 @pytest.fixture
 def evening(app, event, make_attendee, make_intent):
-    guests = six_guests(make_attendee, make_intent, event)
-    plan(app, event, rounds=2)
-    check_in(app, *guests)
-    return guests
+    return six_at_two_rounds(app, event, make_attendee, make_intent)
 
 
 def _selects(counter) -> int:

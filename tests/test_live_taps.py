@@ -14,15 +14,12 @@ from eventkit.followup.services import create_connections
 from eventkit.live import guest_views, outcomes, rounds, taps
 from eventkit.live.models import LiveTap
 from eventkit.matching import scoring
-from tests.live_helpers import check_in, conversations, later, plan, six_guests
+from tests.live_helpers import conversations, later, six_at_two_rounds
 
 
 @pytest.fixture
 def evening(app, event, make_attendee, make_intent):
-    guests = six_guests(make_attendee, make_intent, event)
-    plan(app, event, rounds=2)
-    check_in(app, *guests)
-    return guests
+    return six_at_two_rounds(app, event, make_attendee, make_intent)
 
 
 def _start_and_end(app, event, round_no=1):
