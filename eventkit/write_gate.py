@@ -10,25 +10,41 @@ committed or rolled back, so that parsing one scan, building its answer and its 
 overlap with the next scan's writes. The door's group commit (`eventkit.checkin.batch`) holds it
 for its shared transaction with `held`.
 
-A request takes it once (a second connection in the same request does not wait for its own gate).
-The worker and the command line do not take it: their write transactions are short, and they meet
-the web's writers in SQLite's busy handler as before. PostgreSQL needs no gate (its row locks queue
-writers the same way).
+Web requests and the worker's tasks take it (`gate_writes`, called by `eventkit.jobs.queue.in_app`):
+the worker's writes (mail claims and results, the message sweep, a job's progress) then queue with
+the door's instead of meeting them in SQLite's busy handler, whose sleeps of up to 100 ms were the
+door's slowest scans while the worker sent mail. The command line does not take it (a migration's
+or a script's own connections would keep it for their whole run). A context takes it once (a
+second connection does not wait for its own gate), and a thread holds it once: a task run inside
+a request (the queue's immediate mode, after the request's commit) finds it open, as it is opened
+at commit and rollback, before anything queued after the commit runs. PostgreSQL needs no gate (its
+row locks queue writers the same way).
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from eventkit.db import before_write_begin
 
 _GATE_KEY = "_eventkit_write_gate"
+_GATED = "_eventkit_gated_writes"
+#: the gates this thread holds (by path), whichever context took them
+_thread = threading.local()
+
+
+def _holding() -> set[str]:
+    paths = getattr(_thread, "paths", None)
+    if paths is None:
+        paths = _thread.paths = set()
+    return paths
 
 
 def path_for(url) -> str | None:
@@ -53,31 +69,60 @@ def _give_back(handle: int) -> None:
 def held(url) -> Iterator[None]:
     """Hold the gate of the database at `url` for the block (no gate: PostgreSQL, in-memory SQLite)."""
     path = path_for(url)
-    handle = _take(path) if path is not None else None
+    if path is None or path in _holding():
+        yield
+        return
+    handle = _take(path)
+    _holding().add(path)
     try:
         yield
     finally:
-        if handle is not None:
-            _give_back(handle)
+        _holding().discard(path)
+        _give_back(handle)
+
+
+def gate_writes() -> None:
+    """Let this app context's SQLite write transactions take the gate, as a web request's do
+    (the worker's tasks; released at commit, rollback and `release`)."""
+    setattr(g, _GATED, True)
+
+
+def _gated() -> bool:
+    return has_request_context() or (has_app_context() and g.get(_GATED, False))
 
 
 @before_write_begin  # just before eventkit.db emits BEGIN IMMEDIATE
 def _close_gate(connection) -> None:
-    if not has_request_context() or _GATE_KEY in g:
+    if not _gated() or _GATE_KEY in g:
         return
     path = path_for(connection.engine.url)
-    if path is not None:
-        setattr(g, _GATE_KEY, _take(path))
+    if path is not None and path not in _holding():
+        setattr(g, _GATE_KEY, (_take(path), path))
+        _holding().add(path)
+
+
+@event.listens_for(Session, "after_commit", insert=True)  # before eventkit.jobs.queue sends what waited for the commit
+def _open_gate_after_commit(_session) -> None:
+    if has_app_context():
+        release()
+
+
+@event.listens_for(Session, "after_rollback", insert=True)
+def _open_gate_after_rollback(_session) -> None:
+    if has_app_context():
+        release()
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _open_gate_after_transaction(_session, transaction) -> None:
-    if transaction.parent is None and has_request_context():
+    if transaction.parent is None and has_app_context():
         release()
 
 
 def release(_error=None) -> None:
     """Open the gate (after the transaction's commit or rollback; and, in case, at teardown)."""
-    handle = g.pop(_GATE_KEY, None)
-    if handle is not None:
+    taken = g.pop(_GATE_KEY, None)
+    if taken is not None:
+        handle, path = taken
+        _holding().discard(path)
         _give_back(handle)

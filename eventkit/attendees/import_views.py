@@ -29,7 +29,16 @@ def import_form(event_id: int):
 @bp.post("/events/<int:event_id>/guests/import")
 @login_required
 def import_preview(event_id: int):
-    """Parse the uploaded CSV and show what would be imported and what is wrong, line by line."""
+    """Parse the uploaded CSV and show what would be imported and what is wrong, line by line.
+
+    It only reads, in a read-only transaction: parsing and checking 2,000 rows must not hold the
+    SQLite write lock the door's check-ins need (a POST's transaction otherwise takes it).
+    """
+    with reading():
+        return _preview_page(event_id)
+
+
+def _preview_page(event_id: int):
     event = get_managed_event_or_404(event_id)
     form = ImportForm()
     if not form.validate_on_submit():

@@ -4,6 +4,7 @@ renders with no transaction open, part after part, reporting how many guests are
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 
 from eventkit.briefings import services
@@ -11,6 +12,8 @@ from eventkit.db import db, reading
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.jobs.runner import Output, Progress, register_kind
+
+log = logging.getLogger(__name__)
 
 PACK, RUN_SHEET, EACH = "briefings.pack", "briefings.run_sheet", "briefings.each"
 PDF, ZIP = "application/pdf", "application/zip"
@@ -34,10 +37,16 @@ def _pack_parts(event_id: int, params: dict):
     return roster.event, paper, sheets, names
 
 
+def _rendered(what: str, event_id: int, guests: int, result) -> None:
+    log.info("%s of gathering %s: %d guests, %d pages, %.1f s of render CPU at niceness +%d", what, event_id,
+             guests, result.pages, sum(result.cpu_seconds), result.niceness)
+
+
 def make_pack(event_id: int, params: dict, progress: Progress) -> Output:
     """Every expected guest's briefing in one PDF, for printing."""
     info, paper, sheets, names = _pack_parts(event_id, params)
     result = services.render_in_parts(sheets, info, paper, names["title"], progress)
+    _rendered("print pack", event_id, len(sheets), result)
     return Output(names["pack"], PDF, result.pdf)
 
 
@@ -45,6 +54,7 @@ def make_each(event_id: int, params: dict, progress: Progress) -> Output:
     """Every expected guest's briefing as its own PDF, in one ZIP file."""
     info, paper, sheets, names = _pack_parts(event_id, params)
     result = services.render_in_parts(sheets, info, paper, names["title"], progress, split=True)
+    _rendered("briefings", event_id, len(sheets), result)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for attendee_id, pdf in result.sections.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import resource
 import threading
 import time
@@ -50,6 +51,9 @@ class RenderJob:
     #: also return one PDF per section (id="guest-<id>"), cut from the same layout
     split: bool = False
     memory_limit: int = 2 * 1024**3
+    #: steps below normal CPU priority the rendering process runs at (the worker's renders give way
+    #: to the web processes: RENDER_NICENESS, set by `flask eventkit worker --nice`)
+    niceness: int = 0
 
 
 @dataclass
@@ -61,6 +65,8 @@ class RenderResult:
     fetched: list[tuple[str, str]] = field(default_factory=list)
     #: CPU seconds each rendering process spent (one entry per part)
     cpu_seconds: list[float] = field(default_factory=list)
+    #: the niceness the rendering process ran at (the last part's)
+    niceness: int = 0
 
 
 def render(job: RenderJob) -> RenderResult:
@@ -99,10 +105,13 @@ def _split(document) -> dict[int, bytes]:
 
 
 def _child(conn, job: RenderJob) -> None:
-    """Child process entry: cap memory, render, send ("ok", result) or ("error", message, code)."""
+    """Child process entry: cap memory, lower its CPU priority, render, send ("ok", result) or ("error", message, code)."""
     try:
         resource.setrlimit(resource.RLIMIT_AS, (job.memory_limit, job.memory_limit))
-        conn.send(("ok", render(job)))
+        os.nice(job.niceness)
+        result = render(job)
+        result.niceness = os.nice(0)
+        conn.send(("ok", result))
     except RenderError as error:
         conn.send(("error", error.message, error.code))
     except MemoryError:
@@ -167,7 +176,8 @@ def join(parts: list[RenderResult], max_pages: int, max_bytes: int) -> RenderRes
     sections = {key: value for part in parts for key, value in part.sections.items()}
     fetched = [entry for part in parts for entry in part.fetched]
     cpu = [seconds for part in parts for seconds in part.cpu_seconds]
-    return RenderResult(pdf=buffer.getvalue(), pages=pages, sections=sections, fetched=fetched, cpu_seconds=cpu)
+    return RenderResult(pdf=buffer.getvalue(), pages=pages, sections=sections, fetched=fetched, cpu_seconds=cpu,
+                        niceness=max(part.niceness for part in parts))
 
 
 def _run_child(job: RenderJob, timeout: float, remaining: float) -> RenderResult:

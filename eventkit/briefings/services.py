@@ -207,7 +207,8 @@ def _parts(items: list, count: int) -> list[list]:
 
 
 def _limits() -> dict:
-    return {"max_pages": setting("BRIEFINGS_MAX_PAGES"), "max_bytes": setting("BRIEFINGS_MAX_PDF_BYTES")}
+    return {"max_pages": setting("BRIEFINGS_MAX_PAGES"), "max_bytes": setting("BRIEFINGS_MAX_PDF_BYTES"),
+            "niceness": int(current_app.config.get("RENDER_NICENESS", 0))}
 
 
 def _run(jobs: list[RenderJob], timeout: float | None = None) -> RenderResult:

@@ -6,7 +6,8 @@ One `huey` object for the whole process, so that tasks can be declared at import
 `redis://` URL (several web and worker machines share it).
 
 Tasks run in an application context of the configured app, like a CLI command: they commit what
-they did, or roll back and re-raise. A web request never enqueues directly: `enqueue_after_commit`
+they did, or roll back and re-raise; on SQLite their write transactions take the writer gate, as a
+web request's do. A web request never enqueues directly: `enqueue_after_commit`
 sends the task once the request's transaction has committed, so the worker finds the rows it needs.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from eventkit import write_gate
 from eventkit.db import db
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ def in_app(func):
         if _State.app is None:
             raise RuntimeError("The queue is not bound to an app (create_app binds it).")
         with _State.app.app_context():
+            write_gate.gate_writes()  # its writes queue with the door's (eventkit/write_gate.py)
             try:
                 result = func(*args, **kwargs)
                 db.session.commit()
@@ -79,6 +82,7 @@ def in_app(func):
                 raise
             finally:
                 db.session.remove()
+                write_gate.release()
     return run
 
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import update
 
-from eventkit.db import db, utcnow
+from eventkit.db import db, reading, utcnow
 from eventkit.mail.claims import claim_batch, give_up_abandoned, lease_for, load_claimed, max_attempts
 from eventkit.mail.delivery import (
     Bounce,
@@ -210,11 +210,12 @@ def send_batch(sender_id: str, now: datetime, limit: int = BATCH_SIZE, progress:
     give_up_abandoned(now)
     ids = claim_batch(sender_id, now, limit, lease)
     deadline = time.monotonic() + (lease - timedelta(minutes=1)).total_seconds()
-    emails = load_claimed(ids)
-    db.session.expunge_all()  # keep the loaded rows usable without reloading them after commit
-    db.session.commit()  # the claim is visible; delivery runs outside any transaction
-    if not emails:
+    db.session.commit()  # the claim is visible; the rows (attachments and all) are read without the write lock
+    if not ids:
         return SendReport()
+    with reading():
+        emails = load_claimed(ids)
+        db.session.expunge_all()  # keep the loaded rows usable without reloading them; delivery runs outside any transaction
     return deliver_claimed(emails, sender_id, now, deadline, progress)
 
 

@@ -252,7 +252,25 @@ def queue_batch(messages: Iterable[Message], now: datetime, render: Renderer | N
     dedupe key queued before is skipped, and so is a message of a topic its recipient stopped (one
     query per topic). `serializer` signs the run's unsubscribe links (`eventkit.mail.unsubscribe`).
     It does not apply the new-account mail cap: the system's own mail (the sweep) is not capped.
+
+    `render_batch` and `store_batch` are its two halves, for a caller that renders in a read-only
+    transaction and writes later (the message sweep: no write lock while 80 emails render).
     """
+    return store_batch(render_batch(messages, now, render, serializer))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A batch `render_batch` made ready for the outbox: its rows, and what `store_batch` reports."""
+
+    rows: list[dict]
+    invalid: list[str]
+    kept: list[Message]
+
+
+def render_batch(messages: Iterable[Message], now: datetime, render: Renderer | None = None,
+                 serializer=None) -> Rendered:
+    """Everything of `queue_batch` but the writes: reads the opt-outs, renders every message."""
     render = render or Renderer()
     messages = _not_stopped(list(messages))
     reply_tos: dict[tuple, str] = {}
@@ -270,6 +288,12 @@ def queue_batch(messages: Iterable[Message], now: datetime, render: Renderer | N
             invalid.append(m.dedupe_key)
         else:
             keep.append(m)
+    return Rendered(rows, invalid, keep)
+
+
+def store_batch(batch: Rendered) -> Queued:
+    """Write a rendered batch to the outbox (dedupe keys queued before are skipped)."""
+    rows, invalid, keep = batch.rows, batch.invalid, batch.kept
     if not any(m.attachments for m in keep):
         insert_ignore_many(OutboundEmail.__table__, rows, ["dedupe_key"])  # Core: one executemany, whatever is None
         return Queued(len(rows), invalid)

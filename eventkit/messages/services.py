@@ -21,7 +21,7 @@ from eventkit.mail.kinds import Topic
 from eventkit.mail.limits import check_sender
 from eventkit.mail.models import MailStatus, OutboundEmail
 from eventkit.mail.preferences import opted_out
-from eventkit.mail.services import queue_batch
+from eventkit.mail.services import Rendered, render_batch, store_batch
 from eventkit.messages import audiences, emails
 from eventkit.messages.audiences import Phase
 from eventkit.messages.content import check_placeholders, personal_subject, personal_text
@@ -239,12 +239,23 @@ def _claim_now(message: Message, actor: str, now: datetime) -> None:
 
 def deliver(message: Message, now: datetime) -> int:
     """Queue the emails of a message its sender has claimed (status SENT); how many were queued."""
+    return record_delivery(message, render_delivery(message, now))
+
+
+def render_delivery(message: Message, now: datetime) -> Rendered:
+    """The emails of `message` to its audience as it is at `now`, rendered; reads only (the sweep
+    calls it in a read-only transaction, before it claims the message)."""
     event = message.event
     guests = audiences.recipients(event, message.audience, message.picked_ids, now)
-    result = queue_batch(emails.for_guests(message, event, guests), now)
+    return render_batch(emails.for_guests(message, event, guests), now)
+
+
+def record_delivery(message: Message, rendered: Rendered) -> int:
+    """Put a claimed message's rendered emails in the outbox and say so on it; how many were queued."""
+    result = store_batch(rendered)
     message.queued = result.queued
     audit.record("messages.sent", actor=message.sent_by or "system", target=f"message:{message.id}",
-                 event_id=event.id, queued=result.queued, invalid=len(result.invalid))
+                 event_id=message.event_id, queued=result.queued, invalid=len(result.invalid))
     return result.queued
 
 

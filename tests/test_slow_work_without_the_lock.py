@@ -1,0 +1,169 @@
+"""Slow work holds no SQLite write lock, and the worker's writes queue at the writer gate like the web's.
+
+On SQLite one writer at a time holds the write lock the door's check-ins need. Measured under load
+(bench/door_mixed.py with a lock trace), the slowest scans waited behind work that only needed to
+read: the message sweep rendering a gathering's emails (300-500 ms), the CSV preview parsing 2,000
+rows (170 ms); and behind worker writes that met the scans in SQLite's busy handler instead of at
+the gate. These tests look at the lock from outside, the way a scan meets it.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+from datetime import datetime
+
+from messages_support import BEFORE, create, gathering
+from queue_helpers import drain
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from test_checkin_gate import sqlite_file  # noqa: F401  (fixture: the test database's file, SQLite only)
+from test_guests_import import upload as csv_upload
+
+from eventkit import write_gate
+from eventkit.attendees import csv_io
+from eventkit.db import db
+from eventkit.events.models import Event
+from eventkit.jobs.queue import task
+from eventkit.mail.models import OutboundEmail
+from eventkit.messages import sweep as sweep_module
+from eventkit.messages.models import Message
+
+
+def write_lock_is_free(path: str) -> bool:
+    """Whether another writer (a door scan) could take SQLite's write lock right now."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+def test_the_sweep_renders_a_messages_emails_without_the_write_lock(app, make_event, make_attendee, sqlite_file,
+                                                                    monkeypatch):
+    g = gathering(app, make_event, make_attendee)
+    message_id = create(app, g.event, BEFORE, audience="place", subject="Parking", body="Park at the back.",
+                        schedule="at", at=datetime(2030, 5, 31, 10, 30))
+    with app.app_context():
+        due = db.session.get(Message, message_id).send_at
+    free_while_rendering = []
+    render = sweep_module.render_delivery
+
+    def render_and_look(message, now):
+        free_while_rendering.append(write_lock_is_free(sqlite_file))
+        return render(message, now)
+
+    monkeypatch.setattr(sweep_module, "render_delivery", render_and_look)
+    with app.app_context():
+        report = sweep_module.sweep(due)
+        db.session.commit()
+    assert free_while_rendering == [True]
+    assert (report.sent, report.emails) == (1, 4)  # the four guests holding a place
+
+
+def test_a_message_that_another_sweep_sent_while_this_one_rendered_is_not_sent_twice(
+        app, make_event, make_attendee, monkeypatch):
+    g = gathering(app, make_event, make_attendee)
+    message_id = create(app, g.event, BEFORE, audience="place", subject="Parking", body="Park at the back.",
+                        schedule="at", at=datetime(2030, 5, 31, 10, 30))
+    with app.app_context():
+        due = db.session.get(Message, message_id).send_at
+    render = sweep_module.render_delivery
+    other_reports, started = [], []
+
+    def render_while_another_sweep_runs(message, now):
+        rendered = render(message, now)
+        if not started:  # the other sweep claims and queues the message meanwhile
+            started.append(True)
+            with app.app_context():
+                other_reports.append(sweep_module.sweep(now))
+                db.session.commit()
+        return rendered
+
+    monkeypatch.setattr(sweep_module, "render_delivery", render_while_another_sweep_runs)
+    with app.app_context():
+        report = sweep_module.sweep(due)
+        db.session.commit()
+    assert (other_reports[0].sent, report.sent) == (1, 0)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OutboundEmail.id))) == 4
+
+
+def test_the_import_preview_parses_the_file_without_the_write_lock(client, login, organiser, event, sqlite_file,
+                                                                    monkeypatch):
+    login(organiser)
+    free_while_parsing = []
+    parse = csv_io.parse_import
+
+    def parse_and_look(text, emails):
+        free_while_parsing.append(write_lock_is_free(sqlite_file))
+        return parse(text, emails)
+
+    monkeypatch.setattr(csv_io, "parse_import", parse_and_look)
+    response = csv_upload(client, event, "name,email\nAda Lovelace,ada@example.com\n")
+    assert response.status_code == 200 and "Ada Lovelace" in response.get_data(as_text=True)
+    assert free_while_parsing == [True]
+
+
+@task()
+def _note_a_guest_name(event_id: int, name: str) -> None:
+    db.session.get(Event, event_id).title = name
+
+
+def test_a_worker_tasks_write_waits_at_the_gate_holding_no_write_lock(app, event, sqlite_file, monkeypatch):
+    """Like a web request's (tests/test_checkin_gate.py): the worker's writes queue at the gate."""
+    waiting = threading.Event()
+    take = write_gate._take
+
+    def take_and_say(path):
+        waiting.set()
+        return take(path)
+
+    monkeypatch.setattr(write_gate, "_take", take_and_say)
+    _note_a_guest_name(event.id, "Renamed by the worker")
+    held = os.open(write_gate.path_for(make_url(f"sqlite:///{sqlite_file}")), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)  # a scan holds the gate
+    ran = []
+    worker = threading.Thread(target=lambda: ran.append(drain()))
+    try:
+        worker.start()
+        assert waiting.wait(timeout=30), "the task's write never reached the gate"
+        assert write_lock_is_free(sqlite_file)
+    finally:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+        worker.join(timeout=60)
+    assert ran == [1]
+    with app.app_context():
+        assert db.session.get(Event, event.id).title == "Renamed by the worker"
+
+
+def test_a_task_run_inside_a_requests_commit_takes_the_gate_the_request_opened(app, event, sqlite_file):
+    """The queue's immediate mode runs a task in the request's after-commit: the gate is open by then
+    (a gate taken twice in one thread would wait for itself)."""
+    from eventkit.jobs.queue import enqueue_after_commit, huey
+
+    def request_that_queues_a_task():
+        with app.test_request_context(method="POST"):
+            db.session.get(Event, event.id).capacity = 12  # the request's write takes the gate
+            db.session.flush()
+            enqueue_after_commit(_note_a_guest_name, event.id, "Renamed after the commit")
+            db.session.commit()
+            db.session.remove()
+
+    huey.immediate = True
+    try:
+        request = threading.Thread(target=request_that_queues_a_task, daemon=True)
+        request.start()
+        request.join(timeout=60)
+        assert not request.is_alive(), "the task waited for the gate its own thread held"
+    finally:
+        huey.immediate = False
+    with app.app_context():
+        changed = db.session.get(Event, event.id)
+        assert (changed.capacity, changed.title) == (12, "Renamed after the commit")
