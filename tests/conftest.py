@@ -312,3 +312,16 @@ def make_door(app):
             return SimpleNamespace(id=link.id, secret=secret, label=label, event_id=event.id)
 
     return make
+
+
+@pytest.fixture
+def sqlite_file(database_url):
+    """The test database's file, for tests of SQLite's write lock and the writer gate (skipped on PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    from eventkit import write_gate
+
+    url = make_url(database_url)
+    if write_gate.path_for(url) is None:
+        pytest.skip("the writer gate is for SQLite files only (PostgreSQL queues writers on its row locks)")
+    return url.database

@@ -20,14 +20,6 @@ from test_checkin_door import scan, url_of
 from eventkit import write_gate
 
 
-@pytest.fixture
-def sqlite_file(database_url):
-    url = make_url(database_url)
-    if write_gate.path_for(url) is None:
-        pytest.skip("the writer gate is for SQLite files only (PostgreSQL queues writers on its row locks)")
-    return url.database
-
-
 def a_scan(client, event, make_door, make_attendee, login, organiser):
     door, guest = make_door(event), make_attendee(event)
     return lambda: scan(client, door, url_of(guest)).json["outcome"]

@@ -14,15 +14,16 @@ import sqlite3
 import threading
 from datetime import datetime
 
+from conftest import PASSWORD
 from messages_support import BEFORE, create, gathering
 from queue_helpers import drain
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from test_checkin_gate import sqlite_file  # noqa: F401  (fixture: the test database's file, SQLite only)
 from test_guests_import import upload as csv_upload
 
 from eventkit import write_gate
 from eventkit.attendees import csv_io
+from eventkit.auth import services as auth_services
 from eventkit.db import db
 from eventkit.events.models import Event
 from eventkit.jobs.queue import task
@@ -108,6 +109,22 @@ def test_the_import_preview_parses_the_file_without_the_write_lock(client, login
     response = csv_upload(client, event, "name,email\nAda Lovelace,ada@example.com\n")
     assert response.status_code == 200 and "Ada Lovelace" in response.get_data(as_text=True)
     assert free_while_parsing == [True]
+
+
+def test_signing_in_checks_the_password_without_the_write_lock(client, organiser, sqlite_file, monkeypatch):
+    """scrypt takes about 100 ms: the sign-in throttle's claim is committed before the check."""
+    free_while_checking = []
+    check = auth_services.check_password_hash
+
+    def check_and_look(stored, password):
+        free_while_checking.append(write_lock_is_free(sqlite_file))
+        return check(stored, password)
+
+    monkeypatch.setattr(auth_services, "check_password_hash", check_and_look)
+    wrong = client.post("/auth/login", data={"email": organiser.email, "password": "not the password"})
+    right = client.post("/auth/login", data={"email": organiser.email, "password": PASSWORD})
+    assert (wrong.status_code, right.status_code) == (401, 302)
+    assert free_while_checking == [True, True]
 
 
 @task()

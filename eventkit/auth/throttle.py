@@ -8,9 +8,9 @@
 
 A claim is a conditional `UPDATE ... SET failures = failures + 1 WHERE failures < limit` on the
 row of each key: PostgreSQL's row lock (and SQLite's write lock, taken at BEGIN for POSTs) makes
-concurrent attempts wait their turn, so no more passwords are checked than the limit. A failed
-check keeps its claim (the caller commits); a success clears the email's rows; a refused attempt
-writes nothing (the caller rolls back).
+concurrent attempts wait their turn, so no more passwords are checked than the limit. The claim is
+committed before the password is checked (`eventkit.auth.services.authenticate`), so a failed check
+keeps it; a success clears the email's rows; a refused attempt writes nothing (the caller rolls back).
 """
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ from flask import current_app
 from eventkit.cli import eventkit_cli
 from eventkit.jobs.queue import describe, huey
 
-
 #: how long a thread may keep the interpreter lock while another waits for it (Python's default: 0.005)
 GIL_SWITCH_SECONDS = 0.0005
 
