@@ -214,3 +214,25 @@ def test_raw_rows_fill_defaults_and_refuse_unknown_columns(app):
         assert columns == ("email_id", "filename", "mimetype") and rows == [("a", "b")]
         with pytest.raises(KeyError):
             raw_rows(OutboundAttachment.__table__, [{"filename": "a", "colour": "red"}])
+
+
+def test_a_guest_added_meanwhile_without_a_place_still_means_nothing_is_imported(app, client, event, make_attendee,
+                                                                                 signed_in, monkeypatch):
+    """The places taken are the same, but one address is on the list now: the insert's UNIQUE (event_id,
+    email) refuses the import as a whole, people and all."""
+    payload = payload_of(upload(client, event, csv_of(5)))
+    real = imports.plan_import
+
+    def plan_then_someone_adds_a_waitlisted_guest(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        make_attendee(event, email="guest3@example.com", status="waitlisted")
+        return plan
+
+    monkeypatch.setattr(imports, "plan_import", plan_then_someone_adds_a_waitlisted_guest)
+    response = confirm(client, event, payload)
+    assert response.status_code == 409 and b"Nothing was imported" in response.data
+    assert set(guests_of(app, event)) == {"guest3@example.com"}
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OutboundEmail.id))) == 0
+        assert db.session.scalar(select(func.count(Person.id))) == 1
+        assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "attendee.added")) == 0
