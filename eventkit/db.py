@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from flask import g, has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Column, DateTime, MetaData, Table, event
+from sqlalchemy import Column, DateTime, MetaData, String, Table, cast, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -238,6 +238,25 @@ def ids_by(table: Table, key: str, values: list, **equal) -> dict:
                           *(f"{quote(column)} = {marker}" for column in equal)])
     sql = f"SELECT {quote(key)}, {quote('id')} FROM {quote(table.name)} WHERE {where}"
     return dict(connection.exec_driver_sql(sql, (*values, *equal.values())).all())
+
+
+def id_lines(table: Table, columns: Sequence[str], first_id: int, last_id: int) -> str:
+    """The rows of `table` with ids `first_id`..`last_id` as one text, one line per row in id order:
+    its id and `columns`, separated by spaces (`id_lines_of` makes the same text from values).
+
+    One SELECT that returns one value: after inserting rows made for the ids they were expected to
+    get, comparing this with the text made beforehand tells whether they got them, without fetching
+    an id per row. Only the last of `columns` may hold spaces; none may hold a newline."""
+    line = cast(table.c.id, String)
+    for column in columns:
+        line = line + " " + cast(table.c[column], String)
+    rows = select(line.label("line")).where(table.c.id.between(first_id, last_id)).order_by(table.c.id).subquery()
+    return db.session.connection().execute(select(func.aggregate_strings(rows.c.line, "\n"))).scalar() or ""
+
+
+def id_lines_of(ids: Sequence[int], *columns: Sequence) -> str:
+    """The text `id_lines` gives for rows with these ids and column values."""
+    return "\n".join(" ".join(map(str, values)) for values in zip(ids, *columns))
 
 
 def _marker(dialect) -> str:

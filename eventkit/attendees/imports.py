@@ -23,7 +23,16 @@ from eventkit.attendees.links import PERSONAL, days_after
 from eventkit.attendees.models import Attendee, AttendeeStatus, Person
 from eventkit.attendees.services import GuestData, lock_event, places_taken
 from eventkit.audit import AuditEntry
-from eventkit.db import bind_processor, db, executemany_raw, ids_by, keep_until_request_ends, raw_rows
+from eventkit.db import (
+    bind_processor,
+    db,
+    executemany_raw,
+    id_lines,
+    id_lines_of,
+    ids_by,
+    keep_until_request_ends,
+    raw_rows,
+)
 from eventkit.errors import DomainError
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event, EventStatus
@@ -103,14 +112,20 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     except IntegrityError as error:
         # UNIQUE (event_id, email): one of the addresses was added to the list since the plan
         raise DomainError(CHANGED, "changed", 409) from error
-    found = ids_by(Attendee.__table__, "email", rows.emails, event_id=event.id)
-    ids = [found[email] for email in rows.emails]
+    ids = rows.expected_ids
+    if id_lines(Attendee.__table__, ["event_id", "email"], ids[0], ids[-1]) != rows.expected_guest_lines:
+        found = ids_by(Attendee.__table__, "email", rows.emails, event_id=event.id)
+        ids = [found[email] for email in rows.emails]
     audit, outbox = rows.by_guest if ids == rows.expected_ids else _by_guest(rows, ids)
     executemany_raw(AuditEntry.__table__, *audit)
     executemany_raw(OutboundEmail.__table__, *outbox, conflict_columns=["dedupe_key"])
-    keys = [row[0] for row in outbox[1]]
-    by_key = ids_by(OutboundEmail.__table__, "dedupe_key", keys)
-    _attach(rows, [by_key[key] for key in keys], ids)
+    email_ids = rows.expected_email_ids
+    if ids != rows.expected_ids or id_lines(OutboundEmail.__table__, ["dedupe_key"], email_ids[0],
+                                            email_ids[-1]) != rows.expected_email_lines:
+        keys = [row[0] for row in outbox[1]]
+        by_key = ids_by(OutboundEmail.__table__, "dedupe_key", keys)
+        email_ids = [by_key[key] for key in keys]
+    _attach(rows, email_ids, ids)
     return len(plan.guests)
 
 
@@ -142,6 +157,10 @@ class _Rows:
     expected_ids: list[int]
     expected_email_ids: list[int]
     by_guest: tuple = ()
+    #: `id_lines` of the new guests (id, event, email) and of their emails (id, dedupe key) if they
+    #: get the expected ids
+    expected_guest_lines: str = ""
+    expected_email_lines: str = ""
 
 
 def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
@@ -179,6 +198,8 @@ def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
         expected_email_ids=list(range(plan.last_email_id + 1, plan.last_email_id + 1 + count)),
     )
     rows.by_guest = _by_guest(rows, rows.expected_ids)
+    rows.expected_guest_lines = id_lines_of(rows.expected_ids, [plan.event_id] * count, emails)
+    rows.expected_email_lines = id_lines_of(rows.expected_email_ids, [row[0] for row in rows.by_guest[1][1]])
     return rows
 
 
