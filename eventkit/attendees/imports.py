@@ -133,6 +133,7 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
 class _Rows:
     """What `write_import` inserts, as `raw_rows` (columns, tuples), made before its transaction."""
 
+    event_id: int
     emails: list[str]
     people: tuple
     #: person_id given as the person's email (`executemany_raw`'s `looked_up`)
@@ -181,6 +182,7 @@ def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
         {"filename": "check-in-qr.png", "mimetype": "image/png", "producer": CHECKIN_QR},
     ], late=["email_id", "producer_args"])
     rows = _Rows(
+        event_id=plan.event_id,
         emails=emails,
         people=raw_rows(Person.__table__, [{"email": email, "created_at": now} for email in emails]),
         attendees=(columns, [(email, *row) for email, row in zip(emails, guests)]),
@@ -229,8 +231,9 @@ def _attach(rows: _Rows, email_ids: list[int], ids: list[int]) -> None:
         executemany_raw(OutboundAttachment.__table__, *_by_email(rows, email_ids, ids))
         return
     attachment, email = OutboundAttachment.__table__, OutboundEmail.__table__
-    # the expected ids are consecutive, and every one of them is an email of this import (checked above)
-    new = email.c.id.between(email_ids[0], email_ids[-1])
+    # the expected ids are consecutive, and every one of them is an email of this import (checked
+    # before); with the gathering too, the database reads them from its index on event_id alone
+    new = (email.c.event_id == rows.event_id) & email.c.id.between(email_ids[0], email_ids[-1])
     # each QR code's producer_args, {"attendee_id": <the guest's id>}, as the JSON type writes it
     guest_id = cast(email.c.id + (ids[0] - email_ids[0]), String)
     args = literal('{"attendee_id": ', String) + guest_id + literal("}", String)
