@@ -5,6 +5,7 @@ One place commits: the request hook in `eventkit.errors` (or a CLI command). Ser
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
@@ -194,7 +195,8 @@ def type_bind_processor(type_, dialect):
 
 
 def executemany_raw(table: Table, columns: Sequence[str], rows: list[tuple],
-                    conflict_columns: Sequence[str] = (), looked_up: Mapping[str, Column] | None = None) -> None:
+                    conflict_columns: Sequence[str] = (), looked_up: Mapping[str, Column] | None = None,
+                    shared: Mapping[str, object] | None = None) -> None:
     """INSERT the `raw_rows` tuples with one executemany on the DBAPI cursor, in the session's transaction.
 
     SQLAlchemy's Core executemany processes every parameter of every row at execute time (about
@@ -205,6 +207,8 @@ def executemany_raw(table: Table, columns: Sequence[str], rows: list[tuple],
     that key (e.g. a person's email), and the insert stores the id of the row with it, looked up
     by the statement itself (`(SELECT id FROM person WHERE email = ?)` per row): rows that refer to
     rows written just before in the same transaction are made before it, without their ids.
+    `shared`: {column: value} the same for every row (see `split_shared`), written once into the
+    statement as a literal instead of being bound again for each row.
     """
     if not rows:
         return
@@ -214,11 +218,51 @@ def executemany_raw(table: Table, columns: Sequence[str], rows: list[tuple],
     looked_up = looked_up or {}
     values = [f"(SELECT {quote('id')} FROM {quote(looked_up[c].table.name)} WHERE {quote(looked_up[c].name)} = {marker})"
               if c in looked_up else marker for c in columns]
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+    shared = shared or {}
+    values += [_literal(value) for value in shared.values()]
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in (*columns, *shared))}) "
            f"VALUES ({', '.join(values)})")
     if conflict_columns:
         sql += f" ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING"
     connection.exec_driver_sql(sql, rows)
+
+
+#: text a SQL string literal holds as it is on every dialect and driver: no quote or backslash to
+#: escape, no % (psycopg's placeholders), no ? (sqlite3's), no control character
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 _.:+\-\[\]{}@,/=#]*")
+
+
+def _literal_ok(value) -> bool:
+    return value is None or type(value) is int or (isinstance(value, str) and _PLAIN_TEXT.fullmatch(value) is not None)
+
+
+def _literal(value) -> str:
+    """`value` as a SQL literal; only for values `_literal_ok` accepts (nothing that could need escaping)."""
+    if not _literal_ok(value):
+        raise ValueError(f"not a plain literal: {value!r}")
+    if value is None:
+        return "NULL"
+    return str(value) if type(value) is int else f"'{str.__str__(value)}'"
+
+
+def split_shared(raw: tuple[tuple[str, ...], list[tuple]], late: int = 0) -> tuple[tuple, list[tuple], dict]:
+    """`raw_rows` (columns, tuples) as (columns, tuples, shared) for `executemany_raw`: the columns
+    with the same value in every row, if a plain one (NULL, an integer, text without quotes or
+    backslashes, such as the import's timestamps, status and defaults), move to `shared`, which the
+    statement carries once, so the driver binds only the values that differ (binding is a third of
+    an executemany's time). The first `late` columns (given in front of each tuple later) stay."""
+    columns, rows = raw
+    if len(rows) < 2:
+        return columns, rows, {}
+    keep, shared = [], {}
+    for index, values in enumerate(zip(*rows)):
+        first = values[0]
+        if _literal_ok(first) and values.count(first) == len(values):
+            shared[columns[late + index]] = first
+        else:
+            keep.append(index)
+    return (columns[:late] + tuple(columns[late + i] for i in keep), [tuple(row[i] for i in keep) for row in rows],
+            shared)
 
 
 def ids_by(table: Table, key: str, values: list, **equal) -> dict:

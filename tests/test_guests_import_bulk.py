@@ -16,7 +16,7 @@ from eventkit.attendees.invitations import CHECKIN_QR
 from eventkit.attendees.links import PERSONAL
 from eventkit.attendees.models import Attendee, Person
 from eventkit.audit import AuditEntry
-from eventkit.db import db, raw_rows
+from eventkit.db import _literal, db, raw_rows, split_shared
 from eventkit.events.calendar import event_ics, ics_filename
 from eventkit.events.models import Event
 from eventkit.mail.links import send_time_link
@@ -236,3 +236,28 @@ def test_a_guest_added_meanwhile_without_a_place_still_means_nothing_is_imported
         assert db.session.scalar(select(func.count(OutboundEmail.id))) == 0
         assert db.session.scalar(select(func.count(Person.id))) == 1
         assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "attendee.added")) == 0
+
+
+def test_values_every_row_shares_are_stored_as_given_even_with_quotes(app, client, make_event, signed_in):
+    """What every row shares is written into the statement once (eventkit.db.split_shared), but only
+    plain text: a shared organisation with a quote, a backslash or a % stays a bound parameter."""
+    event = make_event()
+    organisation = "O'Brien \\ 100% Ltd"
+    csv_text = "name,email,organisation,role\n" + "".join(
+        f"Guest {n},guest{n}@example.com,\"{organisation}\",Speaker\n" for n in range(3))
+    assert confirm(client, event, payload_of(upload(client, event, csv_text))).status_code == 302
+    guests = guests_of(app, event)
+    assert len(guests) == 3
+    assert {(g.organisation, g.role) for g in guests.values()} == {(organisation, "Speaker")}
+
+
+def test_split_shared_keeps_only_plain_values_out_of_the_rows():
+    # raw_rows' form: the late column ("id") is named but not in the tuples
+    columns, rows, shared = split_shared((("id", "a", "b", "c", "d", "e"), [
+        (1, None, "2026-12-01 10:00:00.000000", "it's", "same"),
+        (1, None, "2026-12-01 10:00:00.000000", "it's", "differs")]), late=1)
+    assert shared == {"a": 1, "b": None, "c": "2026-12-01 10:00:00.000000"}
+    assert columns == ("id", "d", "e") and rows == [("it's", "same"), ("it's", "differs")]
+    with pytest.raises(ValueError):
+        _literal("50%")
+    assert _literal("a-b:c") == "'a-b:c'" and _literal(None) == "NULL" and _literal(7) == "7"

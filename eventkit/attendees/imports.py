@@ -12,7 +12,7 @@ write puts each guest's placeholder in its place (a string replace per email).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import JSON, LargeBinary, String, cast, func, insert, literal, select, type_coerce
@@ -32,6 +32,7 @@ from eventkit.db import (
     ids_by,
     keep_until_request_ends,
     raw_rows,
+    split_shared,
 )
 from eventkit.errors import DomainError
 from eventkit.events.calendar import event_ics, ics_filename
@@ -106,9 +107,11 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     event = lock_event(plan.event_id)  # the write transaction (SQLite's write lock) starts here
     if event.status == EventStatus.FINISHED or places_taken(event.id) != plan.taken:
         raise DomainError(CHANGED, "changed", 409)
-    executemany_raw(Person.__table__, *rows.people, conflict_columns=["email"])
+    shared = rows.shared
+    executemany_raw(Person.__table__, *rows.people, conflict_columns=["email"], shared=shared["person"])
     try:  # each guest's person_id is looked up by the insert, from the email
-        executemany_raw(Attendee.__table__, *rows.attendees, looked_up={"person_id": Person.__table__.c.email})
+        executemany_raw(Attendee.__table__, *rows.attendees, looked_up={"person_id": Person.__table__.c.email},
+                        shared=shared["attendee"])
     except IntegrityError as error:
         # UNIQUE (event_id, email): one of the addresses was added to the list since the plan
         raise DomainError(CHANGED, "changed", 409) from error
@@ -117,8 +120,8 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
         found = ids_by(Attendee.__table__, "email", rows.emails, event_id=event.id)
         ids = [found[email] for email in rows.emails]
     audit, outbox = rows.by_guest if ids == rows.expected_ids else _by_guest(rows, ids)
-    executemany_raw(AuditEntry.__table__, *audit)
-    executemany_raw(OutboundEmail.__table__, *outbox, conflict_columns=["dedupe_key"])
+    executemany_raw(AuditEntry.__table__, *audit, shared=shared["audit_entry"])
+    executemany_raw(OutboundEmail.__table__, *outbox, conflict_columns=["dedupe_key"], shared=shared["outbound_email"])
     email_ids = rows.expected_email_ids
     if ids != rows.expected_ids or id_lines(OutboundEmail.__table__, ["dedupe_key"], email_ids[0],
                                             email_ids[-1]) != rows.expected_email_lines:
@@ -157,6 +160,8 @@ class _Rows:
     #: the ids the guests and their emails are expected to get, and their rows made with them
     expected_ids: list[int]
     expected_email_ids: list[int]
+    #: {table name: {column: the value every row has}} (`split_shared`)
+    shared: dict[str, dict] = field(default_factory=dict)
     by_guest: tuple = ()
     #: `id_lines` of the new guests (id, event, email) and of their emails (id, dedupe key) if they
     #: get the expected ids
@@ -176,7 +181,13 @@ def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
               "details": {"status": guest["status"], "via": "import"}} for guest in plan.guests]
     bodies = ("dedupe_key", "body_text", "body_html")
     count = len(plan.guests)
-    columns, guests = raw_rows(Attendee.__table__, plan.guests, late=["person_id"])
+    # the values every row shares (the gathering, the timestamps, the defaults) are bound once (`split_shared`)
+    people_columns, people, people_shared = split_shared(
+        raw_rows(Person.__table__, [{"email": email, "created_at": now} for email in emails]))
+    columns, guests, guests_shared = split_shared(raw_rows(Attendee.__table__, plan.guests, late=["person_id"]), 1)
+    audit_columns, audit, audit_shared = split_shared(raw_rows(AuditEntry.__table__, audit, late=["target"]), 1)
+    outbox_columns, outbox, outbox_shared = split_shared(raw_rows(OutboundEmail.__table__, [
+        {k: v for k, v in row.items() if k not in bodies} for row in plan.emails], late=bodies), len(bodies))
     attachment_columns, (calendar, code) = raw_rows(OutboundAttachment.__table__, [
         {"filename": plan.ics_name, "mimetype": "text/calendar", "content": plan.ics},
         {"filename": "check-in-qr.png", "mimetype": "image/png", "producer": CHECKIN_QR},
@@ -184,14 +195,15 @@ def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
     rows = _Rows(
         event_id=plan.event_id,
         emails=emails,
-        people=raw_rows(Person.__table__, [{"email": email, "created_at": now} for email in emails]),
+        people=(people_columns, people),
         attendees=(columns, [(email, *row) for email, row in zip(emails, guests)]),
-        audit=raw_rows(AuditEntry.__table__, audit, late=["target"]),
+        audit=(audit_columns, audit),
         key_suffixes=[f":{guest['session_version']}:{guest['link_requested_at'].isoformat()}" for guest in plan.guests],
         texts=[row["body_text"].split(ID_MARK) for row in plan.emails],
         htmls=[row["body_html"].split(ID_MARK) for row in plan.emails],
-        outbox=raw_rows(OutboundEmail.__table__, [{k: v for k, v in row.items() if k not in bodies}
-                                                  for row in plan.emails], late=bodies),
+        outbox=(outbox_columns, outbox),
+        shared={"person": people_shared, "attendee": guests_shared, "audit_entry": audit_shared,
+                "outbound_email": outbox_shared},
         calendar=(attachment_columns, calendar),
         code=(attachment_columns, code),
         ics_name=plan.ics_name,
