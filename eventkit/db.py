@@ -229,7 +229,7 @@ def executemany_raw(table: Table, columns: Sequence[str], rows: list[tuple],
 
 #: text a SQL string literal holds as it is on every dialect and driver: no quote or backslash to
 #: escape, no % (psycopg's placeholders), no ? (sqlite3's), no control character
-_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 _.:+\-\[\]{}@,/=#]*")
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 _.:+\-\[\]{}@,/=#<>]*")
 
 
 def _literal_ok(value) -> bool:
