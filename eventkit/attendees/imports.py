@@ -9,6 +9,12 @@ codes would take longer than everything else. Like every invitation, each carrie
 for the guest's personal link, made when the email is sent (`eventkit.mail.links`); the guest's id
 it needs is known only once the row is written, so the bodies are rendered with `ID_MARK` and the
 write puts each guest's placeholder in its place (a string replace per email).
+
+Inside the write transaction only the statements run: every row is made before it (`_prepare`),
+for the ids the database is expected to give, with the values all rows share written once into
+each statement (`eventkit.db.split_shared`); each guest's person_id is looked up by the insert
+itself; the new ids are checked with one aggregate SELECT per table (`eventkit.db.id_lines`); and
+the attachments are made by the database from the new emails (INSERT ... SELECT).
 """
 from __future__ import annotations
 
@@ -92,8 +98,9 @@ def plan_import(event: Event, rows: list[GuestData], now: datetime) -> ImportPla
 def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     """Write the planned guests, their people, audit entries, invitations and attachments; how many.
 
-    Nine statements for any number of guests. DomainError, writing nothing, if the list changed
-    since the plan (a guest added meanwhile, a place taken): the caller's transaction rolls back.
+    Ten statements for any number of guests (two more if the ids are not the expected ones).
+    DomainError, writing nothing, if the list changed since the plan (a guest added meanwhile, a
+    place taken): the caller's transaction rolls back.
     Every row is made before the write transaction starts (`_prepare`), for the ids the database is
     expected to give; inside it (on SQLite: holding the write lock the door's check-ins also need)
     run the checks, the inserts and the id lookups, and the rows that need ids are remade only if
