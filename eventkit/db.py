@@ -298,6 +298,25 @@ def id_lines(table: Table, columns: Sequence[str], first_id: int, last_id: int) 
     return db.session.connection().execute(select(func.aggregate_strings(rows.c.line, "\n"))).scalar() or ""
 
 
+def key_lines(table: Table, key: str, values: list) -> str:
+    """The rows of `table` whose column `key` (unique) is one of `values`, as `id_lines` gives them with
+    `[key]` (a line "id key" per row, in id order): read from the unique index alone, not the rows.
+    For columns whose values the driver takes as they are (as `ids_by`)."""
+    if not values:
+        return ""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if bind_processor(table, key, dialect) is not None:
+        raise TypeError(f"{table.name}.{key} needs its values processed: use a Core select")
+    quote = dialect.identifier_preparer.quote
+    marker = _marker(dialect)
+    aggregate = "string_agg" if dialect.name == "postgresql" else "group_concat"
+    sql = (f"SELECT {aggregate}(line, {marker}) FROM (SELECT CAST({quote('id')} AS VARCHAR) || ' ' || {quote(key)} "
+           f"AS line FROM {quote(table.name)} WHERE {quote(key)} IN ({', '.join(marker for _ in values)}) "
+           f"ORDER BY {quote('id')}) AS lines")
+    return connection.exec_driver_sql(sql, ("\n", *values)).scalar() or ""
+
+
 def id_lines_of(ids: Sequence[int], *columns: Sequence) -> str:
     """The text `id_lines` gives for rows with these ids and column values."""
     return "\n".join(" ".join(map(str, values)) for values in zip(ids, *columns))

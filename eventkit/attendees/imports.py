@@ -37,6 +37,7 @@ from eventkit.db import (
     id_lines_of,
     ids_by,
     keep_until_request_ends,
+    key_lines,
     raw_rows,
     split_shared,
 )
@@ -130,9 +131,8 @@ def write_import(plan: ImportPlan, *, actor: str, now: datetime) -> int:
     executemany_raw(AuditEntry.__table__, *audit, shared=shared["audit_entry"])
     executemany_raw(OutboundEmail.__table__, *outbox, conflict_columns=["dedupe_key"], shared=shared["outbound_email"])
     email_ids = rows.expected_email_ids
-    if ids != rows.expected_ids or id_lines(OutboundEmail.__table__, ["dedupe_key"], email_ids[0],
-                                            email_ids[-1]) != rows.expected_email_lines:
-        keys = [row[0] for row in outbox[1]]
+    keys = rows.expected_keys if ids == rows.expected_ids else [row[0] for row in outbox[1]]
+    if ids != rows.expected_ids or key_lines(OutboundEmail.__table__, "dedupe_key", keys) != rows.expected_email_lines:
         by_key = ids_by(OutboundEmail.__table__, "dedupe_key", keys)
         email_ids = [by_key[key] for key in keys]
     _attach(rows, email_ids, ids)
@@ -174,6 +174,8 @@ class _Rows:
     #: get the expected ids
     expected_guest_lines: str = ""
     expected_email_lines: str = ""
+    #: the invitations' dedupe keys if the guests get the expected ids
+    expected_keys: list[str] = field(default_factory=list)
 
 
 def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
@@ -220,7 +222,8 @@ def _prepare(plan: ImportPlan, *, actor: str, now: datetime) -> _Rows:
     )
     rows.by_guest = _by_guest(rows, rows.expected_ids)
     rows.expected_guest_lines = id_lines_of(rows.expected_ids, [plan.event_id] * count, emails)
-    rows.expected_email_lines = id_lines_of(rows.expected_email_ids, [row[0] for row in rows.by_guest[1][1]])
+    rows.expected_keys = [row[0] for row in rows.by_guest[1][1]]
+    rows.expected_email_lines = id_lines_of(rows.expected_email_ids, rows.expected_keys)
     return rows
 
 
