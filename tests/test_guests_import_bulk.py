@@ -90,7 +90,7 @@ def test_past_capacity_the_rest_are_waitlisted_and_told_so(app, client, make_eve
     assert "2 of them are on the waitlist" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_each_invitation_carries_its_guests_qr_code_made_when_sent(app, client, event, signed_in, runner, tmp_path):
+def test_each_invitation_carries_its_calendar_file_and_its_guests_qr_code_made_when_sent(app, client, event, signed_in, runner, tmp_path):
     confirm(client, event, payload_of(upload(client, event, csv_of(2))))
     with app.app_context():
         assert db.session.scalar(select(func.count(OutboundAttachment.id))
@@ -104,6 +104,11 @@ def test_each_invitation_carries_its_guests_qr_code_made_when_sent(app, client, 
         qr = next(part for part in message.iter_attachments() if part.get_filename() == "check-in-qr.png")
         with app.app_context():
             assert qr.get_content() == qr_png(checkin_url(guest.checkin_code))
+            gathering = db.session.get(Event, event.id)
+            calendar = next(part for part in message.iter_attachments()
+                            if part.get_filename() == ics_filename(gathering))
+            assert calendar.get_content_type() == "text/calendar"
+            assert without_stamp(calendar.get_payload(decode=True)) == without_stamp(event_ics(gathering))
         assert "/g/" in message.get_body(("plain",)).get_content()
 
 
