@@ -134,15 +134,14 @@ def test_confirm_is_one_transaction(client, app, event, signed_in, monkeypatch):
     from eventkit.attendees import imports
 
     calls = []
-    real = imports.executemany_raw
+    real = imports._attach
 
-    def fail_at_the_end(table, columns, rows, **kwargs):
-        if "producer_args" in columns:  # the last insert: guests, people, audit entries and emails are written
-            calls.append(1)
-            raise RuntimeError("attachment store broke")
-        return real(table, columns, rows, **kwargs)
+    def fail_at_the_end(*args):
+        real(*args)  # the last inserts: guests, people, audit entries, emails and attachments are written
+        calls.append(1)
+        raise RuntimeError("attachment store broke")
 
-    monkeypatch.setattr(imports, "executemany_raw", fail_at_the_end)
+    monkeypatch.setattr(imports, "_attach", fail_at_the_end)
     response = client.post(f"/events/{event.id}/guests/import/confirm", data={"payload": payload})
     assert response.status_code == 500 and calls == [1]
     assert guests_of(app, event) == {}

@@ -63,6 +63,19 @@ def import_confirm(event_id: int):
     that follow take a few milliseconds, so the door's check-ins never wait long for them.
     """
     now = utcnow()
+    plan, actor, messages = _plan_confirmed(event_id, now)
+    # the page's messages and redirect are made before the write: the write lock ends with the request
+    response = redirect(url_for("attendees.guest_list", event_id=event_id))
+    imports.write_import(plan, actor=actor, now=now)
+    for message in messages:
+        flash(*message)
+    return response
+
+
+def _plan_confirmed(event_id: int, now) -> tuple[imports.ImportPlan, str, list[tuple[str, str]]]:
+    """The import planned from the confirmed preview (read-only), who imports it, and what the page
+    will say. A function of its own so that the parsed rows are freed when it returns, before the
+    write lock, not in it."""
     with reading():
         event = get_managed_event_or_404(event_id)
         form = ConfirmImportForm()
@@ -72,11 +85,11 @@ def import_confirm(event_id: int):
         preview = csv_io.revalidate(rows, emails_on_list(event.id))
         plan = imports.plan_import(event, [data for _, data in preview.rows], now)
         actor = current_user.actor  # read here: after the block, reading it would start the write transaction
-    added = imports.write_import(plan, actor=actor, now=now)
     waitlisted = sum(1 for guest in plan.guests if guest["status"] == "waitlisted")
-    flash(f"{added} guests imported; their invitations are in the outbox."
-          + (f" {waitlisted} of them are on the waitlist (the gathering is full)." if waitlisted else ""))
+    messages = [(f"{len(plan.guests)} guests imported; their invitations are in the outbox."
+                 + (f" {waitlisted} of them are on the waitlist (the gathering is full)." if waitlisted else ""),
+                 "message")]
     if preview.problems:
-        flash(f"{len(preview.problems)} rows were skipped because they changed since the preview "
-              f"(line {', '.join(str(p.line) for p in preview.problems)}).", "warning")
-    return redirect(url_for("attendees.guest_list", event_id=event_id))
+        messages.append((f"{len(preview.problems)} rows were skipped because they changed since the preview "
+                         f"(line {', '.join(str(p.line) for p in preview.problems)}).", "warning"))
+    return plan, actor, messages
