@@ -353,3 +353,20 @@ def test_a_cancel_racing_the_sweep_either_stops_it_or_is_refused(app, make_event
         assert refused == [409] and len(outbox(app)) == 4
     else:
         assert message.status == "cancelled" and refused == [] and outbox(app) == []
+
+
+def test_a_title_with_braces_leaves_the_day_before_reminder_editable_and_is_sent_as_typed(
+        app, make_event, make_attendee):
+    g = gathering(app, make_event, make_attendee, day_before=True)
+    with app.app_context():
+        event_row(g.event).title = "Hack {night}"
+        db.session.commit()
+    run_sweep(app, BEFORE)  # schedules the automatic reminder
+    [auto] = [m for m in messages(app) if m.automatic is not None]
+    assert auto.subject == "See you tomorrow: {title}"
+    with app.app_context():  # the organiser saves it as it is (a title typed in would read as a placeholder)
+        services.update(event_row(g.event), auto.id, draft(subject=auto.subject, body=auto.body, audience="place",
+                                                           schedule="before_start", hours=24), "organiser:1", BEFORE)
+        db.session.commit()
+    assert run_sweep(app, auto.send_at).sent == 1
+    assert {row.subject for row in outbox(app)} == {"See you tomorrow: Hack {night}"}

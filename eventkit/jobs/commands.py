@@ -42,6 +42,6 @@ def worker(threads: int | None, niceness: int, periodic: bool) -> None:
     # mail thread's two-UPDATE transactions that took 170 ms instead of 3 ms.
     gc.collect()
     gc.freeze()
-    click.echo(f"eventkit worker: {threads} thread(s), queue {describe()}, niceness +{niceness}, "
+    click.echo(f"eventkit worker: {threads} thread(s), queue {describe()}, renders at niceness +{niceness}, "
                f"periodic tasks {'on' if periodic else 'off'}.")
     huey.create_consumer(workers=threads, worker_type="thread", periodic=periodic).run()

@@ -59,12 +59,15 @@ READY = {
 
 
 def ready(template: str, title: str) -> Ready | None:
-    """The ready template named `template` with the gathering's title filled in; None for a custom message."""
+    """The ready template named `template`; None for a custom message.
+
+    Its subject keeps the {title} placeholder (filled in when the message goes, like {name}): a
+    title typed into it would be read back as placeholders ("Hack {night}" made the automatic
+    reminder impossible to save), and a renamed gathering's reminder follows the new title."""
     found = READY.get(template) if template in set(READY) else None
     if found is None:
         return None
-    return Ready(found.label, found.subject.replace("{title}", title), found.body, found.audience, found.schedule,
-                 found.hours)
+    return Ready(found.label, found.subject, found.body, found.audience, found.schedule, found.hours)
 
 
 def unknown_placeholder(text: str, allowed: tuple[str, ...]) -> str | None:
