@@ -42,7 +42,15 @@
     if (node && value !== undefined && value !== null) { node.textContent = value; }
   }
 
+  // A form on its way (a guest's "we met" tap, an organiser's button): a reload now would race the
+  // submission, and the page it leads to (with its "Thanks, noted.") could be replaced by a reload.
+  // On window, so it runs after app.js's data-confirm listener on document (a cancelled confirm
+  // sends nothing).
+  var submitting = false;
+  window.addEventListener("submit", function (event) { if (!event.defaultPrevented) { submitting = true; } });
+
   function busy() {
+    if (submitting) { return true; }
     var active = document.activeElement;
     return active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA") &&
       active.type !== "radio" && active.type !== "submit";
