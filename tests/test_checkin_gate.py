@@ -8,16 +8,11 @@ it waited for a gate another writer held.)
 """
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
 import threading
 
 import pytest
-from sqlalchemy.engine import make_url
+from lock_helpers import gate_held_by_another_writer, reaching_the_gate, write_lock_is_free
 from test_checkin_door import scan, url_of
-
-from eventkit import write_gate
 
 
 def a_scan(client, event, make_door, make_attendee, login, organiser):
@@ -36,29 +31,14 @@ def an_organisers_form(client, event, make_door, make_attendee, login, organiser
 def test_a_write_waiting_for_the_gate_holds_no_write_lock(app, client, event, make_door, make_attendee, login,
                                                           organiser, sqlite_file, monkeypatch, make_request, answer):
     request = make_request(client, event, make_door, make_attendee, login, organiser)
-    waiting = threading.Event()
-    take = write_gate._take
-
-    def take_and_say(path):
-        waiting.set()
-        return take(path)
-
-    monkeypatch.setattr(write_gate, "_take", take_and_say)
-    held = os.open(write_gate.path_for(make_url(f"sqlite:///{sqlite_file}")), os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(held, fcntl.LOCK_EX)  # another writer holds the gate
+    waiting = reaching_the_gate(monkeypatch)
     answers = []
     writer = threading.Thread(target=lambda: answers.append(request()))
     try:
-        writer.start()
-        assert waiting.wait(timeout=30), "the request never reached the gate"
-        other = sqlite3.connect(sqlite_file, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # the write lock is free: the waiting request has not taken it
-            other.execute("ROLLBACK")
-        finally:
-            other.close()
+        with gate_held_by_another_writer(sqlite_file):
+            writer.start()
+            assert waiting.wait(timeout=30), "the request never reached the gate"
+            assert write_lock_is_free(sqlite_file)  # the waiting request has not taken it
     finally:
-        fcntl.flock(held, fcntl.LOCK_UN)
-        os.close(held)
         writer.join(timeout=60)
     assert answers == [answer]

@@ -60,18 +60,24 @@ def test_statements_do_not_grow_with_the_rows(app, client, make_event, signed_in
         assert db.session.scalar(select(func.count(Person.id))) == 2003
 
 
-def test_a_guest_added_while_importing_means_nothing_is_imported(app, client, event, make_attendee, signed_in,
-                                                                 monkeypatch):
+def confirm_while_a_guest_is_added(client, event, make_attendee, monkeypatch, **guest):
+    """Confirm a five-row import while another session adds guest3@example.com (with `guest`'s
+    fields) between the plan and the write; the confirm's response."""
     payload = payload_of(upload(client, event, csv_of(5)))
     real = imports.plan_import
 
     def plan_then_someone_adds_a_guest(*args, **kwargs):
         plan = real(*args, **kwargs)
-        make_attendee(event, email="guest3@example.com")  # committed by another session meanwhile
+        make_attendee(event, email="guest3@example.com", **guest)  # committed by another session meanwhile
         return plan
 
     monkeypatch.setattr(imports, "plan_import", plan_then_someone_adds_a_guest)
-    response = confirm(client, event, payload)
+    return confirm(client, event, payload)
+
+
+def test_a_guest_added_while_importing_means_nothing_is_imported(app, client, event, make_attendee, signed_in,
+                                                                 monkeypatch):
+    response = confirm_while_a_guest_is_added(client, event, make_attendee, monkeypatch)
     assert response.status_code == 409 and b"Nothing was imported" in response.data
     assert set(guests_of(app, event)) == {"guest3@example.com"}
     with app.app_context():
@@ -230,16 +236,7 @@ def test_a_guest_added_meanwhile_without_a_place_still_means_nothing_is_imported
                                                                                  signed_in, monkeypatch):
     """The places taken are the same, but one address is on the list now: the insert's UNIQUE (event_id,
     email) refuses the import as a whole, people and all."""
-    payload = payload_of(upload(client, event, csv_of(5)))
-    real = imports.plan_import
-
-    def plan_then_someone_adds_a_waitlisted_guest(*args, **kwargs):
-        plan = real(*args, **kwargs)
-        make_attendee(event, email="guest3@example.com", status="waitlisted")
-        return plan
-
-    monkeypatch.setattr(imports, "plan_import", plan_then_someone_adds_a_waitlisted_guest)
-    response = confirm(client, event, payload)
+    response = confirm_while_a_guest_is_added(client, event, make_attendee, monkeypatch, status="waitlisted")
     assert response.status_code == 409 and b"Nothing was imported" in response.data
     assert set(guests_of(app, event)) == {"guest3@example.com"}
     with app.app_context():

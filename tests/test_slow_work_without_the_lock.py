@@ -2,26 +2,22 @@
 
 On SQLite one writer at a time holds the write lock the door's check-ins need. Measured under load
 (bench/door_mixed.py with a lock trace), the slowest scans waited behind work that only needed to
-read: the message sweep rendering a gathering's emails (300-500 ms), the CSV preview parsing 2,000
+read: the message sweep rendering a gathering's emails (310-660 ms), the CSV preview parsing 2,000
 rows (170 ms); and behind worker writes that met the scans in SQLite's busy handler instead of at
 the gate. These tests look at the lock from outside, the way a scan meets it.
 """
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
 import threading
 from datetime import datetime
 
 from conftest import PASSWORD
+from lock_helpers import gate_held_by_another_writer, lock_seen_during, reaching_the_gate, write_lock_is_free
 from messages_support import BEFORE, create, gathering
 from queue_helpers import drain
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from test_guests_import import upload as csv_upload
 
-from eventkit import write_gate
 from eventkit.attendees import csv_io
 from eventkit.auth import services as auth_services
 from eventkit.db import db
@@ -32,19 +28,6 @@ from eventkit.messages import sweep as sweep_module
 from eventkit.messages.models import Message
 
 
-def write_lock_is_free(path: str) -> bool:
-    """Whether another writer (a door scan) could take SQLite's write lock right now."""
-    other = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
-
-
 def test_the_sweep_renders_a_messages_emails_without_the_write_lock(app, make_event, make_attendee, sqlite_file,
                                                                     monkeypatch):
     g = gathering(app, make_event, make_attendee)
@@ -52,14 +35,7 @@ def test_the_sweep_renders_a_messages_emails_without_the_write_lock(app, make_ev
                         schedule="at", at=datetime(2030, 5, 31, 10, 30))
     with app.app_context():
         due = db.session.get(Message, message_id).send_at
-    free_while_rendering = []
-    render = sweep_module.render_delivery
-
-    def render_and_look(message, now):
-        free_while_rendering.append(write_lock_is_free(sqlite_file))
-        return render(message, now)
-
-    monkeypatch.setattr(sweep_module, "render_delivery", render_and_look)
+    free_while_rendering = lock_seen_during(monkeypatch, sweep_module, "render_delivery", sqlite_file)
     with app.app_context():
         report = sweep_module.sweep(due)
         db.session.commit()
@@ -98,14 +74,7 @@ def test_a_message_that_another_sweep_sent_while_this_one_rendered_is_not_sent_t
 def test_the_import_preview_parses_the_file_without_the_write_lock(client, login, organiser, event, sqlite_file,
                                                                     monkeypatch):
     login(organiser)
-    free_while_parsing = []
-    parse = csv_io.parse_import
-
-    def parse_and_look(text, emails):
-        free_while_parsing.append(write_lock_is_free(sqlite_file))
-        return parse(text, emails)
-
-    monkeypatch.setattr(csv_io, "parse_import", parse_and_look)
+    free_while_parsing = lock_seen_during(monkeypatch, csv_io, "parse_import", sqlite_file)
     response = csv_upload(client, event, "name,email\nAda Lovelace,ada@example.com\n")
     assert response.status_code == 200 and "Ada Lovelace" in response.get_data(as_text=True)
     assert free_while_parsing == [True]
@@ -113,14 +82,7 @@ def test_the_import_preview_parses_the_file_without_the_write_lock(client, login
 
 def test_signing_in_checks_the_password_without_the_write_lock(client, organiser, sqlite_file, monkeypatch):
     """scrypt takes about 100 ms: the sign-in throttle's claim is committed before the check."""
-    free_while_checking = []
-    check = auth_services.check_password_hash
-
-    def check_and_look(stored, password):
-        free_while_checking.append(write_lock_is_free(sqlite_file))
-        return check(stored, password)
-
-    monkeypatch.setattr(auth_services, "check_password_hash", check_and_look)
+    free_while_checking = lock_seen_during(monkeypatch, auth_services, "check_password_hash", sqlite_file)
     wrong = client.post("/auth/login", data={"email": organiser.email, "password": "not the password"})
     right = client.post("/auth/login", data={"email": organiser.email, "password": PASSWORD})
     assert (wrong.status_code, right.status_code) == (401, 302)
@@ -134,26 +96,16 @@ def _note_a_guest_name(event_id: int, name: str) -> None:
 
 def test_a_worker_tasks_write_waits_at_the_gate_holding_no_write_lock(app, event, sqlite_file, monkeypatch):
     """Like a web request's (tests/test_checkin_gate.py): the worker's writes queue at the gate."""
-    waiting = threading.Event()
-    take = write_gate._take
-
-    def take_and_say(path):
-        waiting.set()
-        return take(path)
-
-    monkeypatch.setattr(write_gate, "_take", take_and_say)
+    waiting = reaching_the_gate(monkeypatch)
     _note_a_guest_name(event.id, "Renamed by the worker")
-    held = os.open(write_gate.path_for(make_url(f"sqlite:///{sqlite_file}")), os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(held, fcntl.LOCK_EX)  # a scan holds the gate
     ran = []
     worker = threading.Thread(target=lambda: ran.append(drain()))
     try:
-        worker.start()
-        assert waiting.wait(timeout=30), "the task's write never reached the gate"
-        assert write_lock_is_free(sqlite_file)
+        with gate_held_by_another_writer(sqlite_file):  # a scan holds the gate
+            worker.start()
+            assert waiting.wait(timeout=30), "the task's write never reached the gate"
+            assert write_lock_is_free(sqlite_file)
     finally:
-        fcntl.flock(held, fcntl.LOCK_UN)
-        os.close(held)
         worker.join(timeout=60)
     assert ran == [1]
     with app.app_context():
