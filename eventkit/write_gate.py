@@ -17,7 +17,7 @@ door's slowest scans while the worker sent mail. The command line does not take 
 or a script's own connections would keep it for their whole run). A context takes it once (a
 second connection does not wait for its own gate), and a thread holds it once: a task run inside
 a request (the queue's immediate mode, after the request's commit) finds it open, as it is opened
-at commit and rollback, before anything queued after the commit runs. PostgreSQL needs no gate (its
+at commit, before anything queued after the commit runs (and at the end of any transaction). PostgreSQL needs no gate (its
 row locks queue writers the same way).
 """
 from __future__ import annotations
@@ -65,25 +65,36 @@ def _give_back(handle: int) -> None:
     os.close(handle)
 
 
-@contextmanager
-def held(url) -> Iterator[None]:
-    """Hold the gate of the database at `url` for the block (no gate: PostgreSQL, in-memory SQLite)."""
-    path = path_for(url)
-    if path is None or path in _holding():
-        yield
-        return
+def _close(path: str) -> int | None:
+    """Take the gate at `path` for this thread; None (nothing to give back) if the thread holds it already."""
+    if path in _holding():
+        return None
     handle = _take(path)
     _holding().add(path)
-    try:
-        yield
-    finally:
+    return handle
+
+
+def _open(path: str, handle: int | None) -> None:
+    """Give back what `_close` took."""
+    if handle is not None:
         _holding().discard(path)
         _give_back(handle)
 
 
+@contextmanager
+def held(url) -> Iterator[None]:
+    """Hold the gate of the database at `url` for the block (no gate: PostgreSQL, in-memory SQLite)."""
+    path = path_for(url)
+    handle = _close(path) if path is not None else None
+    try:
+        yield
+    finally:
+        _open(path, handle)
+
+
 def gate_writes() -> None:
     """Let this app context's SQLite write transactions take the gate, as a web request's do
-    (the worker's tasks; released at commit, rollback and `release`)."""
+    (the worker's tasks; released at the transaction's end and by `release`)."""
     setattr(g, _GATED, True)
 
 
@@ -96,19 +107,13 @@ def _close_gate(connection) -> None:
     if not _gated() or _GATE_KEY in g:
         return
     path = path_for(connection.engine.url)
-    if path is not None and path not in _holding():
-        setattr(g, _GATE_KEY, (_take(path), path))
-        _holding().add(path)
+    handle = _close(path) if path is not None else None
+    if handle is not None:
+        setattr(g, _GATE_KEY, (path, handle))
 
 
 @event.listens_for(Session, "after_commit", insert=True)  # before eventkit.jobs.queue sends what waited for the commit
 def _open_gate_after_commit(_session) -> None:
-    if has_app_context():
-        release()
-
-
-@event.listens_for(Session, "after_rollback", insert=True)
-def _open_gate_after_rollback(_session) -> None:
     if has_app_context():
         release()
 
@@ -123,6 +128,4 @@ def release(_error=None) -> None:
     """Open the gate (after the transaction's commit or rollback; and, in case, at teardown)."""
     taken = g.pop(_GATE_KEY, None)
     if taken is not None:
-        handle, path = taken
-        _holding().discard(path)
-        _give_back(handle)
+        _open(*taken)

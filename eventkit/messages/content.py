@@ -58,7 +58,7 @@ READY = {
 }
 
 
-def ready(template: str, title: str) -> Ready | None:
+def ready(template: str) -> Ready | None:
     """The ready template named `template`; None for a custom message.
 
     Its subject keeps the {title} placeholder (filled in when the message goes, like {name}): a

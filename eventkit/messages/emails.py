@@ -25,9 +25,9 @@ from eventkit.urls import external_url_for
 MAIL_TEMPLATE = "announcement"
 
 
-def ready_words(template: str, event: Event) -> Ready:
-    """The ready template's words for this gathering (the custom message starts empty)."""
-    return ready(template, event.title) or Ready("Your own message", "", "", Audience.PLACE, Schedule.NOW)
+def ready_words(template: str) -> Ready:
+    """The ready template's words ({title} and {name} filled in when sent; the custom message starts empty)."""
+    return ready(template) or Ready("Your own message", "", "", Audience.PLACE, Schedule.NOW)
 
 
 def plans(event: Event, guest_ids: set[int]) -> dict[int, list[str]]:

@@ -310,7 +310,7 @@ AUTO_HOURS = 24
 
 def automatic_day_before(event: Event, now: datetime) -> dict:
     """The column values of a gathering's automatic day-before reminder."""
-    words = emails.ready_words(Template.DAY_BEFORE, event)
+    words = emails.ready_words(Template.DAY_BEFORE)
     return {"event_id": event.id, "subject": words.subject, "body": words.body, "template": Template.DAY_BEFORE,
             "audience": Audience.PLACE, "picked_ids": [], "schedule": Schedule.BEFORE_START, "hours": AUTO_HOURS,
             "send_at": event.starts_at - timedelta(hours=AUTO_HOURS), "status": MessageStatus.SCHEDULED,

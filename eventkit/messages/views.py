@@ -42,7 +42,7 @@ def _fill(form: MessageForm, event: Event, message: Message | None) -> None:
         form.at.data = event.local(message.send_at).replace(tzinfo=None)
         return
     template = request.args.get("template", Template.CUSTOM)
-    words = ready_words(template if template in set(READY) else Template.CUSTOM, event)
+    words = ready_words(template if template in set(READY) else Template.CUSTOM)
     form.template.data = template if template in set(READY) else Template.CUSTOM
     form.subject.data, form.body.data = words.subject, words.body
     form.audience.data, form.schedule.data, form.hours.data = words.audience, words.schedule, words.hours
