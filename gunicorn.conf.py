@@ -11,8 +11,8 @@ import os
 
 from gunicorn.glogging import Logger
 
+from eventkit.logmask import format_atoms, mask_atoms
 from eventkit.logmask import install as mask_log_records
-from eventkit.logmask import mask_atoms
 
 bind = os.environ.get("EVENTKIT_BIND", "127.0.0.1:8000")
 worker_class = "gthread"  # keeps phones' connections alive (see the README on SQLite)
@@ -28,7 +28,7 @@ class MaskingLogger(Logger):
     """gunicorn's logger with secrets masked in every access-log field."""
 
     def atoms(self, resp, req, environ, request_time):
-        return mask_atoms(super().atoms(resp, req, environ, request_time))
+        return mask_atoms(super().atoms(resp, req, environ, request_time), format_atoms(self.cfg.access_log_format))
 
 
 logger_class = MaskingLogger

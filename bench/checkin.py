@@ -122,11 +122,27 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int, log_path: P
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
+                settle(server.pid, deadline)
                 return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
     raise SystemExit(f"gunicorn did not start; see {log_path}")
+
+
+def settle(master_pid: int, deadline: float, window: float = 0.5, busy: float = 0.05) -> None:
+    """Wait until gunicorn's processes are (almost) idle: every worker has imported the app.
+
+    The first answer comes from the first worker up; connections opened while another is still
+    importing all go to the first one and stay with it for the whole round (keep-alive), which made
+    a run's first round measure one worker instead of all of them.
+    """
+    used = server_cpu_seconds(master_pid)
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        used, before = server_cpu_seconds(master_pid), used
+        if used - before < busy:
+            return
 
 
 class Scanner:
@@ -377,14 +393,16 @@ def main() -> None:
         print(f"gunicorn: {args.workers} workers x {args.threads} threads; {args.scanners} scanners for "
               f"{args.seconds:g} s on {os.cpu_count()} cores", flush=True)
         scanners = Scanners(port, door_secret, codes, args.scanners)
-        elapsed = server_cpu = client_cpu = healthz_elapsed = 0.0
+        elapsed = server_cpu = client_cpu = healthz_elapsed = healthz_cpu = 0.0
         healthz_answered, healthz_errors = 0, Counter()
         for _ in range(max(1, args.rounds)):
             cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
             elapsed += scanners.run(args.seconds / max(1, args.rounds))
             server_cpu += server_cpu_seconds(server.pid) - cpu_before
             client_cpu += time.process_time() - client_before
+            cpu_before = server_cpu_seconds(server.pid)
             answered, seconds, errors = healthz_loop(port, args.scanners, args.seconds / max(1, args.rounds))
+            healthz_cpu += server_cpu_seconds(server.pid) - cpu_before
             healthz_answered, healthz_elapsed = healthz_answered + answered, healthz_elapsed + seconds
             healthz_errors.update(errors)
         healthz = healthz_answered / healthz_elapsed if healthz_elapsed else 0.0
@@ -413,7 +431,10 @@ def main() -> None:
     print(f"CPU per request: server {server_cpu / requests * 1000:.2f} ms, scanner client "
           f"{client_cpu / requests * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"healthz: {result['healthz_per_s']}/s with the same {args.scanners} clients "
-          f"(errors: {dict(healthz_errors) or 'none'})")
+          f"(errors: {dict(healthz_errors) or 'none'}); server CPU {healthz_cpu / max(1, healthz_answered) * 1000:.2f} ms "
+          f"per request")
+    print(f"server cores busy: {server_cpu / elapsed:.2f} while scanning, "
+          f"{healthz_cpu / healthz_elapsed if healthz_elapsed else 0:.2f} on /healthz")
     print(f"check-ins/s: {result['checkins_per_s']}  p50: {result['p50_ms']} ms  p99: {result['p99_ms']} ms  "
           f"duplicates: {duplicates}  ratio to healthz: {result['ratio']}")
     print(json.dumps(result))

@@ -136,7 +136,10 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def commit_or_rollback(response):
-        if _should_commit(response.status_code):
+        commit = _should_commit(response.status_code)
+        if not db.session().in_transaction():
+            return response  # nothing begun (a door scan writes in its group commit's own transaction)
+        if commit:
             db.session.commit()
         else:
             db.session.rollback()

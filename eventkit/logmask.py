@@ -11,6 +11,7 @@ request lines, gunicorn's error log); gunicorn.conf.py masks its access log with
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -32,9 +33,21 @@ def mask_secrets(text: str) -> str:
     return _TOKEN_SHAPED.sub(MASK, text)
 
 
-def mask_atoms(atoms: dict) -> dict:
-    """gunicorn's access-log atoms with every text value masked (request line, path, query, Referer...)."""
+def mask_atoms(atoms: dict, names: frozenset[str] | None = None) -> dict:
+    """gunicorn's access-log atoms with every text value masked (request line, path, query, Referer...);
+    only the atoms in `names` when given (those the log format prints: see `format_atoms`)."""
+    if names is not None:
+        atoms = {name: atoms[name] for name in names if name in atoms}
     return {name: mask_secrets(value) if isinstance(value, str) else value for name, value in atoms.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def format_atoms(log_format: str) -> frozenset[str]:
+    """The atoms an access-log format prints (`%(r)s`, `%({referer}i)s`...), as gunicorn looks them up:
+    the other atoms (every request and response header, every environ variable) are never printed, so
+    they are neither masked nor kept (masking them all cost more than the rest of the log line)."""
+    return frozenset(name.lower() if name.startswith("{") else name
+                     for name in re.findall(r"%\(([^)]+)\)", log_format))
 
 
 class MaskedLogRecord(logging.LogRecord):

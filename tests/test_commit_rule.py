@@ -94,6 +94,22 @@ def test_a_successful_request_and_a_kept_refusal_commit(routes, client, name, st
     assert audit_count(routes, "test.partial") == 1
 
 
+def test_work_queued_by_a_request_that_wrote_nothing_is_still_queued_at_its_end(app, client):
+    """A request that began no transaction ends without a commit (the door's scans write in their
+    group commit's own); work it queued for after the commit must not be lost with it."""
+    from eventkit.jobs.queue import enqueue_after_commit
+
+    sent = []
+
+    def queue_only():
+        enqueue_after_commit(sent.append, "queued")
+        return "queued"
+
+    app.add_url_rule("/test-commit-rule/queue-only", "test_commit_rule_queue_only", queue_only, methods=["POST"])
+    assert client.post("/test-commit-rule/queue-only").status_code == 200
+    assert sent == ["queued"]
+
+
 def test_keeping_a_refusals_writes_lasts_one_request(routes, client):
     client.post("/test-commit-rule/kept")
     client.post("/test-commit-rule/page")

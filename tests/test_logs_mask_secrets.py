@@ -65,3 +65,13 @@ def test_masking_keeps_ordinary_addresses_readable():
     assert mask_secrets("GET /events/12/guests?page=2 HTTP/1.1") == "GET /events/12/guests?page=2 HTTP/1.1"
     assert mask_secrets("/e/climate-founders-dinner-2026/me") == "/e/climate-founders-dinner-2026/me"
     assert mask_secrets("sqlalchemy.exc.IntegrityError") == "sqlalchemy.exc.IntegrityError"
+
+
+def test_the_access_log_masks_the_atoms_its_format_prints_and_keeps_no_other():
+    from eventkit.logmask import format_atoms, mask_atoms
+
+    names = format_atoms('%(h)s "%(r)s" %(s)s "%({Referer}i)s" %(M)sms')
+    atoms = {"h": "127.0.0.1", "r": "GET /g/Abc123abc123Abc123abc123 HTTP/1.1", "s": "302", "M": 3,
+             "{referer}i": "https://example.org/door/s3cret-door-link", "{cookie}i": "session=Zz9" * 5}
+    assert mask_atoms(atoms, names) == {"h": "127.0.0.1", "r": "GET /g/*** HTTP/1.1", "s": "302", "M": 3,
+                                        "{referer}i": "https://example.org/door/***"}

@@ -98,6 +98,8 @@ def periodic_task(schedule, **options):
 
 def enqueue_after_commit(task_wrapper, *args) -> None:
     """Enqueue `task_wrapper(*args)` once the current transaction commits (dropped on rollback)."""
+    if not db.session().in_transaction():
+        db.session.begin()  # so that the request's commit has a transaction to commit (see eventkit.errors)
     db.session.info.setdefault(_PENDING, []).append((task_wrapper, args))
 
 
