@@ -155,3 +155,20 @@ def test_the_compose_preview_runs_a_fixed_number_of_queries(app, client, login, 
     for n in range(15):
         make_attendee(g.event, f"Extra {n}")
     assert {audience: measure(audience) for audience in ("place", "unready")} == small
+
+
+def test_the_organisers_pages_show_a_subject_with_the_gatherings_title_put_in(app, client, login, organiser,
+                                                                             make_event, make_attendee):
+    """A ready template keeps {title} until it is sent; the lists show what the guests will read."""
+    g = gathering(app, make_event, make_attendee)
+    login(organiser)
+    assert client.post(f"/events/{g.event.id}/messages/new",
+                       data=_form(subject="{title}: parking for {name}", schedule="at",
+                                  at=(STARTS - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+                                  save="1", expected="4")).status_code == 302
+    [message] = messages(app)
+    listed = f"{g.event.title}: parking for {{name}}"
+    for url in (f"/events/{g.event.id}/messages", f"/events/{g.event.id}/messages/{message.id}",
+                f"/events/{g.event.id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert listed in html and "{title}" not in html, url

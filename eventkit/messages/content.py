@@ -102,6 +102,12 @@ def personal_subject(subject: str, name: str, title: str) -> str:
     return _fill(subject, {NAME: name, TITLE: title})
 
 
+def listed_subject(subject: str, title: str) -> str:
+    """The subject as the organiser's pages list it: the gathering's title put in for {title} (as every
+    guest reads it), {name} left as typed (it differs per guest)."""
+    return _fill(subject, {TITLE: title})
+
+
 def personal_text(body: str, name: str, link: str, title: str = "") -> str:
     """The text part: `body` with the guest's name, the gathering's title and the link (placeholder) put in."""
     return _fill(body, {NAME: name, LINK: link, TITLE: title})

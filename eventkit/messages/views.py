@@ -11,7 +11,7 @@ from eventkit.events.access import get_managed_event_or_404
 from eventkit.events.models import Event
 from eventkit.messages import audiences, services
 from eventkit.messages.blueprint import bp
-from eventkit.messages.content import READY
+from eventkit.messages.content import READY, listed_subject
 from eventkit.messages.emails import ready_words
 from eventkit.messages.forms import DayBeforeForm, MessageForm
 from eventkit.messages.models import Message, Schedule, Template
@@ -23,6 +23,12 @@ def messages_summary(event: Event) -> dict:
     scheduled = [m for m in services.event_messages(event) if m.is_editable]
     return {"next": scheduled[0] if scheduled else None, "scheduled": len(scheduled),
             "day_before": services.day_before_on(event)}
+
+
+@bp.app_template_filter("listed_subject")
+def _listed_subject(subject: str, event: Event) -> str:
+    """`{{ message.subject|listed_subject(event) }}`: see content.listed_subject."""
+    return listed_subject(subject, event.title)
 
 
 def _form(event: Event, message: Message | None = None) -> MessageForm:
