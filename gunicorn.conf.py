@@ -25,7 +25,7 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 
 class MaskingLogger(Logger):
-    """gunicorn's logger with secrets masked in every access-log field."""
+    """gunicorn's logger with secrets masked in every access-log field its format prints."""
 
     def atoms(self, resp, req, environ, request_time):
         return mask_atoms(super().atoms(resp, req, environ, request_time), format_atoms(self.cfg.access_log_format))

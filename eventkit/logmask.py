@@ -33,12 +33,11 @@ def mask_secrets(text: str) -> str:
     return _TOKEN_SHAPED.sub(MASK, text)
 
 
-def mask_atoms(atoms: dict, names: frozenset[str] | None = None) -> dict:
-    """gunicorn's access-log atoms with every text value masked (request line, path, query, Referer...);
-    only the atoms in `names` when given (those the log format prints: see `format_atoms`)."""
-    if names is not None:
-        atoms = {name: atoms[name] for name in names if name in atoms}
-    return {name: mask_secrets(value) if isinstance(value, str) else value for name, value in atoms.items()}
+def mask_atoms(atoms: dict, names: frozenset[str]) -> dict:
+    """The gunicorn access-log atoms in `names` (those the log format prints: see `format_atoms`), every
+    text value masked (request line, path, query, Referer...)."""
+    printed = {name: atoms[name] for name in names if name in atoms}
+    return {name: mask_secrets(value) if isinstance(value, str) else value for name, value in printed.items()}
 
 
 @functools.lru_cache(maxsize=8)
