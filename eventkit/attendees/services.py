@@ -52,8 +52,13 @@ def normalise_email(email: str) -> str:
 
 
 def lock_event(event_id: int) -> Event:
-    """Reload the event with a row lock (PostgreSQL) so capacity checks cannot race."""
-    stmt = select(Event).where(Event.id == event_id).with_for_update()
+    """Reload the event with a row lock (PostgreSQL) so capacity checks cannot race.
+
+    `FOR NO KEY UPDATE` (`key_share=True`), not `FOR UPDATE`: it queues the organisers' writers behind
+    one another as well, but not the rows that merely reference the gathering. A check-in's foreign key
+    on the gathering takes a KEY SHARE lock, which `FOR UPDATE` blocks: a door scan then waited for a
+    whole import (tests/test_checkin_row_locks.py)."""
+    stmt = select(Event).where(Event.id == event_id).with_for_update(key_share=True)
     return db.session.scalars(stmt.execution_options(populate_existing=True)).one()
 
 

@@ -40,7 +40,7 @@ def own_intents(attendee: Attendee) -> list[Intent]:
 
 def _lock_attendee(attendee: Attendee) -> None:
     """Serialise intent changes of one guest (PostgreSQL row lock; SQLite holds the write lock)."""
-    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update())
+    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update(key_share=True))
 
 
 def _event_tag(event_id: int, tag_id: int) -> Tag:
