@@ -202,9 +202,8 @@ class PacedScanners:
     def __init__(self, port: int, secret: str, codes: list[str], count: int, interval: float):
         self.port, self.path, self.codes, self.count, self.interval = port, f"/api/door/{secret}/scan", codes, count, interval
         self.latencies, self.errors, self.lock, self.stop = [], [], threading.Lock(), threading.Event()
-        #: (seconds since `began`, latency) of every scan, to say what ran at the time of the slowest
+        #: (perf_counter when it was sent, latency) of every scan, to say what ran at the time of the slowest
         self.timeline: list[tuple[float, float]] = []
-        self.began = time.perf_counter()
 
     def _code(self, phone: int, n: int) -> str:
         if n % 10 == 9:
@@ -224,9 +223,10 @@ class PacedScanners:
                 error = type(exc).__name__
                 scanner.close()
                 scanner = Scanner(self.port)
+            latency = time.perf_counter() - started
             with self.lock:
-                self.latencies.append(time.perf_counter() - started)
-                self.timeline.append((started - self.began, self.latencies[-1]))
+                self.latencies.append(latency)
+                self.timeline.append((started, latency))
                 if error:
                     self.errors.append(error)
             n += 1
@@ -279,7 +279,7 @@ def main() -> None:
         organiser.login()
         scanners = PacedScanners(port, door_secret, codes, args.scanners, args.interval)
         phones = scanners.start()
-        started = scanners.began = time.perf_counter()
+        started = time.perf_counter()
         tasks = [threading.Thread(target=lambda: results.update(import_s=organiser.import_guests(event_id, args.import_rows))),
                  threading.Thread(target=lambda: results.update(pack_s=Organiser.print_pack(_second(port), event_id)))]
         enqueue_mail_delivery(database_url, secret_key, queue_url)
@@ -311,19 +311,19 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"import of {args.import_rows} rows {result['import_s']} s; pack of {args.guests} guests "
           f"{result['pack_s']} s; {args.emails} emails {result['mail_s']} s")
-    print(slowest_scans(scanners.timeline, results))
+    print(slowest_scans(scanners.timeline, started, results))
     print(json.dumps(result))
 
 
-def slowest_scans(timeline: list[tuple[float, float]], results: dict, count: int = 5) -> str:
-    """The `count` slowest scans, when they started (seconds after the organiser's work began) and
+def slowest_scans(timeline: list[tuple[float, float]], began: float, results: dict, count: int = 5) -> str:
+    """The `count` slowest scans, when they started (seconds after the organiser's work `began`) and
     which of the organiser's jobs were still running then."""
     def running(at: float) -> str:
         jobs = [name for name, key in (("import", "import_s"), ("mail", "mail_s"), ("pack", "pack_s"))
                 if at < results.get(key, 0)]
         return "+".join(jobs) or "scans only"
 
-    slow = sorted(timeline, key=lambda item: -item[1])[:count]
+    slow = [(sent - began, latency) for sent, latency in sorted(timeline, key=lambda item: -item[1])[:count]]
     return "slowest scans: " + ", ".join(f"{latency * 1000:.0f} ms at {at:.1f} s ({running(at)})" for at, latency in slow)
 
 

@@ -113,6 +113,18 @@ def _end_reads() -> None:
     session.rollback()
 
 
+def locked(query):
+    """`query` locking the rows it reads until the transaction ends (PostgreSQL; SQLite holds its write lock):
+    the lock that makes concurrent writers of the same thing queue behind one another.
+
+    `FOR NO KEY UPDATE`, not `FOR UPDATE`: it queues those writers just as well, but not the rows that
+    merely reference a locked one. A check-in's foreign key on its gathering takes a KEY SHARE lock,
+    which `FOR UPDATE` blocks: a door scan then waited for a whole import (tests/test_checkin_row_locks.py).
+    (The claims that skip rows another worker holds use `with_for_update(skip_locked=True)` themselves.)
+    """
+    return query.with_for_update(key_share=True)
+
+
 def _insert_ignoring(model, conflict_columns: list[str]):
     """INSERT ... ON CONFLICT (conflict_columns) DO NOTHING in this session's dialect."""
     module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite

@@ -17,6 +17,7 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from eventkit.attendees.services import lock_event
 from eventkit.checkin.models import CheckIn
@@ -34,7 +35,7 @@ def app_config(database_url):
 
 
 class HeldLock:
-    """`lock` (a function of the app's session) held in its own thread and transaction until `release()`."""
+    """`lock` (a function of the app's session) held in its own thread and transaction for the `with` block."""
 
     def __init__(self, app, lock):
         self.app, self.lock = app, lock
@@ -90,6 +91,6 @@ def test_capacity_locks_still_queue_behind_one_another(app, event):
     with app.app_context():
         db.session.execute(db.text(f"SET lock_timeout = {LOCK_TIMEOUT_MS // 100}"))
         with HeldLock(app, lambda: lock_event(event.id)):
-            with pytest.raises(Exception, match="lock"):
+            with pytest.raises(OperationalError, match="lock timeout"):
                 lock_event(event.id)
         db.session.rollback()

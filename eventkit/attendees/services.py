@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from eventkit import audit
 from eventkit.attendees import invitations
 from eventkit.attendees.models import HOLDS_PLACE, Attendee, AttendeeStatus, Person
-from eventkit.db import db, insert_ignore
+from eventkit.db import db, insert_ignore, locked
 from eventkit.errors import DomainError
 from eventkit.events.models import Event, EventStatus
 from eventkit.signals import accepting_invitation
@@ -52,13 +52,9 @@ def normalise_email(email: str) -> str:
 
 
 def lock_event(event_id: int) -> Event:
-    """Reload the event with a row lock (PostgreSQL) so capacity checks cannot race.
-
-    `FOR NO KEY UPDATE` (`key_share=True`), not `FOR UPDATE`: it queues the organisers' writers behind
-    one another as well, but not the rows that merely reference the gathering. A check-in's foreign key
-    on the gathering takes a KEY SHARE lock, which `FOR UPDATE` blocks: a door scan then waited for a
-    whole import (tests/test_checkin_row_locks.py)."""
-    stmt = select(Event).where(Event.id == event_id).with_for_update(key_share=True)
+    """Reload the event with a row lock (PostgreSQL) so capacity checks cannot race (`db.locked`:
+    the door's check-ins, which reference the event, do not wait for it)."""
+    stmt = locked(select(Event).where(Event.id == event_id))
     return db.session.scalars(stmt.execution_options(populate_existing=True)).one()
 
 

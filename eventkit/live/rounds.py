@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from eventkit import audit
-from eventkit.db import db, insert_ignore
+from eventkit.db import db, insert_ignore, locked
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.live import repair
@@ -26,7 +26,7 @@ def state_for_update(event: Event) -> LiveState:
     """The gathering's live state row (made on first use), locked for this transaction on PostgreSQL."""
     insert_ignore(LiveState, {"event_id": event.id, "round_no": 0, "status": str(RoundStatus.WAITING),
                               "duration_seconds": 720, "paused_seconds": 0, "version": 1}, ["event_id"])
-    return db.session.scalars(select(LiveState).where(LiveState.event_id == event.id).with_for_update(key_share=True)
+    return db.session.scalars(locked(select(LiveState).where(LiveState.event_id == event.id))
                               .execution_options(populate_existing=True)).one()
 
 

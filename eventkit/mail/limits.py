@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from eventkit.auth.models import Organiser
-from eventkit.db import db
+from eventkit.db import db, locked
 from eventkit.errors import DomainError
 from eventkit.events.models import Event
 from eventkit.mail.models import OutboundEmail
@@ -63,7 +63,7 @@ def check_sender(event_id: int | None, recipients: list[str], now: datetime) -> 
     if organiser.self_signup and now < organiser.created_at + FIRST_DAY:
         cap = current_app.config.get("NEW_ACCOUNT_DAILY_MAIL", DEFAULT_DAILY_MAIL)
         # concurrent sends of one new account count one after the other (PostgreSQL row lock)
-        db.session.execute(select(Organiser.id).where(Organiser.id == organiser.id).with_for_update(key_share=True))
+        db.session.execute(locked(select(Organiser.id).where(Organiser.id == organiser.id)))
         left = max(cap - sent_to_others_since(organiser, organiser.created_at), 0)
         if len(others) > left:
             raise _capped(cap, left)

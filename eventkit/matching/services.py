@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
-from eventkit.db import atomic, db, insert_ignore
+from eventkit.db import atomic, db, insert_ignore, locked
 from eventkit.errors import DomainError
 from eventkit.events.access import get_for_event_or_404
 from eventkit.events.models import Event
@@ -24,7 +24,7 @@ MAX_ROUNDS = 12
 def get_plan(event: Event, for_update: bool = False) -> Plan | None:
     """The event's plan; `for_update` locks its row (PostgreSQL) so two organisers' changes queue up."""
     query = select(Plan).where(Plan.event_id == event.id)
-    return db.session.scalars(query.with_for_update(key_share=True) if for_update else query).first()
+    return db.session.scalars(locked(query) if for_update else query).first()
 
 
 def get_or_create_plan(event: Event) -> Plan:

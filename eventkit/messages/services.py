@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
-from eventkit.db import db
+from eventkit.db import db, locked
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
 from eventkit.mail.kinds import Topic
@@ -80,7 +80,7 @@ class Preview:
 def get_message(event: Event, message_id: int, for_update: bool = False) -> Message:
     """One message of this gathering; NotFound for another gathering's or a missing one."""
     query = select(Message).where(Message.id == message_id, Message.event_id == event.id)
-    message = db.session.scalars(query.with_for_update(key_share=True) if for_update else query).first()
+    message = db.session.scalars(locked(query) if for_update else query).first()
     if message is None:
         raise NotFound("This message is not one of this gathering's.", "not_found")
     return message
@@ -294,8 +294,8 @@ def set_day_before(event: Event, on: bool, actor: str, now: datetime) -> None:
     Off cancels the reminder if it is scheduled; on brings a cancelled one back while the gathering is ahead.
     """
     _settings(event, now).day_before_reminder = on
-    auto = db.session.scalars(select(Message).where(Message.event_id == event.id, Message.automatic == AUTO_DAY_BEFORE)
-                              .with_for_update(key_share=True)).first()
+    auto = db.session.scalars(locked(select(Message).where(Message.event_id == event.id,
+                                                           Message.automatic == AUTO_DAY_BEFORE))).first()
     if auto is not None and not on and auto.status == MessageStatus.SCHEDULED:
         auto.status = MessageStatus.CANCELLED
     elif auto is not None and on and auto.status == MessageStatus.CANCELLED and event.starts_at > now:

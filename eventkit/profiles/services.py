@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from eventkit import audit
 from eventkit.attendees.models import Attendee
-from eventkit.db import db
+from eventkit.db import db, locked
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event, Tag
 from eventkit.mail.services import queue_email
@@ -40,7 +40,7 @@ def own_intents(attendee: Attendee) -> list[Intent]:
 
 def _lock_attendee(attendee: Attendee) -> None:
     """Serialise intent changes of one guest (PostgreSQL row lock; SQLite holds the write lock)."""
-    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update(key_share=True))
+    db.session.execute(locked(select(Attendee.id).where(Attendee.id == attendee.id)))
 
 
 def _event_tag(event_id: int, tag_id: int) -> Tag:
