@@ -121,3 +121,29 @@ def test_many_guests_scanned_at_once_are_each_welcomed_once(app, event, make_doo
         assert count(Attendee, Attendee.checked_in_at.is_not(None)) == len(guests)
         assert count(AuditEntry, AuditEntry.action == "checkin") == len(guests)
         assert [answer["outcome"] for answer in db.session.scalars(select(ScanRequest.response))] == ["welcome"] * len(guests)
+
+
+def test_a_leader_lingers_for_more_scans_only_while_the_door_is_busy(app, sqlite_file):
+    """The first scan at a quiet door is written at once; a scan that leads right after another batch
+    first gives the scans still arriving a moment (LINGER_S) to join it."""
+    with app.app_context():
+        lingered, now = [], [100.0]
+        batcher = batch.Batcher(db.engine, sleep=lingered.append, clock=lambda: now[0])
+        assert batcher.write(audit_work("quiet")) == {"action": "quiet"}
+        assert lingered == []  # no batch before it: the door was quiet
+        now[0] += batch.BUSY_WITHIN_S / 2
+        assert batcher.write(audit_work("busy")) == {"action": "busy"}
+        assert lingered == [batch.LINGER_S]  # the batch before it ended moments ago
+        now[0] += 2 * batch.BUSY_WITHIN_S
+        assert batcher.write(audit_work("quiet again")) == {"action": "quiet again"}
+        assert lingered == [batch.LINGER_S]
+    assert actions(app) == ["busy", "quiet", "quiet again"]
+
+
+def test_a_batcher_without_linger_never_waits(app, sqlite_file):
+    with app.app_context():
+        lingered: list[float] = []
+        batcher = batch.Batcher(db.engine, linger=0, sleep=lingered.append)
+        for name in ("a", "b", "c"):
+            assert batcher.write(audit_work(name)) == {"action": name}
+    assert lingered == []

@@ -7,7 +7,11 @@ at the door, or bench/checkin.py's sixteen phones) that hand-over is what limits
 few microseconds of SQL. So the first welcome scan to arrive in a process *leads*: it takes the gate,
 runs the writes of every welcome scan waiting in this process at that moment (each its own four
 statements, on one connection), commits once, and hands each scan its answer. A scan arriving
-meanwhile waits for the next batch, which the first of them leads.
+meanwhile waits for the next batch, which the first of them leads. At a busy door (a batch ended
+moments ago) the leader first lingers half a millisecond, as PostgreSQL's `commit_delay` does: the
+scans this process is still parsing then join its batch instead of each leading one of their own
+(bench/checkin.py: batches of 3-4 instead of 1-2; about 5 % more check-ins per second, ratio
+0.61-0.66 against 0.59-0.63 in three interleaved runs). A scan at a quiet door leads at once.
 
 Every promise of the one-scan path holds: each scan's statements are exactly the same, no answer is
 given before its writes are committed, and a batch that fails is rolled back whole, its scans then
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -33,6 +38,10 @@ log = logging.getLogger(__name__)
 
 #: a scan's writes on the connection it is given: its answer, or None for "take the general path"
 Work = Callable[[Connection], "dict | None"]
+#: how long a leader at a busy door waits for more scans to join its batch
+LINGER_S = 0.0005
+#: the door counts as busy while its last batch ended less than this long ago
+BUSY_WITHIN_S = 0.02
 
 
 class _Waiting:
@@ -61,11 +70,13 @@ class _Waiting:
 class Batcher:
     """A process's group commit for one SQLite database (`engine`)."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, engine: Engine, linger: float = LINGER_S, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        self.engine, self.linger, self._sleep, self._clock = engine, linger, sleep, clock
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
         self._leading = False
+        self._last_ended = float("-inf")
 
     def write(self, work: Work) -> dict | None:
         """Run `work` in the next batch's transaction, committed before this returns its answer."""
@@ -76,6 +87,8 @@ class Batcher:
         if not me.leads:
             me.wait()  # woken when a batch answered us, or when we are to lead the next one
         if me.leads:
+            if self.linger and self._clock() - self._last_ended < BUSY_WITHIN_S:
+                self._sleep(self.linger)  # the scans arriving meanwhile join this batch
             self._lead()
         return me.answer
 
@@ -85,6 +98,7 @@ class Batcher:
         try:
             self._commit(batch)
         finally:
+            self._last_ended = self._clock()
             with self._lock:
                 if self._waiting:  # arrived during the batch: the first of them leads the next one
                     self._waiting[0].leads = True
