@@ -61,6 +61,13 @@ class Prepared:
         cursor.close()
         return rows[0] if rows else None
 
+    def all(self, connection: Connection, /, **params) -> list[tuple]:
+        """Every row the statement returns, as plain tuples."""
+        cursor = self.execute(connection, **params)
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows
+
     def run(self, connection: Connection, /, **params) -> int:
         """Run a statement that returns no rows; how many rows it changed."""
         cursor = self.execute(connection, **params)

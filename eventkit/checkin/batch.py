@@ -5,15 +5,15 @@ gate, `eventkit/write_gate.py`). With one transaction per scan, each scan pays f
 the commit, and the lock passes between processes and threads once per scan; under a burst (a queue
 at the door, or bench/checkin.py's sixteen phones) that hand-over is what limits the door, not the
 few microseconds of SQL. So the first welcome scan to arrive in a process *leads*: it takes the gate,
-runs the writes of every welcome scan waiting in this process at that moment (each its own four
-statements, on one connection), commits once, and hands each scan its answer. A scan arriving
+writes every welcome scan waiting in this process at that moment (set-based, four statements for
+all of them: `eventkit.checkin.welcomes`), commits once, and hands each scan its answer. A scan arriving
 meanwhile waits for the next batch, which the first of them leads. At a busy door (a batch ended
 moments ago) the leader first lingers half a millisecond, as PostgreSQL's `commit_delay` does: the
 scans this process is still parsing then join its batch instead of each leading one of their own
 (bench/checkin.py: batches of 3-4 instead of 1-2; about 5 % more check-ins per second, ratio
 0.61-0.66 against 0.59-0.63 in three interleaved runs). A scan at a quiet door leads at once.
 
-Every promise of the one-scan path holds: each scan's statements are exactly the same, no answer is
+Every promise of the one-scan path holds: each scan's rows are exactly the same, no answer is
 given before its writes are committed, and a batch that fails is rolled back whole, its scans then
 answered `None` (nothing written): each takes the general path in its own request transaction.
 
@@ -36,8 +36,15 @@ from eventkit.db import db
 
 log = logging.getLogger(__name__)
 
-#: a scan's writes on the connection it is given: its answer, or None for "take the general path"
+#: writes a batch's items on the connection it is given: an answer for each (None: "take the general path")
+Run = Callable[[Connection, list], "list[dict | None]"]
+#: a stand-alone item of `each`: its writes on the connection it is given, and its answer
 Work = Callable[[Connection], "dict | None"]
+
+
+def each(connection: Connection, works: list[Work]) -> list[dict | None]:
+    """The plain `Run`: each item is a `Work`, run in turn."""
+    return [work(connection) for work in works]
 #: how long a leader at a busy door waits for more scans to join its batch
 LINGER_S = 0.0005
 #: the door counts as busy while its last batch ended less than this long ago
@@ -45,7 +52,7 @@ BUSY_WITHIN_S = 0.02
 
 
 class _Waiting:
-    """One scan waiting for a batch: its work, and (once the batch is over) its answer.
+    """One scan waiting for a batch: its item, and (once the batch is over) its answer.
 
     Its turn is a plain lock held from the start: the scan waits by taking it again, and is woken
     (to read its answer, or to lead the next batch) by its release. Each wake matches one wait, but
@@ -53,10 +60,10 @@ class _Waiting:
     `threading.Event.set` runs a condition's Python code, about 20 µs per scan of the door's hand-over.)
     """
 
-    __slots__ = ("work", "_turn", "answer", "leads")
+    __slots__ = ("item", "_turn", "answer", "leads")
 
-    def __init__(self, work: Work):
-        self.work, self.answer, self.leads = work, None, False
+    def __init__(self, item):
+        self.item, self.answer, self.leads = item, None, False
         self._turn = threading.Lock()
         self._turn.acquire()
 
@@ -68,19 +75,19 @@ class _Waiting:
 
 
 class Batcher:
-    """A process's group commit for one SQLite database (`engine`)."""
+    """A process's group commit for one SQLite database (`engine`), its batches written by `run`."""
 
-    def __init__(self, engine: Engine, linger: float = LINGER_S, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
-        self.engine, self.linger, self._sleep, self._clock = engine, linger, sleep, clock
+    def __init__(self, engine: Engine, run: Run = each, linger: float = LINGER_S,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        self.engine, self.run, self.linger, self._sleep, self._clock = engine, run, linger, sleep, clock
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
         self._leading = False
         self._last_ended = float("-inf")
 
-    def write(self, work: Work) -> dict | None:
-        """Run `work` in the next batch's transaction, committed before this returns its answer."""
-        me = _Waiting(work)
+    def write(self, item) -> dict | None:
+        """Write `item` in the next batch's transaction, committed before this returns its answer."""
+        me = _Waiting(item)
         with self._lock:
             self._waiting.append(me)
             me.leads, self._leading = not self._leading, True
@@ -113,24 +120,25 @@ class Batcher:
             driver = connection.connection.driver_connection
             driver.execute("BEGIN IMMEDIATE")
             try:
-                for waiting in batch:
-                    waiting.answer = waiting.work(connection)
+                answers = self.run(connection, [waiting.item for waiting in batch])
                 driver.execute("COMMIT")
             except Exception:  # noqa: BLE001 - every scan of the batch then takes the general path
                 log.exception("a batch of %d welcome scans failed and was rolled back", len(batch))
                 driver.execute("ROLLBACK")
-                for waiting in batch:
-                    waiting.answer = None
+                answers = [None] * len(batch)
+            for waiting, answer in zip(batch, answers, strict=True):
+                waiting.answer = answer
 
 
-def write(work: Work) -> dict | None:
-    """Run a welcome scan's writes: in the process's next batch on an SQLite file (when the request
-    has no transaction of its own yet), else on the session's connection, in the request's transaction."""
+def write(item, run: Run = each) -> dict | None:
+    """Write a welcome scan (`item`, written by `run`): in the process's next batch on an SQLite file
+    (when the request has no transaction of its own yet), else alone, on the session's connection, in
+    the request's transaction."""
     engine = db.engine
     if engine.dialect.name != "sqlite" or db.session().in_transaction() or write_gate.path_for(engine.url) is None:
-        return work(db.session.connection())
+        return run(db.session.connection(), [item])[0]
     batchers = current_app.extensions.setdefault("eventkit.scan_batchers", {})
-    batcher = batchers.get(engine.url)
+    batcher = batchers.get((engine.url, run))
     if batcher is None:
-        batcher = batchers.setdefault(engine.url, Batcher(engine))
-    return batcher.write(work)
+        batcher = batchers.setdefault((engine.url, run), Batcher(engine, run))
+    return batcher.write(item)

@@ -10,6 +10,15 @@ from datetime import datetime
 
 from eventkit.attendees.models import AttendeeStatus
 
+#: the statuses no scan lets in, with the refusal each is answered
+REFUSED_STATUSES = {
+    AttendeeStatus.CANCELLED: "cancelled",
+    AttendeeStatus.DECLINED: "cancelled",
+    AttendeeStatus.WAITLISTED: "waitlisted",
+    #: an application awaiting review is not on the guest list yet either
+    AttendeeStatus.APPLIED: "not_approved",
+}
+
 #: failure reasons that show as another outcome on the door page
 SHOWN_AS = {"other_event": "not_on_list", "too_long": "malformed"}
 REFUSALS = {

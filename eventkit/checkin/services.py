@@ -11,23 +11,25 @@ statements on the session's connection (same transaction, no unit-of-work flush)
 a guest in takes four writes and no read (`_welcome_at_once`): one conditional
 `UPDATE ... RETURNING` finds and admits the guest in one go (and checks that the door link is still
 active, so the door itself may come from the short-lived cache, `doors.door_for_secret(cached=True)`),
-then the nonce with its answer, the check-in and the audit entry. Anything else (a rescan, an
-unknown code, a replayed nonce, a refusal) takes the general path below with the door read again.
+then the nonce with its answer, the check-in and the audit entry (`welcomes.py`, which writes the
+welcome scans of one SQLite group commit with these four statements for all of them). Anything else
+(a rescan, an unknown code, a replayed nonce, a refusal) takes the general path below with the door
+read again.
 """
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, exists, insert, literal_column, null, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.attendees.models import Attendee
 from eventkit.audit import AuditEntry
-from eventkit.checkin import batch, conflicts, doors, outcomes
+from eventkit.checkin import batch, conflicts, doors, outcomes, welcomes
 from eventkit.checkin.doors import Door
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, RetiredCheckinCode, ScanRequest
+from eventkit.checkin.outcomes import REFUSED_STATUSES
 from eventkit.db import db, utcnow
 from eventkit.errors import DomainError, NotFound
 from eventkit.events.models import Event
@@ -38,13 +40,6 @@ from eventkit.security import hash_token
 MAX_SCAN_LENGTH = 200
 CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-REFUSED_STATUSES = {
-    AttendeeStatus.CANCELLED: "cancelled",
-    AttendeeStatus.DECLINED: "cancelled",
-    AttendeeStatus.WAITLISTED: "waitlisted",
-    #: an application awaiting review is not on the guest list yet either
-    AttendeeStatus.APPLIED: "not_approved",
-}
 
 _A, _R, _C, _L = Attendee.__table__, ScanRequest.__table__, CheckIn.__table__, DoorLink.__table__
 _GUEST = select(_A.c.id, _A.c.event_id, _A.c.name, _A.c.status, _A.c.checked_in_at)
@@ -56,20 +51,6 @@ RETIRED_GUEST = (
 )
 CHECK_IN = update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at.is_(None)).values(
     checked_in_at=bindparam("now", type_=_A.c.checked_in_at.type))
-#: admits the guest whose code was scanned if they may come in now, through a link still active
-#: (the refused statuses are our own constants, written into the statement, so it compiles once)
-ADMIT_BY_CODE = Prepared(
-    update(_A)
-    .where(_A.c.checkin_code_hash == bindparam("code_hash"), _A.c.event_id == bindparam("b_event_id"),
-           _A.c.checked_in_at.is_(None),
-           _A.c.status.not_in([literal_column(f"'{status}'") for status in REFUSED_STATUSES]),
-           exists().where(_L.c.id == bindparam("door_id"), _L.c.revoked_at.is_(None)))
-    .values(checked_in_at=bindparam("now", type_=_A.c.checked_in_at.type))
-    .returning(_A.c.id, _A.c.name, _A.c.status)
-)
-#: takes back ADMIT_BY_CODE when its nonce turns out to be taken
-UNADMIT = Prepared(update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at == bindparam("now"))
-                   .values(checked_in_at=null()))
 UNDO = update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at.is_not(None)).values(
     checked_in_at=None)
 FIRST_CHECK_IN = (
@@ -88,14 +69,6 @@ CLAIM_NONCE = Prepared({
         index_elements=["door_link_id", "nonce"]).returning(_R.c.id)
     for dialect in (postgresql, sqlite)
 }, ["door_link_id", "nonce", "at", "response"])
-
-
-class Admitted(NamedTuple):
-    """The guest ADMIT_BY_CODE let in."""
-
-    id: int
-    name: str
-    status: str
 
 
 def _run(statement, **params):
@@ -151,22 +124,7 @@ def _welcome_at_once(door: Door, scanned: str, nonce: str, now: datetime) -> dic
     if code is None:
         return None
     code_hash = hash_token(code)
-    return batch.write(lambda connection: _welcome(connection, door, code_hash, nonce, now))
-
-
-def _welcome(connection, door: Door, code_hash: str, nonce: str, now: datetime) -> dict | None:
-    row = ADMIT_BY_CODE.first(connection, code_hash=code_hash, b_event_id=door.event_id, door_id=door.id, now=now)
-    if row is None:
-        return None
-    guest = Admitted(*row)
-    answer = outcomes.welcome(door, guest, now)
-    if not _claim_nonce(connection, door, nonce, now, answer):  # a retried nonce that admitted someone else
-        UNADMIT.run(connection, attendee_id=guest.id, now=now)
-        return None  # (the general path replays its first answer)
-    INSERT_CHECKIN.run(connection, event_id=door.event_id, attendee_id=guest.id, door_link_id=door.id, at=now,
-                       method="scan")
-    _audit(connection, "checkin", door, guest, now, method="scan")
-    return answer
+    return batch.write(welcomes.WelcomeScan(door, code_hash, nonce, now), welcomes.welcome_all)
 
 
 def check_in_guest(door: Door, attendee_id: int, nonce: str, now: datetime, *, offline: bool = False) -> dict:

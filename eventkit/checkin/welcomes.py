@@ -1,0 +1,181 @@
+"""Welcome scans written set-based: the scans of one group commit take four statements in all, not four each.
+
+A welcome scan (a new nonce, the code of a guest who may come in and is not in yet, an active door
+link) takes four writes: admit the guest (a conditional `UPDATE ... RETURNING`), claim the nonce
+with its answer, the check-in, the audit entry. The door's group commit on SQLite
+(`eventkit.checkin.batch`) writes the welcome scans that arrive together in one transaction; here
+each of the four writes covers all the scans of a door at once, so a batch of k scans costs four
+statements instead of 4k (each of which hands SQLite's lock and Python's GIL back and forth while
+the whole door waits for the batch). One scan (PostgreSQL; SQLite at a quiet door) is a batch of one.
+
+Every rule of the one-scan path holds, scan by scan: a guest is admitted once (a code scanned twice
+in one batch admits on its first scan; the second takes the general path and answers "already"),
+a nonce answers once (a nonce twice in one batch, or one already stored, admits nobody: the guest
+is taken back and the scan takes the general path, which replays the first answer), a link revoked
+meanwhile admits nobody, and the rows stored are exactly those of the one-scan path.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, case, exists, insert, literal_column, null, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from eventkit.attendees.models import Attendee
+from eventkit.audit import AuditEntry
+from eventkit.checkin import outcomes
+from eventkit.checkin.doors import Door
+from eventkit.checkin.models import CheckIn, DoorLink, ScanRequest
+from eventkit.prepared import Prepared
+
+_A, _R, _C, _L, _AUDIT = (Attendee.__table__, ScanRequest.__table__, CheckIn.__table__, DoorLink.__table__,
+                          AuditEntry.__table__)
+#: the most scans one statement covers (a larger batch is written in slices of this many)
+MOST = 32
+
+
+class WelcomeScan(NamedTuple):
+    """A scan that may let a guest in: its door, the hash of its code, its nonce and its time."""
+
+    door: Door
+    code_hash: str
+    nonce: str
+    now: datetime
+
+
+class Admitted(NamedTuple):
+    """A guest the admitting UPDATE let in."""
+
+    id: int
+    name: str
+    status: str
+
+
+class _Sized:
+    """A statement for n scans (`build(n)`), prepared once for each n."""
+
+    def __init__(self, build: Callable[[int], Prepared]):
+        self._build, self._prepared = build, {}
+
+    def __call__(self, n: int) -> Prepared:
+        prepared = self._prepared.get(n)
+        if prepared is None:
+            prepared = self._prepared[n] = self._build(n)
+        return prepared
+
+
+def _bind(column, n: int):
+    return bindparam(f"{column.name}_{n}", type_=column.type)
+
+
+def _admit(n: int) -> Prepared:
+    """Admits the guests of the n codes `code_hash_i` (each at its `checked_in_at_i`) who may come in now,
+    through a link still active; returns each admitted guest with their code's hash."""
+    hashes = [_bind(_A.c.checkin_code_hash, i) for i in range(n)]
+    times = [_bind(_A.c.checked_in_at, i) for i in range(n)]
+    when = case(dict(zip(hashes, times)), value=_A.c.checkin_code_hash) if n > 1 else times[0]
+    return Prepared(
+        update(_A)
+        .where(_A.c.checkin_code_hash.in_(hashes), _A.c.event_id == bindparam("b_event_id"),
+               _A.c.checked_in_at.is_(None),
+               _A.c.status.not_in([literal_column(f"'{status}'") for status in outcomes.REFUSED_STATUSES]),
+               exists().where(_L.c.id == bindparam("door_id"), _L.c.revoked_at.is_(None)))
+        .values(checked_in_at=when)
+        .returning(_A.c.id, _A.c.name, _A.c.status, _A.c.checkin_code_hash)
+    )
+
+
+def _rows(table, columns: list[str], n: int):
+    return [{name: _bind(table.c[name], i) for name in columns} for i in range(n)]
+
+
+def _claim(n: int) -> Prepared:
+    """Stores n nonces with their answers unless stored already; returns those it stored."""
+    rows = _rows(_R, ["door_link_id", "nonce", "at", "response"], n)
+    return Prepared({
+        dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_R).values(rows).on_conflict_do_nothing(
+            index_elements=["door_link_id", "nonce"]).returning(_R.c.nonce)
+        for dialect in (postgresql, sqlite)
+    })
+
+
+CHECKIN_COLUMNS = ["event_id", "attendee_id", "door_link_id", "at", "method"]
+AUDIT_COLUMNS = ["at", "event_id", "actor", "action", "target", "details"]
+ADMIT = _Sized(_admit)
+CLAIM = _Sized(_claim)
+INSERT_CHECKINS = _Sized(lambda n: Prepared(insert(_C).values(_rows(_C, CHECKIN_COLUMNS, n))))
+INSERT_AUDITS = _Sized(lambda n: Prepared(insert(_AUDIT).values(_rows(_AUDIT, AUDIT_COLUMNS, n))))
+#: takes back an admission whose nonce turned out to be taken
+UNADMIT = Prepared(update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.checked_in_at == bindparam("now"))
+                   .values(checked_in_at=null()))
+
+
+def _params(columns: list[str], rows: list[tuple]) -> dict:
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in zip(columns, row)}
+
+
+def welcome_all(connection: Connection, scans: list[WelcomeScan]) -> list[dict | None]:
+    """Write the welcome of each scan that lets a guest in; its answer, or None (nothing written for
+    it) for a scan that must take the general path. Scans of several doors are written door by door."""
+    answers: dict[int, dict | None] = {}
+    by_door: dict[int, list[int]] = {}
+    for index, scan in enumerate(scans):
+        by_door.setdefault(scan.door.id, []).append(index)
+    for indexes in by_door.values():
+        for start in range(0, len(indexes), MOST):
+            part = indexes[start:start + MOST]
+            answers.update(zip(part, _welcome_door(connection, [scans[i] for i in part])))
+    return [answers[index] for index in range(len(scans))]
+
+
+def _welcome_door(connection: Connection, scans: list[WelcomeScan]) -> list[dict | None]:
+    """`welcome_all` for scans of one door."""
+    door = scans[0].door
+    first_of_code = {}
+    for index, scan in enumerate(scans):
+        first_of_code.setdefault(scan.code_hash, index)
+    candidates = sorted(first_of_code.values())
+    rows = ADMIT(len(candidates)).all(
+        connection, b_event_id=door.event_id, door_id=door.id,
+        **_params(["checkin_code_hash", "checked_in_at"], [(scans[i].code_hash, scans[i].now) for i in candidates]))
+    admitted = {row[3]: Admitted(*row[:3]) for row in rows}
+    welcomed = [(i, admitted[scans[i].code_hash]) for i in candidates if scans[i].code_hash in admitted]
+    answers: list[dict | None] = [None] * len(scans)
+    for index, guest in welcomed:
+        answers[index] = outcomes.welcome(door, guest, scans[index].now)
+    welcomed = _claimed(connection, door, scans, welcomed, answers)
+    if not welcomed:
+        return answers
+    INSERT_CHECKINS(len(welcomed)).run(connection, **_params(CHECKIN_COLUMNS, [
+        (door.event_id, guest.id, door.id, scans[index].now, "scan") for index, guest in welcomed]))
+    details = {"door": door.label, "method": "scan"}
+    INSERT_AUDITS(len(welcomed)).run(connection, **_params(AUDIT_COLUMNS, [
+        (scans[index].now, door.event_id, door.actor, "checkin", f"attendee:{guest.id}", details)
+        for index, guest in welcomed]))
+    return answers
+
+
+def _claimed(connection: Connection, door: Door, scans: list[WelcomeScan], welcomed: list[tuple[int, Admitted]],
+             answers: list[dict | None]) -> list[tuple[int, Admitted]]:
+    """Claim the nonces of the welcomed scans with their answers; a scan whose nonce is taken (stored
+    before, or an earlier scan's in this batch) has its guest taken back and its answer set to None."""
+    if not welcomed:
+        return welcomed
+    first_of_nonce = {}
+    for index, _guest in welcomed:
+        first_of_nonce.setdefault(scans[index].nonce, index)
+    unique = sorted(first_of_nonce.values())
+    stored = {row[0] for row in CLAIM(len(unique)).all(connection, **_params(
+        ["door_link_id", "nonce", "at", "response"],
+        [(door.id, scans[i].nonce, scans[i].now, answers[i]) for i in unique]))}
+    kept = []
+    for index, guest in welcomed:
+        if first_of_nonce[scans[index].nonce] == index and scans[index].nonce in stored:
+            kept.append((index, guest))
+        else:  # a retried nonce that admitted someone else: the general path replays its first answer
+            UNADMIT.run(connection, attendee_id=guest.id, now=scans[index].now)
+            answers[index] = None
+    return kept

@@ -1,0 +1,174 @@
+"""Welcome scans written set-based (eventkit/checkin/welcomes.py): the scans of one group commit take four
+statements in all, and every rule of the one-scan path holds scan by scan (a guest admitted once, a
+nonce answering once, refused and foreign guests, revoked links), on SQLite and PostgreSQL alike."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventkit.attendees.models import Attendee, AttendeeStatus
+from eventkit.audit import AuditEntry
+from eventkit.checkin import doors, welcomes
+from eventkit.checkin.models import CheckIn, DoorLink, ScanRequest
+from eventkit.db import db, utcnow
+from eventkit.security import hash_token
+
+
+def welcome(app, scans):
+    """Write `scans` ((door link, guest, nonce) triples) as one batch and commit; their answers."""
+    with app.app_context():
+        now = utcnow()
+        batch = [welcomes.WelcomeScan(doors.door_for_secret(link.secret), hash_token(guest.code), nonce, now)
+                 for link, guest, nonce in scans]
+        connection = db.session.connection()
+        answers = welcomes.welcome_all(connection, batch)
+        db.session.commit()
+        return answers
+
+
+def outcome(answer):
+    return None if answer is None else (answer["outcome"], answer["guest"]["name"])
+
+
+def stored(app):
+    """(check-ins, audit entries of check-ins, stored nonces) by guest id / nonce."""
+    with app.app_context():
+        checkins = Counter(db.session.scalars(select(CheckIn.attendee_id)))
+        audits = Counter(db.session.scalars(select(AuditEntry.target).where(AuditEntry.action == "checkin")))
+        nonces = {nonce: response["outcome"] for nonce, response in db.session.execute(
+            select(ScanRequest.nonce, ScanRequest.response))}
+        admitted = set(db.session.scalars(select(Attendee.id).where(Attendee.checked_in_at.is_not(None))))
+        return checkins, audits, nonces, admitted
+
+
+def test_a_batch_admits_each_guest_once_in_four_statements(app, event, make_door, make_attendee, count_queries):
+    link = make_door(event)
+    guests = [make_attendee(event, name=f"Guest {n}") for n in range(5)]
+    with count_queries() as counter:
+        answers = welcome(app, [(link, guest, f"nonce-{n:04d}") for n, guest in enumerate(guests)])
+    assert [outcome(answer) for answer in answers] == [("welcome", guest.name) for guest in guests]
+    writes = [text.split()[0] for text in counter.statements if text.split()[0] in ("UPDATE", "INSERT")]
+    assert writes == ["UPDATE", "INSERT", "INSERT", "INSERT"]  # admit, nonces, check-ins, audit: for all five
+    checkins, audits, nonces, admitted = stored(app)
+    assert checkins == Counter({guest.id: 1 for guest in guests})
+    assert audits == Counter({f"attendee:{guest.id}": 1 for guest in guests})
+    assert nonces == {f"nonce-{n:04d}": "welcome" for n in range(5)}
+    assert admitted == {guest.id for guest in guests}
+
+
+def test_each_scan_keeps_its_own_time(app, event, make_door, make_attendee):
+    link = make_door(event)
+    ada, bob = make_attendee(event), make_attendee(event)
+    with app.app_context():
+        door = doors.door_for_secret(link.secret)
+        late = utcnow()
+        early = late - timedelta(seconds=30)
+        answers = welcomes.welcome_all(db.session.connection(), [
+            welcomes.WelcomeScan(door, hash_token(ada.code), "nonce-ada-1", early),
+            welcomes.WelcomeScan(door, hash_token(bob.code), "nonce-bob-1", late)])
+        db.session.commit()
+        assert [answer["at"] for answer in answers] == [early.isoformat(), late.isoformat()]
+        assert db.session.get(Attendee, ada.id).checked_in_at == early
+        assert db.session.get(Attendee, bob.id).checked_in_at == late
+        assert dict(db.session.execute(select(CheckIn.attendee_id, CheckIn.at)).all()) == {ada.id: early, bob.id: late}
+
+
+def test_a_code_scanned_twice_in_one_batch_admits_on_its_first_scan_only(app, event, make_door, make_attendee):
+    link = make_door(event)
+    ada, bob = make_attendee(event, name="Ada"), make_attendee(event, name="Bob")
+    answers = welcome(app, [(link, ada, "nonce-one-1"), (link, bob, "nonce-two-2"), (link, ada, "nonce-three-3")])
+    assert [outcome(answer) for answer in answers] == [("welcome", "Ada"), ("welcome", "Bob"), None]
+    checkins, audits, nonces, _ = stored(app)
+    assert checkins == Counter({ada.id: 1, bob.id: 1}) and len(audits) == 2
+    assert set(nonces) == {"nonce-one-1", "nonce-two-2"}  # the general path answers the third ("already")
+
+
+def test_a_nonce_twice_in_one_batch_or_stored_before_admits_nobody_for_the_repeat(app, event, make_door, make_attendee):
+    link = make_door(event)
+    ada, bob, cy, dee = (make_attendee(event, name=name) for name in ("Ada", "Bob", "Cy", "Dee"))
+    assert outcome(welcome(app, [(link, ada, "nonce-used-1")])[0]) == ("welcome", "Ada")
+    answers = welcome(app, [(link, bob, "nonce-used-1"), (link, cy, "nonce-pair-2"), (link, dee, "nonce-pair-2")])
+    assert [outcome(answer) for answer in answers] == [None, ("welcome", "Cy"), None]
+    checkins, audits, nonces, admitted = stored(app)
+    assert admitted == {ada.id, cy.id}  # Bob and Dee were taken back: the general path replays the first answers
+    assert checkins == Counter({ada.id: 1, cy.id: 1}) and len(audits) == 2
+    assert nonces == {"nonce-used-1": "welcome", "nonce-pair-2": "welcome"}
+
+
+def test_refused_foreign_and_already_admitted_guests_are_left_to_the_general_path(app, event, make_event, make_door,
+                                                                                 make_attendee):
+    link = make_door(event)
+    ada = make_attendee(event, name="Ada")
+    cancelled = make_attendee(event, status=AttendeeStatus.CANCELLED)
+    applied = make_attendee(event, status=AttendeeStatus.APPLIED)
+    stranger = make_attendee(make_event())
+    in_already = make_attendee(event)
+    welcome(app, [(link, in_already, "nonce-first-1")])
+    answers = welcome(app, [(link, cancelled, "nonce-a-0001"), (link, ada, "nonce-b-0002"), (link, stranger, "nonce-c-0003"),
+                            (link, applied, "nonce-d-0004"), (link, in_already, "nonce-e-0005")])
+    assert [outcome(answer) for answer in answers] == [None, ("welcome", "Ada"), None, None, None]
+    _, _, nonces, admitted = stored(app)
+    assert admitted == {ada.id, in_already.id}
+    assert set(nonces) == {"nonce-first-1", "nonce-b-0002"}
+
+
+def test_a_revoked_link_admits_nobody(app, event, make_door, make_attendee):
+    link = make_door(event)
+    guests = [make_attendee(event) for _ in range(3)]
+    with app.app_context():
+        door = doors.door_for_secret(link.secret)  # read while active, as the door cache holds it
+        db.session.get(DoorLink, link.id).revoked_at = utcnow()
+        db.session.commit()
+        answers = welcomes.welcome_all(db.session.connection(), [
+            welcomes.WelcomeScan(door, hash_token(guest.code), f"nonce-rev-{n}", utcnow()) for n, guest in enumerate(guests)])
+        db.session.commit()
+    assert answers == [None, None, None]
+    assert stored(app) == (Counter(), Counter(), {}, set())
+
+
+def test_scans_of_two_doors_in_one_batch_are_each_recorded_with_their_door(app, event, make_event, make_door,
+                                                                           make_attendee):
+    other_event = make_event()
+    front, side = make_door(event, label="Front"), make_door(other_event, label="Side")
+    ada, bob, cy = make_attendee(event, name="Ada"), make_attendee(other_event, name="Bob"), make_attendee(event, name="Cy")
+    answers = welcome(app, [(front, ada, "nonce-f-0001"), (side, bob, "nonce-s-0001"), (front, cy, "nonce-f-0002")])
+    assert [(answer["outcome"], answer["door"]) for answer in answers] == [("welcome", "Front"), ("welcome", "Side"),
+                                                                          ("welcome", "Front")]
+    with app.app_context():
+        assert dict(db.session.execute(select(CheckIn.attendee_id, CheckIn.door_link_id)).all()) == {
+            ada.id: front.id, bob.id: side.id, cy.id: front.id}
+        assert dict(db.session.execute(select(ScanRequest.nonce, ScanRequest.door_link_id)).all()) == {
+            "nonce-f-0001": front.id, "nonce-s-0001": side.id, "nonce-f-0002": front.id}
+
+
+def test_a_batch_larger_than_one_statement_holds_is_written_in_slices(app, event, make_door, make_attendee,
+                                                                      monkeypatch, count_queries):
+    monkeypatch.setattr(welcomes, "MOST", 2)
+    link = make_door(event)
+    guests = [make_attendee(event) for _ in range(5)]
+    with count_queries() as counter:
+        answers = welcome(app, [(link, guest, f"nonce-sl-{n}") for n, guest in enumerate(guests)])
+    assert [answer["guest"]["id"] for answer in answers] == [guest.id for guest in guests]
+    assert sum(text.startswith("UPDATE") for text in counter.statements) == 3  # slices of 2, 2 and 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 5
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_the_rows_are_those_of_the_one_scan_path(app, event, make_door, make_attendee, size):
+    link = make_door(event, label="Main entrance")
+    guests = [make_attendee(event) for _ in range(size)]
+    answers = welcome(app, [(link, guest, f"nonce-rows-{n}") for n, guest in enumerate(guests)])
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "checkin").order_by(AuditEntry.id)).all()
+        assert [(entry.actor, entry.target, entry.details, entry.event_id) for entry in entries] == [
+            (f"door:{link.id}", f"attendee:{guest.id}", {"door": "Main entrance", "method": "scan"}, event.id)
+            for guest in guests]
+        checkins = db.session.scalars(select(CheckIn).order_by(CheckIn.id)).all()
+        assert [(c.attendee_id, c.event_id, c.door_link_id, c.method) for c in checkins] == [
+            (guest.id, event.id, link.id, "scan") for guest in guests]
+        responses = dict(db.session.execute(select(ScanRequest.nonce, ScanRequest.response)).all())
+        assert responses == {f"nonce-rows-{n}": answer for n, answer in enumerate(answers)}
