@@ -147,3 +147,16 @@ def test_a_batcher_without_linger_never_waits(app, sqlite_file):
         for name in ("a", "b", "c"):
             assert batcher.write(audit_work(name)) == {"action": name}
     assert lingered == []
+
+
+def test_batches_share_one_connection_and_a_failed_batch_leaves_a_fresh_one(app, sqlite_file):
+    with app.app_context():
+        batcher = batch.Batcher(db.engine, linger=0)
+        assert batcher.write(audit_work("a")) == {"action": "a"}
+        kept = batcher._connection
+        assert batcher.write(audit_work("b")) == {"action": "b"} and batcher._connection is kept
+        assert batcher.write(audit_work("c", fail=True)) is None
+        assert kept.closed  # not reused after a failure
+        assert batcher.write(audit_work("d")) == {"action": "d"}
+        assert batcher._connection is not kept
+    assert actions(app) == ["a", "b", "d"]

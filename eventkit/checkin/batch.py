@@ -84,6 +84,9 @@ class Batcher:
         self._waiting: list[_Waiting] = []
         self._leading = False
         self._last_ended = float("-inf")
+        #: the connection the batches are written on, kept from one batch to the next (only the
+        #: leader uses it): a pool checkout per batch cost its pre-ping and its reset every time
+        self._connection: Connection | None = None
 
     def write(self, item) -> dict | None:
         """Write `item` in the next batch's transaction, committed before this returns its answer."""
@@ -116,7 +119,8 @@ class Batcher:
                 waiting.wake()
 
     def _commit(self, batch: list[_Waiting]) -> None:
-        with self.engine.connect() as connection, write_gate.held(self.engine.url):
+        connection = self._connect()
+        with write_gate.held(self.engine.url):
             driver = connection.connection.driver_connection
             driver.execute("BEGIN IMMEDIATE")
             try:
@@ -124,10 +128,19 @@ class Batcher:
                 driver.execute("COMMIT")
             except Exception:  # noqa: BLE001 - every scan of the batch then takes the general path
                 log.exception("a batch of %d welcome scans failed and was rolled back", len(batch))
-                driver.execute("ROLLBACK")
+                self._connection = None  # the next batch starts on a fresh connection
+                try:
+                    driver.execute("ROLLBACK")
+                finally:
+                    connection.close()
                 answers = [None] * len(batch)
-            for waiting, answer in zip(batch, answers, strict=True):
-                waiting.answer = answer
+        for waiting, answer in zip(batch, answers, strict=True):
+            waiting.answer = answer
+
+    def _connect(self) -> Connection:
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._connection = self.engine.connect()
+        return self._connection
 
 
 def write(item, run: Run = each) -> dict | None:
