@@ -31,12 +31,16 @@ class Prepared:
         self.statement = statement
         self.columns = list(columns) if columns is not None else None
         self._compiled: dict[str, tuple[str, bool, tuple]] = {}
+        self._results: dict[str, list] = {}
+
+    def _statement_for(self, dialect: Dialect) -> ClauseElement:
+        return self.statement[dialect.name] if isinstance(self.statement, Mapping) else self.statement
 
     def _for(self, dialect: Dialect) -> tuple[str, bool, tuple]:
         """(SQL text, positional?, ((parameter name, bind processor or None), ...)) for `dialect`."""
         entry = self._compiled.get(dialect.name)
         if entry is None:
-            statement = self.statement[dialect.name] if isinstance(self.statement, Mapping) else self.statement
+            statement = self._statement_for(dialect)
             compiled = statement.compile(dialect=dialect, column_keys=self.columns)
             names = compiled.positiontup if compiled.positional else list(compiled.binds)
             binds = tuple((name, type_bind_processor(compiled.binds[name].type, dialect)) for name in names)
@@ -67,6 +71,17 @@ class Prepared:
         rows = cursor.fetchall()
         cursor.close()
         return rows
+
+    def typed(self, connection: Connection, /, **params) -> list[tuple]:
+        """Every row the statement (a SELECT) returns, each value through its column type's result
+        processor, as Core would return it (datetimes, JSON...)."""
+        processors = self._results.get(connection.dialect.name)
+        if processors is None:
+            statement = self._statement_for(connection.dialect)
+            processors = self._results[connection.dialect.name] = [
+                column.type._cached_result_processor(connection.dialect, None) for column in statement.selected_columns]
+        return [tuple(process(value) if process else value for process, value in zip(processors, row, strict=True))
+                for row in self.all(connection, **params)]
 
     def run(self, connection: Connection, /, **params) -> int:
         """Run a statement that returns no rows; how many rows it changed."""

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from test_checkin_door import scan, url_of
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.audit import AuditEntry
 from eventkit.checkin import doors, welcomes
-from eventkit.checkin.models import CheckIn, DoorLink, ScanRequest
+from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, ScanRequest
 from eventkit.db import db, utcnow
 from eventkit.security import hash_token
 
@@ -27,6 +28,11 @@ def welcome(app, scans):
         answers = welcomes.welcome_all(connection, batch)
         db.session.commit()
         return answers
+
+
+def failures(app):
+    with app.app_context():
+        return [(row.reason, row.attendee_id) for row in db.session.scalars(select(FailedScan).order_by(FailedScan.id))]
 
 
 def outcome(answer):
@@ -98,21 +104,58 @@ def test_a_nonce_twice_in_one_batch_or_stored_before_admits_nobody_for_the_repea
     assert nonces == {"nonce-used-1": "welcome", "nonce-pair-2": "welcome"}
 
 
-def test_refused_foreign_and_already_admitted_guests_are_left_to_the_general_path(app, event, make_event, make_door,
-                                                                                 make_attendee):
+def test_refused_and_foreign_guests_are_left_to_the_general_path(app, event, make_event, make_door, make_attendee):
     link = make_door(event)
     ada = make_attendee(event, name="Ada")
     cancelled = make_attendee(event, status=AttendeeStatus.CANCELLED)
     applied = make_attendee(event, status=AttendeeStatus.APPLIED)
     stranger = make_attendee(make_event())
-    in_already = make_attendee(event)
-    welcome(app, [(link, in_already, "nonce-first-1")])
     answers = welcome(app, [(link, cancelled, "nonce-a-0001"), (link, ada, "nonce-b-0002"), (link, stranger, "nonce-c-0003"),
-                            (link, applied, "nonce-d-0004"), (link, in_already, "nonce-e-0005")])
-    assert [outcome(answer) for answer in answers] == [None, ("welcome", "Ada"), None, None, None]
+                            (link, applied, "nonce-d-0004")])
+    assert [outcome(answer) for answer in answers] == [None, ("welcome", "Ada"), None, None]
     _, _, nonces, admitted = stored(app)
-    assert admitted == {ada.id, in_already.id}
-    assert set(nonces) == {"nonce-first-1", "nonce-b-0002"}
+    assert admitted == {ada.id}
+    assert set(nonces) == {"nonce-b-0002"}
+    assert failures(app) == []  # the general path records the refusals, each with its reason
+
+
+def test_a_rescan_is_answered_in_the_batch_as_the_general_path_answers_it(app, client, event, make_door,
+                                                                          make_attendee):
+    front, side = make_door(event, label="Front"), make_door(event, label="Side")
+    ada, bob, cy = (make_attendee(event, name=name) for name in ("Ada", "Bob", "Cy"))
+    welcome(app, [(front, ada, "nonce-in-0001"), (front, bob, "nonce-in-0002")])
+    by_general_path = scan(client, side, url_of(bob), nonce="nonce-gp-0001").json  # offline-synced scans go there
+    answers = welcome(app, [(side, ada, "nonce-re-0001"), (side, cy, "nonce-re-0002")])
+    assert [outcome(answer) for answer in answers] == [("already", "Ada"), ("welcome", "Cy")]
+    rescan = answers[0]
+    assert {key: rescan[key] for key in ("ok", "title", "door")} == {key: by_general_path[key] for key in ("ok", "title", "door")}
+    assert rescan["door"] == "Front" and "by Front" in rescan["message"]  # the door of the first check-in
+    with app.app_context():
+        first_at = db.session.scalar(select(CheckIn.at).where(CheckIn.attendee_id == ada.id))
+    assert rescan["at"] == first_at.isoformat()
+    assert ("already", ada.id) in [(reason, attendee_id) for reason, attendee_id in failures(app)]
+    _, _, nonces, _ = stored(app)
+    assert nonces["nonce-re-0001"] == "already"
+
+
+def test_a_rescan_of_a_guest_refused_since_or_through_a_revoked_link_is_left_to_the_general_path(app, event, make_door,
+                                                                                                 make_attendee):
+    link = make_door(event)
+    ada, bob = make_attendee(event), make_attendee(event)
+    welcome(app, [(link, ada, "nonce-in-0001"), (link, bob, "nonce-in-0002")])
+    with app.app_context():
+        db.session.get(Attendee, bob.id).status = AttendeeStatus.CANCELLED
+        db.session.commit()
+    assert welcome(app, [(link, bob, "nonce-re-0001")]) == [None]  # cancelled: the general path refuses
+    with app.app_context():
+        door = doors.door_for_secret(link.secret)
+        db.session.get(DoorLink, link.id).revoked_at = utcnow()
+        db.session.commit()  # the door as the cache still holds it, its link revoked meanwhile
+        answers = welcomes.welcome_all(db.session.connection(), [
+            welcomes.WelcomeScan(door, hash_token(ada.code), "nonce-re-0002", utcnow())])
+        db.session.commit()
+    assert answers == [None]
+    assert failures(app) == []
 
 
 def test_a_revoked_link_admits_nobody(app, event, make_door, make_attendee):
@@ -174,8 +217,9 @@ def test_the_rows_are_those_of_the_one_scan_path(app, event, make_door, make_att
         assert responses == {f"nonce-rows-{n}": answer for n, answer in enumerate(answers)}
 
 
+@pytest.mark.parametrize("statement", ["ADMIT", "ALREADY_IN"])
 @pytest.mark.parametrize("size", [1, 2, 8, welcomes.MOST])
-def test_the_admitting_update_looks_the_codes_up_by_their_unique_index(app, event, make_attendee, size):
+def test_the_batch_looks_the_codes_up_by_their_unique_index(app, event, make_attendee, size, statement):
     """Without ANALYZE's statistics SQLite chose the gathering's index for an IN list of codes, walking
     every guest of the gathering for each batch (the door fell to under half its speed)."""
     for _ in range(3):
@@ -184,12 +228,12 @@ def test_the_admitting_update_looks_the_codes_up_by_their_unique_index(app, even
         connection = db.session.connection()
         if connection.dialect.name != "sqlite":
             pytest.skip("the query plan asserted here is SQLite's (PostgreSQL plans with statistics)")
-        sql = welcomes.ADMIT(size)._for(connection.dialect)[0]
+        sql = getattr(welcomes, statement)(size)._for(connection.dialect)[0]
         plan = connection.connection.driver_connection.execute(
             f"EXPLAIN QUERY PLAN {sql}", [None] * sql.count("?")).fetchall()
         indexes = {row[0]: row[1] for row in connection.connection.driver_connection.execute(
             "SELECT il.name, ii.name FROM pragma_index_list('attendee') AS il, pragma_index_info(il.name) AS ii")}
-    searches = [row[3] for row in plan if "attendee" in row[3]]
+    searches = [row[3] for row in plan if " attendee " in f"{row[3]} "]
     assert len(searches) == 1 and "(checkin_code_hash=?)" in searches[0], plan
     used = searches[0].split("USING INDEX ")[1].split(" ")[0]
     assert indexes[used] == "checkin_code_hash"

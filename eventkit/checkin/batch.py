@@ -5,8 +5,9 @@ gate, `eventkit/write_gate.py`). With one transaction per scan, each scan pays f
 the commit, and the lock passes between processes and threads once per scan; under a burst (a queue
 at the door, or bench/checkin.py's sixteen phones) that hand-over is what limits the door, not the
 few microseconds of SQL. So the first welcome scan to arrive in a process *leads*: it takes the gate,
-writes every welcome scan waiting in this process at that moment (set-based, four statements for
-all of them: `eventkit.checkin.welcomes`), commits once, and hands each scan its answer. A scan arriving
+writes every welcome scan (and rescan of a guest who is in) waiting in this process at that moment
+(set-based, four statements for all of them: `eventkit.checkin.welcomes`), commits once, and hands
+each scan its answer. A scan arriving
 meanwhile waits for the next batch, which the first of them leads. At a busy door (a batch ended
 moments ago) the leader first lingers half a millisecond, as PostgreSQL's `commit_delay` does: the
 scans this process is still parsing then join its batch instead of each leading one of their own

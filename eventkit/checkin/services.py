@@ -12,9 +12,10 @@ a guest in takes four writes and no read (`_welcome_at_once`): one conditional
 `UPDATE ... RETURNING` finds and admits the guest in one go (and checks that the door link is still
 active, so the door itself may come from the short-lived cache, `doors.door_for_secret(cached=True)`),
 then the nonce with its answer, the check-in and the audit entry (`welcomes.py`, which writes the
-welcome scans of one SQLite group commit with these four statements for all of them). Anything else
-(a rescan, an unknown code, a replayed nonce, a refusal) takes the general path below with the door
-read again.
+welcome scans of one SQLite group commit with these four statements for all of them, and answers a
+rescan of a guest who is in already there too, "already checked in"). Anything else (an unknown
+code, a replayed nonce, a refusal, an offline scan synced later) takes the general path below with
+the door read again.
 """
 from __future__ import annotations
 
@@ -115,8 +116,9 @@ def scan(door: Door, scanned: str, nonce: str, now: datetime, *, offline: bool =
 
 
 def _welcome_at_once(door: Door, scanned: str, nonce: str, now: datetime) -> dict | None:
-    """The common case in four writes: a new nonce, the code of a guest of this gathering who may come
-    in and is not in yet, an active link. None (having written nothing) for anything else. On SQLite
+    """The common cases in four writes: a new nonce, the code of a guest of this gathering who may come
+    in (welcome) or is in already ("already checked in"), an active link. None (having written
+    nothing) for anything else. On SQLite
     the writes share a transaction with the other welcome scans arriving at the same moment (`batch`)."""
     if len(scanned) > MAX_SCAN_LENGTH or not NONCE_PATTERN.fullmatch(nonce or ""):
         return None

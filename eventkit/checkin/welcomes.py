@@ -1,4 +1,4 @@
-"""Welcome scans written set-based: the scans of one group commit take four statements in all, not four each.
+"""Welcome scans (and rescans) written set-based: the scans of one group commit take four statements in all, not four each.
 
 A welcome scan (a new nonce, the code of a guest who may come in and is not in yet, an active door
 link) takes four writes: admit the guest (a conditional `UPDATE ... RETURNING`), claim the nonce
@@ -7,6 +7,15 @@ with its answer, the check-in, the audit entry. The door's group commit on SQLit
 each of the four writes covers all the scans of a door at once, so a batch of k scans costs four
 statements instead of 4k (each of which hands SQLite's lock and Python's GIL back and forth while
 the whole door waits for the batch). One scan (PostgreSQL; SQLite at a quiet door) is a batch of one.
+
+A rescan of a guest who is in already (the phone scanned the same ticket twice, a friend showed it
+again) is answered in the batch too: one read finds the batch's codes that were not admitted but
+belong to a guest of this gathering who is in, with their first check-in, and their nonces and
+failed-scan records join the batch's writes. On the general path a rescan took the write lock for
+its whole request (read the door, the guest and the first check-in, write the nonce, the failure
+and the answer) while every other scan waited: at one scan in twenty, rescans cost the door about
+15 % of its check-ins per second (bench/checkin.py). As for a welcome, the door (its time zone, for
+the time shown) may come from the short-lived door cache, and a revoked link answers nothing here.
 
 Every rule of the one-scan path holds, scan by scan: a guest is admitted once (a code scanned twice
 in one batch admits on its first scan; the second takes the general path and answers "already"),
@@ -20,7 +29,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, exists, insert, literal_column, null, update
+from sqlalchemy import bindparam, case, exists, insert, literal_column, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -28,11 +37,12 @@ from eventkit.attendees.models import Attendee
 from eventkit.audit import AuditEntry
 from eventkit.checkin import outcomes
 from eventkit.checkin.doors import Door
-from eventkit.checkin.models import CheckIn, DoorLink, ScanRequest
+from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, ScanRequest
 from eventkit.prepared import Prepared
 
 _A, _R, _C, _L, _AUDIT = (Attendee.__table__, ScanRequest.__table__, CheckIn.__table__, DoorLink.__table__,
                           AuditEntry.__table__)
+_F, _FIRST_DOOR = FailedScan.__table__, DoorLink.__table__.alias("first_door")
 #: the most scans one statement covers (a larger batch is written in slices of this many)
 MOST = 32
 
@@ -71,6 +81,16 @@ def _bind(column, n: int):
     return bindparam(f"{column.name}_{n}", type_=column.type)
 
 
+def _of_this_gathering(hashes: list, *conditions) -> tuple:
+    """Guests with one of the codes `hashes`, of the gathering `b_event_id`, whom no status refuses, met
+    through the door link `door_id` while it is active."""
+    # `event_id + 0`: SQLite, without ANALYZE's statistics, would otherwise walk the gathering's
+    # index (every guest) rather than look up the few codes in the unique one
+    return (_A.c.checkin_code_hash.in_(hashes), _A.c.event_id + literal_column("0") == bindparam("b_event_id"),
+            *conditions, _A.c.status.not_in([literal_column(f"'{status}'") for status in outcomes.REFUSED_STATUSES]),
+            exists().where(_L.c.id == bindparam("door_id"), _L.c.revoked_at.is_(None)))
+
+
 def _admit(n: int) -> Prepared:
     """Admits the guests of the n codes `code_hash_i` (each at its `checked_in_at_i`) who may come in now,
     through a link still active; returns each admitted guest with their code's hash."""
@@ -79,14 +99,22 @@ def _admit(n: int) -> Prepared:
     when = case(dict(zip(hashes, times)), value=_A.c.checkin_code_hash) if n > 1 else times[0]
     return Prepared(
         update(_A)
-        # `event_id + 0`: SQLite, without ANALYZE's statistics, would otherwise walk the gathering's
-        # index (every guest) rather than look up the few codes in the unique one
-        .where(_A.c.checkin_code_hash.in_(hashes), _A.c.event_id + literal_column("0") == bindparam("b_event_id"),
-               _A.c.checked_in_at.is_(None),
-               _A.c.status.not_in([literal_column(f"'{status}'") for status in outcomes.REFUSED_STATUSES]),
-               exists().where(_L.c.id == bindparam("door_id"), _L.c.revoked_at.is_(None)))
+        .where(*_of_this_gathering(hashes, _A.c.checked_in_at.is_(None)))
         .values(checked_in_at=when)
         .returning(_A.c.id, _A.c.name, _A.c.status, _A.c.checkin_code_hash)
+    )
+
+
+def _already_in(n: int) -> Prepared:
+    """Of the n codes `checkin_code_hash_i`, the guests who are in already, with their first check-in
+    (its time and door; none if the check-in record is gone) and their code's hash."""
+    hashes = [_bind(_A.c.checkin_code_hash, i) for i in range(n)]
+    return Prepared(
+        select(_A.c.id, _A.c.name, _A.c.status, _A.c.checkin_code_hash, _A.c.checked_in_at, _C.c.at,
+               _FIRST_DOOR.c.label)
+        .select_from(_A.outerjoin(_C, _C.c.attendee_id == _A.c.id)
+                     .outerjoin(_FIRST_DOOR, _FIRST_DOOR.c.id == _C.c.door_link_id))
+        .where(*_of_this_gathering(hashes, _A.c.checked_in_at.is_not(None)))
     )
 
 
@@ -106,7 +134,10 @@ def _claim(n: int) -> Prepared:
 
 CHECKIN_COLUMNS = ["event_id", "attendee_id", "door_link_id", "at", "method"]
 AUDIT_COLUMNS = ["at", "event_id", "actor", "action", "target", "details"]
+FAILURE_COLUMNS = ["event_id", "door_link_id", "at", "reason", "code_hash", "attendee_id"]
 ADMIT = _Sized(_admit)
+ALREADY_IN = _Sized(_already_in)
+INSERT_FAILURES = _Sized(lambda n: Prepared(insert(_F).values(_rows(_F, FAILURE_COLUMNS, n))))
 CLAIM = _Sized(_claim)
 INSERT_CHECKINS = _Sized(lambda n: Prepared(insert(_C).values(_rows(_C, CHECKIN_COLUMNS, n))))
 INSERT_AUDITS = _Sized(lambda n: Prepared(insert(_AUDIT).values(_rows(_AUDIT, AUDIT_COLUMNS, n))))
@@ -148,36 +179,63 @@ def _welcome_door(connection: Connection, scans: list[WelcomeScan]) -> list[dict
     answers: list[dict | None] = [None] * len(scans)
     for index, guest in welcomed:
         answers[index] = outcomes.welcome(door, guest, scans[index].now)
-    welcomed = _claimed(connection, door, scans, welcomed, answers)
-    if not welcomed:
-        return answers
-    INSERT_CHECKINS(len(welcomed)).run(connection, **_params(CHECKIN_COLUMNS, [
-        (door.event_id, guest.id, door.id, scans[index].now, "scan") for index, guest in welcomed]))
-    details = {"door": door.label, "method": "scan"}
-    INSERT_AUDITS(len(welcomed)).run(connection, **_params(AUDIT_COLUMNS, [
-        (scans[index].now, door.event_id, door.actor, "checkin", f"attendee:{guest.id}", details)
-        for index, guest in welcomed]))
+    rescans = _rescans(connection, door, scans, [i for i in candidates if scans[i].code_hash not in admitted], answers)
+    claimed = _claim_nonces(connection, door, scans, [index for index, _ in welcomed + rescans], answers)
+    for index, guest in welcomed:
+        if index not in claimed:  # a retried nonce that admitted someone else: the general path replays its first answer
+            UNADMIT.run(connection, attendee_id=guest.id, now=scans[index].now)
+    welcomed = [(index, guest) for index, guest in welcomed if index in claimed]
+    rescans = [(index, guest_id) for index, guest_id in rescans if index in claimed]
+    if welcomed:
+        INSERT_CHECKINS(len(welcomed)).run(connection, **_params(CHECKIN_COLUMNS, [
+            (door.event_id, guest.id, door.id, scans[index].now, "scan") for index, guest in welcomed]))
+        details = {"door": door.label, "method": "scan"}
+        INSERT_AUDITS(len(welcomed)).run(connection, **_params(AUDIT_COLUMNS, [
+            (scans[index].now, door.event_id, door.actor, "checkin", f"attendee:{guest.id}", details)
+            for index, guest in welcomed]))
+    if rescans:
+        INSERT_FAILURES(len(rescans)).run(connection, **_params(FAILURE_COLUMNS, [
+            (door.event_id, door.id, scans[index].now, "already", scans[index].code_hash, guest_id)
+            for index, guest_id in rescans]))
     return answers
 
 
-def _claimed(connection: Connection, door: Door, scans: list[WelcomeScan], welcomed: list[tuple[int, Admitted]],
-             answers: list[dict | None]) -> list[tuple[int, Admitted]]:
-    """Claim the nonces of the welcomed scans with their answers; a scan whose nonce is taken (stored
-    before, or an earlier scan's in this batch) has its guest taken back and its answer set to None."""
-    if not welcomed:
-        return welcomed
+def _rescans(connection: Connection, door: Door, scans: list[WelcomeScan], others: list[int],
+             answers: list[dict | None]) -> list[tuple[int, int]]:
+    """Of the scans `others` (not admitted), those of a guest of this gathering who is in already:
+    (index, guest id) each, its answer ("already checked in at ... by ...") set in `answers`."""
+    if not others:
+        return []
+    rows = ALREADY_IN(len(others)).typed(connection, b_event_id=door.event_id, door_id=door.id,
+                                         **_params(["checkin_code_hash"], [(scans[i].code_hash,) for i in others]))
+    found = {row[3]: row for row in rows}
+    rescans = []
+    for index in others:
+        row = found.get(scans[index].code_hash)
+        if row is None:
+            continue  # unknown, replaced, refused, another gathering's: the general path says which
+        guest_id, name, status, _code_hash, checked_in_at, first_at, label = row
+        answers[index] = outcomes.already(door, Admitted(guest_id, name, status), first_at or checked_in_at, label)
+        rescans.append((index, guest_id))
+    return rescans
+
+
+def _claim_nonces(connection: Connection, door: Door, scans: list[WelcomeScan], indexes: list[int],
+                  answers: list[dict | None]) -> set[int]:
+    """Claim the nonces of the scans `indexes` with their answers; the indexes whose nonce this stored.
+    A scan whose nonce is taken (stored before, or an earlier scan's in this batch) has its answer set
+    to None: the general path replays the first answer."""
+    if not indexes:
+        return set()
     first_of_nonce = {}
-    for index, _guest in welcomed:
+    for index in sorted(indexes):
         first_of_nonce.setdefault(scans[index].nonce, index)
     unique = sorted(first_of_nonce.values())
     stored = {row[0] for row in CLAIM(len(unique)).all(connection, **_params(
         ["door_link_id", "nonce", "at", "response"],
         [(door.id, scans[i].nonce, scans[i].now, answers[i]) for i in unique]))}
-    kept = []
-    for index, guest in welcomed:
-        if first_of_nonce[scans[index].nonce] == index and scans[index].nonce in stored:
-            kept.append((index, guest))
-        else:  # a retried nonce that admitted someone else: the general path replays its first answer
-            UNADMIT.run(connection, attendee_id=guest.id, now=scans[index].now)
+    claimed = {index for index in unique if scans[index].nonce in stored}
+    for index in indexes:
+        if index not in claimed:
             answers[index] = None
-    return kept
+    return claimed
