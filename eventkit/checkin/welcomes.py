@@ -48,7 +48,8 @@ MOST = 32
 
 
 class WelcomeScan(NamedTuple):
-    """A scan that may let a guest in: its door, the hash of its code, its nonce and its time."""
+    """A scan the batch may answer (a welcome, or a rescan of a guest who is in): its door, the hash of
+    its code, its nonce and its time."""
 
     door: Door
     code_hash: str
@@ -57,7 +58,7 @@ class WelcomeScan(NamedTuple):
 
 
 class Admitted(NamedTuple):
-    """A guest the admitting UPDATE let in."""
+    """A guest the admitting UPDATE let in (or the read found in already)."""
 
     id: int
     name: str
