@@ -60,15 +60,13 @@ class Prepared:
 
     def first(self, connection: Connection, /, **params) -> tuple | None:
         """The first row the statement returns, as a plain tuple (None if none)."""
-        cursor = self.execute(connection, **params)
-        rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only then
-        cursor.close()
+        rows = self.all(connection, **params)
         return rows[0] if rows else None
 
     def all(self, connection: Connection, /, **params) -> list[tuple]:
         """Every row the statement returns, as plain tuples."""
         cursor = self.execute(connection, **params)
-        rows = cursor.fetchall()
+        rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only then
         cursor.close()
         return rows
 

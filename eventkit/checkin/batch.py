@@ -7,12 +7,12 @@ at the door, or bench/checkin.py's sixteen phones) that hand-over is what limits
 few microseconds of SQL. So the first welcome scan to arrive in a process *leads*: it takes the gate,
 writes every welcome scan (and rescan of a guest who is in) waiting in this process at that moment
 (set-based, four statements for all of them: `eventkit.checkin.welcomes`), commits once, and hands
-each scan its answer. A scan arriving
-meanwhile waits for the next batch, which the first of them leads. At a busy door (a batch ended
-moments ago) the leader first lingers half a millisecond, as PostgreSQL's `commit_delay` does: the
-scans this process is still parsing then join its batch instead of each leading one of their own
-(bench/checkin.py: batches of 3-4 instead of 1-2; about 5 % more check-ins per second, ratio
-0.61-0.66 against 0.59-0.63 in three interleaved runs). A scan at a quiet door leads at once.
+each scan its answer. A scan arriving meanwhile waits for the next batch, which the first of them
+leads. At a busy door (a batch ended moments ago) the leader first lingers half a millisecond, as
+PostgreSQL's `commit_delay` does: the scans this process is still parsing then join its batch
+instead of each leading one of their own (bench/checkin.py: batches of 3-4 instead of 1-2; about 5 %
+more check-ins per second, ratio 0.61-0.66 against 0.59-0.63 in three interleaved runs). A scan at a
+quiet door leads at once.
 
 Every promise of the one-scan path holds: each scan's rows are exactly the same, no answer is
 given before its writes are committed, and a batch that fails is rolled back whole, its scans then
@@ -41,15 +41,15 @@ log = logging.getLogger(__name__)
 Run = Callable[[Connection, list], "list[dict | None]"]
 #: a stand-alone item of `each`: its writes on the connection it is given, and its answer
 Work = Callable[[Connection], "dict | None"]
+#: how long a leader at a busy door waits for more scans to join its batch
+LINGER_S = 0.0005
+#: the door counts as busy while its last batch ended less than this long ago
+BUSY_WITHIN_S = 0.02
 
 
 def each(connection: Connection, works: list[Work]) -> list[dict | None]:
     """The plain `Run`: each item is a `Work`, run in turn."""
     return [work(connection) for work in works]
-#: how long a leader at a busy door waits for more scans to join its batch
-LINGER_S = 0.0005
-#: the door counts as busy while its last batch ended less than this long ago
-BUSY_WITHIN_S = 0.02
 
 
 class _Waiting:
@@ -144,7 +144,7 @@ class Batcher:
         return self._connection
 
 
-def write(item, run: Run = each) -> dict | None:
+def write(item, run: Run) -> dict | None:
     """Write a welcome scan (`item`, written by `run`): in the process's next batch on an SQLite file
     (when the request has no transaction of its own yet), else alone, on the session's connection, in
     the request's transaction."""

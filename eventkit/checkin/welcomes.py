@@ -147,6 +147,14 @@ UNADMIT = Prepared(update(_A).where(_A.c.id == bindparam("attendee_id"), _A.c.ch
                    .values(checked_in_at=null()))
 
 
+def _first_of_each(indexes, key) -> list[int]:
+    """Of `indexes` (in order), the first with each `key(index)`."""
+    first: dict = {}
+    for index in indexes:
+        first.setdefault(key(index), index)
+    return sorted(first.values())
+
+
 def _params(columns: list[str], rows: list[tuple]) -> dict:
     return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in zip(columns, row)}
 
@@ -168,10 +176,7 @@ def welcome_all(connection: Connection, scans: list[WelcomeScan]) -> list[dict |
 def _welcome_door(connection: Connection, scans: list[WelcomeScan]) -> list[dict | None]:
     """`welcome_all` for scans of one door."""
     door = scans[0].door
-    first_of_code = {}
-    for index, scan in enumerate(scans):
-        first_of_code.setdefault(scan.code_hash, index)
-    candidates = sorted(first_of_code.values())
+    candidates = _first_of_each(range(len(scans)), lambda i: scans[i].code_hash)
     rows = ADMIT(len(candidates)).all(
         connection, b_event_id=door.event_id, door_id=door.id,
         **_params(["checkin_code_hash", "checked_in_at"], [(scans[i].code_hash, scans[i].now) for i in candidates]))
@@ -228,10 +233,7 @@ def _claim_nonces(connection: Connection, door: Door, scans: list[WelcomeScan], 
     to None: the general path replays the first answer."""
     if not indexes:
         return set()
-    first_of_nonce = {}
-    for index in sorted(indexes):
-        first_of_nonce.setdefault(scans[index].nonce, index)
-    unique = sorted(first_of_nonce.values())
+    unique = _first_of_each(sorted(indexes), lambda i: scans[i].nonce)
     stored = {row[0] for row in CLAIM(len(unique)).all(connection, **_params(
         ["door_link_id", "nonce", "at", "response"],
         [(door.id, scans[i].nonce, scans[i].now, answers[i]) for i in unique]))}
