@@ -210,7 +210,7 @@ class Scanners:
         with self.lock:
             if sent % 20 == 19 and self.next_code:
                 self.rescans += 1
-                return self._body(self.codes[(self.rescans * 7919) % self.next_code])
+                return self._body(self.codes[(self.rescans * 7919) % min(self.next_code, len(self.codes))])
             index = self.next_code % len(self.codes)
             self.next_code += 1
             return self.bodies[index] if self.next_code <= len(self.codes) else self._body(self.codes[index])
