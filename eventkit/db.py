@@ -206,6 +206,13 @@ def type_bind_processor(type_, dialect):
     return type_._cached_bind_processor(dialect)
 
 
+def type_result_processor(type_, dialect):
+    """The function SQLAlchemy turns a DBAPI value of a column of type `type_` into Python's with for
+    `dialect` (or None), memoised per dialect: `type_bind_processor`'s way back, for rows read on the
+    DBAPI cursor (`eventkit.prepared`)."""
+    return type_._cached_result_processor(dialect, None)
+
+
 def executemany_raw(table: Table, columns: Sequence[str], rows: list[tuple],
                     conflict_columns: Sequence[str] = (), looked_up: Mapping[str, Column] | None = None,
                     shared: Mapping[str, object] | None = None) -> None:

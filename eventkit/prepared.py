@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 
-from eventkit.db import type_bind_processor
+from eventkit.db import type_bind_processor, type_result_processor
 
 
 class Prepared:
@@ -77,7 +77,7 @@ class Prepared:
         if processors is None:
             statement = self._statement_for(connection.dialect)
             processors = self._results[connection.dialect.name] = [
-                column.type._cached_result_processor(connection.dialect, None) for column in statement.selected_columns]
+                type_result_processor(column.type, connection.dialect) for column in statement.selected_columns]
         return [tuple(process(value) if process else value for process, value in zip(processors, row, strict=True))
                 for row in self.all(connection, **params)]
 
