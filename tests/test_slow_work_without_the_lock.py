@@ -3,25 +3,28 @@
 On SQLite one writer at a time holds the write lock the door's check-ins need. Measured under load
 (bench/door_mixed.py with a lock trace), the slowest scans waited behind work that only needed to
 read: the message sweep rendering a gathering's emails (310-660 ms), the CSV preview parsing 2,000
-rows (170 ms); and behind worker writes that met the scans in SQLite's busy handler instead of at
+rows (170 ms), the follow-up sweep finding and rendering 161 reminders (110 ms); and behind worker writes that met the scans in SQLite's busy handler instead of at
 the gate. These tests look at the lock from outside, the way a scan meets it.
 """
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from conftest import PASSWORD
 from lock_helpers import gate_held_by_another_writer, lock_seen_during, reaching_the_gate, write_lock_is_free
 from messages_support import BEFORE, create, gathering
 from queue_helpers import drain
 from sqlalchemy import func, select
+from test_followup_support import ENDS, finish
+from test_followup_support import gathering as followup_gathering
 from test_guests_import import upload as csv_upload
 
 from eventkit.attendees import csv_io
 from eventkit.auth import services as auth_services
 from eventkit.db import db
 from eventkit.events.models import Event
+from eventkit.followup import reminders
 from eventkit.jobs.queue import task
 from eventkit.mail.models import OutboundEmail
 from eventkit.messages import sweep as sweep_module
@@ -69,6 +72,51 @@ def test_a_message_that_another_sweep_sent_while_this_one_rendered_is_not_sent_t
     assert (other_reports[0].sent, report.sent) == (1, 0)
     with app.app_context():
         assert db.session.scalar(select(func.count(OutboundEmail.id))) == 4
+
+
+def _due_follow_ups(app, make_event, make_attendee, pairs: int = 3):
+    """A gathering that ended three days before the returned time, its guests' follow-ups due."""
+    names = [f"G{n:02d}" for n in range(pairs * 2)]
+    event, _guests = followup_gathering(make_event, make_attendee, app, names,
+                                        [(names[i], names[i + 1]) for i in range(0, len(names), 2)])
+    finish(app, event.id, ENDS + timedelta(hours=1))
+    return ENDS + timedelta(days=3)
+
+
+def test_the_follow_up_sweep_finds_and_renders_its_reminders_without_the_write_lock(
+        app, make_event, make_attendee, sqlite_file, monkeypatch):
+    now = _due_follow_ups(app, make_event, make_attendee)
+    free_while_finding = lock_seen_during(monkeypatch, reminders, "_task_rows", sqlite_file)
+    free_while_rendering = lock_seen_during(monkeypatch, reminders, "render_batch", sqlite_file)
+    with app.app_context():
+        counts = reminders.sweep(now)
+        db.session.commit()
+        queued = db.session.scalar(select(func.count(OutboundEmail.id)))
+    assert counts["queued"] == queued > 0
+    assert free_while_finding and all(free_while_finding)
+    assert free_while_rendering == [True]
+
+
+def test_a_reminder_another_sweep_queued_while_this_one_rendered_is_queued_once(
+        app, make_event, make_attendee, monkeypatch):
+    now = _due_follow_ups(app, make_event, make_attendee)
+    render, other = reminders.render_batch, []
+
+    def render_while_another_sweep_runs(*args):
+        rendered = render(*args)
+        if not other:  # the other sweep finds, renders and queues the same reminders meanwhile
+            other.append(None)
+            with app.app_context():
+                other[0] = reminders.sweep(now)
+                db.session.commit()
+        return rendered
+
+    monkeypatch.setattr(reminders, "render_batch", render_while_another_sweep_runs)
+    with app.app_context():
+        reminders.sweep(now)
+        db.session.commit()
+        keys = db.session.scalars(select(OutboundEmail.dedupe_key)).all()
+    assert len(keys) == len(set(keys)) == other[0]["queued"] > 0
 
 
 def test_the_import_preview_parses_the_file_without_the_write_lock(client, login, organiser, event, sqlite_file,

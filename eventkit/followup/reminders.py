@@ -1,10 +1,10 @@
 """The reminder sweep (`flask eventkit remind`): set-based, idempotent, safe to run twice at once.
 
-A fixed number of queries whatever the number of tasks: a few SELECTs find what is due, then every
-reminder row is written in one INSERT ... ON CONFLICT DO NOTHING and every message goes through the
-outbox's one door for many (`mail.services.queue_batch`: recipient checks, one cached renderer,
-one INSERT ... ON CONFLICT). The dedupe key of a message is unique in both tables, so two sweeps
-running together queue each message once.
+A fixed number of queries whatever the number of tasks: a few SELECTs find what is due and every
+message is rendered (`mail.services.render_batch`: recipient checks, one cached renderer), reading
+only; then every reminder row is written in one INSERT ... ON CONFLICT DO NOTHING and the messages
+in one more (`mail.services.store_batch`). The dedupe key of a message is unique in both tables, so
+two sweeps running together queue each message once.
 
 Rules (all times UTC):
 - due soon: once per task, when it falls due within the next 24 hours;
@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from eventkit.attendees.models import Attendee
 from eventkit.auth.models import Organiser
-from eventkit.db import db, insert_ignore_many
+from eventkit.db import db, insert_ignore_many, reading
 from eventkit.events.models import Event, EventOrganiser
 from eventkit.followup import links
 from eventkit.followup.models import FollowUpReminder, FollowUpTask, TaskKind
@@ -45,7 +45,7 @@ from eventkit.mail import unsubscribe
 from eventkit.mail.kinds import EmailKind
 from eventkit.mail.links import send_time_link
 from eventkit.mail.models import MailStatus, OutboundEmail
-from eventkit.mail.services import Message, Renderer, queue_batch
+from eventkit.mail.services import Message, Rendered, Renderer, render_batch, store_batch
 from eventkit.urls import external_url_for
 
 PURPOSE = "followup"
@@ -85,9 +85,18 @@ class Outgoing:
                                      (), email_kind, recipient_id))
         self.reminders.append({"dedupe_key": key, "kind": kind, "task_id": task_id, "at": self.now, "tasks": tasks})
 
-    def write(self) -> int:
+    #: stay-in-touch check-ins reminded in this batch, to move on by their rhythm when it is written
+    stays: list[tuple] = field(default_factory=list)
+
+    def render(self) -> Rendered:
+        """Every message rendered, reading only (recipient checks, one cached renderer)."""
+        return render_batch(self.messages, self.now, Renderer(), self.unsubscribe_signer)
+
+    def write(self, rendered: Rendered) -> int:
+        """Write the reminder rows, the rendered messages and the stay-in-touch moves; how many emails were queued."""
         insert_ignore_many(FollowUpReminder.__table__, self.reminders, ["dedupe_key"])
-        return queue_batch(self.messages, self.now, Renderer(), self.unsubscribe_signer).queued
+        roll_stay_tasks(self.stays, self.now)
+        return store_batch(rendered).queued
 
 
 def _task_rows(*conditions) -> list[tuple]:
@@ -168,7 +177,7 @@ def _queue_due(out: Outgoing) -> None:
         ~exists().where(FollowUpReminder.dedupe_key == _resurfaced_key())), key_suffix=lambda task: f":{task.snoozes}")
     stays = _task_rows(FollowUpTask.kind == TaskKind.STAY, FollowUpTask.due_at <= now, reachable)
     _queue_task_reminders(out, "stay", stays, key_suffix=lambda task: f":{task.due_at:%Y%m%d}")
-    roll_stay_tasks([(task.id, task.connection_id, owner.person_id, task.due_at) for task, owner, _c, _e in stays], now)
+    out.stays = [(task.id, task.connection_id, owner.person_id, task.due_at) for task, owner, _c, _e in stays]
 
 
 def _digest_key(now: datetime):
@@ -263,14 +272,25 @@ def _queue_escalations(out: Outgoing) -> None:
 
 
 def sweep(now: datetime) -> dict:
-    """Find and queue every reminder due at `now`; returns counts. The caller commits."""
+    """Find and queue every reminder due at `now`; returns counts.
+
+    Fades and puts to sleep what is due first (committed), then finds and renders every reminder in
+    a read-only transaction (150 emails take a good part of a second: on SQLite that must not hold
+    the write lock the door's check-ins need), and writes them in the caller's transaction (the
+    caller commits), as the message sweep does. Runs its own transactions: call it with nothing
+    unsaved, never inside a request. A guest who acts while the sweep renders may still get the
+    reminder rendered for them; two sweeps both render, and the dedupe keys queue each email once.
+    """
     faded = fade_stale(now)
     dormant = go_dormant(now)
-    out = Outgoing(now=now, unsubscribe_signer=unsubscribe.serializer_at(now))
-    _queue_due(out)
-    _queue_digests(out)
-    _queue_escalations(out)
-    queued = out.write()
+    db.session.commit()
+    with reading():
+        out = Outgoing(now=now, unsubscribe_signer=unsubscribe.serializer_at(now))
+        _queue_due(out)
+        _queue_digests(out)
+        _queue_escalations(out)
+        rendered = out.render()
+    queued = out.write(rendered)
     db.session.flush()
     kinds = defaultdict(int)
     for row in out.reminders:
