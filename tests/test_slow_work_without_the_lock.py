@@ -3,8 +3,9 @@
 On SQLite one writer at a time holds the write lock the door's check-ins need. Measured under load
 (bench/door_mixed.py with a lock trace), the slowest scans waited behind work that only needed to
 read: the message sweep rendering a gathering's emails (310-660 ms), the CSV preview parsing 2,000
-rows (170 ms), the follow-up sweep finding and rendering 161 reminders (110 ms); and behind worker writes that met the scans in SQLite's busy handler instead of at
-the gate. These tests look at the lock from outside, the way a scan meets it.
+rows (170 ms); and behind worker writes that met the scans in SQLite's busy handler instead of at
+the gate. The follow-up sweep, too, held the lock while it found and rendered its reminders (161
+emails: 110 ms in-process). These tests look at the lock from outside, the way a scan meets it.
 """
 from __future__ import annotations
 
