@@ -23,6 +23,12 @@ from sqlalchemy.sql import ClauseElement
 from eventkit.db import type_bind_processor, type_result_processor
 
 
+class Processed(dict):
+    """Parameters (by name) already in the driver's form, each made by its column's bind processor
+    (`eventkit.db.type_bind_processor`): a value used by several statements (a scan's time, its
+    answer as JSON) is then processed once, not once per statement."""
+
+
 class Prepared:
     """`statement` (Core; or a mapping of dialect names to statements, for dialect-specific SQL such as
     `INSERT ... ON CONFLICT`), compiled once per dialect; `columns`: the columns an INSERT sets."""
@@ -47,30 +53,34 @@ class Prepared:
             entry = self._compiled[dialect.name] = (compiled.string, compiled.positional, binds)
         return entry
 
-    def execute(self, connection: Connection, /, **params):
+    def execute(self, connection: Connection, processed: Processed | None = None, /, **params):
         """Run on `connection` (the session's: `db.session.connection()`, inside its transaction); the
-        DBAPI cursor."""
+        DBAPI cursor. `processed`: every parameter already in the driver's form (`Processed`), instead
+        of `params` through the bind processors."""
         sql, positional, binds = self._for(connection.dialect)
-        values = [process(params[name]) if process else params[name] for name, process in binds]
+        if processed is not None:
+            values = [processed[name] for name, _ in binds]
+        else:
+            values = [process(params[name]) if process else params[name] for name, process in binds]
         parameters = values if positional else dict(zip((name for name, _ in binds), values))
         cursor = connection.connection.driver_connection.cursor()
         _announce(connection, cursor, sql, parameters)
         cursor.execute(sql, parameters)
         return cursor
 
-    def first(self, connection: Connection, /, **params) -> tuple | None:
+    def first(self, connection: Connection, processed: Processed | None = None, /, **params) -> tuple | None:
         """The first row the statement returns, as a plain tuple (None if none)."""
-        rows = self.all(connection, **params)
+        rows = self.all(connection, processed, **params)
         return rows[0] if rows else None
 
-    def all(self, connection: Connection, /, **params) -> list[tuple]:
+    def all(self, connection: Connection, processed: Processed | None = None, /, **params) -> list[tuple]:
         """Every row the statement returns, as plain tuples."""
-        cursor = self.execute(connection, **params)
+        cursor = self.execute(connection, processed, **params)
         rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only then
         cursor.close()
         return rows
 
-    def typed(self, connection: Connection, /, **params) -> list[tuple]:
+    def typed(self, connection: Connection, processed: Processed | None = None, /, **params) -> list[tuple]:
         """Every row the statement (a SELECT) returns, each value through its column type's result
         processor, as Core would return it (datetimes, JSON...)."""
         processors = self._results.get(connection.dialect.name)
@@ -79,11 +89,11 @@ class Prepared:
             processors = self._results[connection.dialect.name] = [
                 type_result_processor(column.type, connection.dialect) for column in statement.selected_columns]
         return [tuple(process(value) if process else value for process, value in zip(processors, row, strict=True))
-                for row in self.all(connection, **params)]
+                for row in self.all(connection, processed, **params)]
 
-    def run(self, connection: Connection, /, **params) -> int:
+    def run(self, connection: Connection, processed: Processed | None = None, /, **params) -> int:
         """Run a statement that returns no rows; how many rows it changed."""
-        cursor = self.execute(connection, **params)
+        cursor = self.execute(connection, processed, **params)
         count = cursor.rowcount
         cursor.close()
         return count

@@ -7,14 +7,16 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import JSON, func, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from test_checkin_door import scan, url_of
 
 from eventkit.attendees.models import Attendee, AttendeeStatus
 from eventkit.audit import AuditEntry
 from eventkit.checkin import doors, welcomes
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, ScanRequest
-from eventkit.db import db, utcnow
+from eventkit.db import UTCDateTime, db, type_bind_processor, utcnow
 from eventkit.security import hash_token
 
 
@@ -237,3 +239,49 @@ def test_the_batch_looks_the_codes_up_by_their_unique_index(app, event, make_att
     assert len(searches) == 1 and "(checkin_code_hash=?)" in searches[0], plan
     used = searches[0].split("USING INDEX ")[1].split(" ")[0]
     assert indexes[used] == "checkin_code_hash"
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), PGDialect_psycopg()], ids=["sqlite", "postgresql"])
+def test_the_batch_binds_unprocessed_only_values_that_need_no_processing(dialect):
+    """The batch processes each scan's time and answer once (welcomes.PROCESSED) and binds the other
+    values as they are: a column of the batch's statements given a bind processor of its own (a new
+    type) must join PROCESSED, or it would be stored unconverted."""
+    statements = [(Attendee.__table__, ["checkin_code_hash", "checked_in_at"]),
+                  (ScanRequest.__table__, ["door_link_id", "nonce", "at", "response"]),
+                  (CheckIn.__table__, welcomes.CHECKIN_COLUMNS), (AuditEntry.__table__, welcomes.AUDIT_COLUMNS),
+                  (FailedScan.__table__, welcomes.FAILURE_COLUMNS)]
+    for table, columns in statements:
+        for name in columns:
+            column = table.c[name]
+            if name in welcomes.PROCESSED:
+                # a scan's time is processed once, by attendee.checked_in_at's processor, for every column
+                assert isinstance(column.type, JSON if name in ("response", "details") else UTCDateTime), column
+            else:
+                assert type_bind_processor(column.type, dialect) is None, column
+
+
+def test_the_batch_stores_what_the_orm_stores(app, event, make_door, make_attendee):
+    """Values processed once per scan are stored exactly as the ORM stores the same values (the raw
+    column text on SQLite: the time's format, the JSON's spacing)."""
+    link = make_door(event, label="Main entrance")
+    guest = make_attendee(event)
+    [answer] = welcome(app, [(link, guest, "nonce-same")])
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "checkin"))
+        request = db.session.scalar(select(ScanRequest).where(ScanRequest.nonce == "nonce-same"))
+        copies = [AuditEntry(at=entry.at, event_id=entry.event_id, actor=entry.actor, action="copy", target=entry.target,
+                             details={"door": "Main entrance", "method": "scan"}),
+                  ScanRequest(door_link_id=link.id, nonce="nonce-copy", at=request.at, response=answer)]
+        db.session.add_all(copies)
+        db.session.flush()
+        audits = db.session.execute(text("SELECT at, details FROM audit_entry WHERE action IN ('checkin', 'copy') "
+                                         "ORDER BY id")).all()
+        requests = db.session.execute(text("SELECT at, response FROM scan_request WHERE nonce LIKE 'nonce-%' "
+                                           "ORDER BY id")).all()
+        times = db.session.execute(text("SELECT a.checked_in_at, c.at FROM attendee a JOIN checkin c "
+                                        "ON c.attendee_id = a.id")).one()
+        db.session.rollback()
+    assert len(audits) == len(requests) == 2
+    assert audits[0] == audits[1]
+    assert requests[0] == requests[1]
+    assert times[0] == times[1] == audits[0][0] == requests[0][0]

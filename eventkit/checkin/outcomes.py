@@ -63,11 +63,12 @@ def _clock(door, at: datetime) -> str:
 
 def welcome(door, guest, at: datetime) -> dict:
     title, message = WELCOME
-    message = message.format(time=_clock(door, at))
+    time = _clock(door, at)
+    message = message.format(time=time)
     if guest.status == AttendeeStatus.INVITED:
         message += INVITED_NOTE
     return {"outcome": "welcome", "ok": True, "title": title.format(name=guest.name), "message": message,
-            "guest": _guest(guest), "at": at.isoformat(), "time": _clock(door, at), "door": door.label}
+            "guest": _guest(guest), "at": at.isoformat(), "time": time, "door": door.label}
 
 
 def already(door, guest, at: datetime, label: str | None) -> dict:

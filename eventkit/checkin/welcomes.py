@@ -38,7 +38,8 @@ from eventkit.audit import AuditEntry
 from eventkit.checkin import outcomes
 from eventkit.checkin.doors import Door
 from eventkit.checkin.models import CheckIn, DoorLink, FailedScan, ScanRequest
-from eventkit.prepared import Prepared
+from eventkit.db import type_bind_processor
+from eventkit.prepared import Prepared, Processed
 
 _A, _R, _C, _L, _AUDIT = (Attendee.__table__, ScanRequest.__table__, CheckIn.__table__, DoorLink.__table__,
                           AuditEntry.__table__)
@@ -159,6 +160,46 @@ def _params(columns: list[str], rows: list[tuple]) -> dict:
     return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in zip(columns, row)}
 
 
+#: the columns the batch binds whose values need the driver's form: each scan's time is processed
+#: once for the four statements that store it, each answer once, the audit details once per door
+PROCESSED = {"checked_in_at", "at", "response", "details"}
+
+
+def _same(value):
+    return value
+
+
+class _Stamps(NamedTuple):
+    """The bind processors (eventkit.db.type_bind_processor) of a dialect for the batch's processed
+    columns: a UTC time (every `at` is a UTCDateTime) and JSON (an answer, the audit details)."""
+
+    time: Callable
+    answer: Callable
+    details: Callable
+
+    @classmethod
+    def of(cls, dialect) -> _Stamps:
+        stamps = _STAMPS.get(dialect)
+        if stamps is None:
+            stamps = _STAMPS[dialect] = cls(*(type_bind_processor(column.type, dialect) or _same for column in (
+                _A.c.checked_in_at, _R.c.response, _AUDIT.c.details)))
+        return stamps
+
+
+#: the batch's processors, per dialect
+_STAMPS: dict = {}
+
+
+def _processed(columns: list[str], rows: list[tuple], **plain) -> Processed:
+    """`_params` of values already in the driver's form (PROCESSED columns processed, the others need
+    no processing: a test checks it on both dialects), with `plain` parameters."""
+    values = Processed(plain)
+    for i, row in enumerate(rows):
+        for name, value in zip(columns, row, strict=True):
+            values[f"{name}_{i}"] = value
+    return values
+
+
 def welcome_all(connection: Connection, scans: list[WelcomeScan]) -> list[dict | None]:
     """Write the welcome of each scan that lets a guest in; its answer, or None (nothing written for
     it) for a scan that must take the general path. Scans of several doors are written door by door."""
@@ -176,32 +217,34 @@ def welcome_all(connection: Connection, scans: list[WelcomeScan]) -> list[dict |
 def _welcome_door(connection: Connection, scans: list[WelcomeScan]) -> list[dict | None]:
     """`welcome_all` for scans of one door."""
     door = scans[0].door
+    stamps = _Stamps.of(connection.dialect)
+    at = [stamps.time(scan.now) for scan in scans]
     candidates = _first_of_each(range(len(scans)), lambda i: scans[i].code_hash)
-    rows = ADMIT(len(candidates)).all(
-        connection, b_event_id=door.event_id, door_id=door.id,
-        **_params(["checkin_code_hash", "checked_in_at"], [(scans[i].code_hash, scans[i].now) for i in candidates]))
+    rows = ADMIT(len(candidates)).all(connection, _processed(
+        ["checkin_code_hash", "checked_in_at"], [(scans[i].code_hash, at[i]) for i in candidates],
+        b_event_id=door.event_id, door_id=door.id))
     admitted = {row[3]: Admitted(*row[:3]) for row in rows}
     welcomed = [(i, admitted[scans[i].code_hash]) for i in candidates if scans[i].code_hash in admitted]
     answers: list[dict | None] = [None] * len(scans)
     for index, guest in welcomed:
         answers[index] = outcomes.welcome(door, guest, scans[index].now)
     rescans = _rescans(connection, door, scans, [i for i in candidates if scans[i].code_hash not in admitted], answers)
-    claimed = _claim_nonces(connection, door, scans, [index for index, _ in welcomed + rescans], answers)
+    claimed = _claim_nonces(connection, stamps, door, scans, at, [index for index, _ in welcomed + rescans], answers)
     for index, guest in welcomed:
         if index not in claimed:  # a retried nonce that admitted someone else: the general path replays its first answer
             UNADMIT.run(connection, attendee_id=guest.id, now=scans[index].now)
     welcomed = [(index, guest) for index, guest in welcomed if index in claimed]
     rescans = [(index, guest_id) for index, guest_id in rescans if index in claimed]
     if welcomed:
-        INSERT_CHECKINS(len(welcomed)).run(connection, **_params(CHECKIN_COLUMNS, [
-            (door.event_id, guest.id, door.id, scans[index].now, "scan") for index, guest in welcomed]))
-        details = {"door": door.label, "method": "scan"}
-        INSERT_AUDITS(len(welcomed)).run(connection, **_params(AUDIT_COLUMNS, [
-            (scans[index].now, door.event_id, door.actor, "checkin", f"attendee:{guest.id}", details)
+        INSERT_CHECKINS(len(welcomed)).run(connection, _processed(CHECKIN_COLUMNS, [
+            (door.event_id, guest.id, door.id, at[index], "scan") for index, guest in welcomed]))
+        details = stamps.details({"door": door.label, "method": "scan"})
+        INSERT_AUDITS(len(welcomed)).run(connection, _processed(AUDIT_COLUMNS, [
+            (at[index], door.event_id, door.actor, "checkin", f"attendee:{guest.id}", details)
             for index, guest in welcomed]))
     if rescans:
-        INSERT_FAILURES(len(rescans)).run(connection, **_params(FAILURE_COLUMNS, [
-            (door.event_id, door.id, scans[index].now, "already", scans[index].code_hash, guest_id)
+        INSERT_FAILURES(len(rescans)).run(connection, _processed(FAILURE_COLUMNS, [
+            (door.event_id, door.id, at[index], "already", scans[index].code_hash, guest_id)
             for index, guest_id in rescans]))
     return answers
 
@@ -226,17 +269,17 @@ def _rescans(connection: Connection, door: Door, scans: list[WelcomeScan], other
     return rescans
 
 
-def _claim_nonces(connection: Connection, door: Door, scans: list[WelcomeScan], indexes: list[int],
-                  answers: list[dict | None]) -> set[int]:
+def _claim_nonces(connection: Connection, stamps: _Stamps, door: Door, scans: list[WelcomeScan], at: list,
+                  indexes: list[int], answers: list[dict | None]) -> set[int]:
     """Claim the nonces of the scans `indexes` with their answers; the indexes whose nonce this stored.
     A scan whose nonce is taken (stored before, or an earlier scan's in this batch) has its answer set
     to None: the general path replays the first answer."""
     if not indexes:
         return set()
     unique = _first_of_each(sorted(indexes), lambda i: scans[i].nonce)
-    stored = {row[0] for row in CLAIM(len(unique)).all(connection, **_params(
+    stored = {row[0] for row in CLAIM(len(unique)).all(connection, _processed(
         ["door_link_id", "nonce", "at", "response"],
-        [(door.id, scans[i].nonce, scans[i].now, answers[i]) for i in unique]))}
+        [(door.id, scans[i].nonce, at[i], stamps.answer(answers[i])) for i in unique]))}
     claimed = {index for index in unique if scans[index].nonce in stored}
     for index in indexes:
         if index not in claimed:
