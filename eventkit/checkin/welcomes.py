@@ -179,15 +179,16 @@ class _Stamps(NamedTuple):
 
     @classmethod
     def of(cls, dialect) -> _Stamps:
-        stamps = _STAMPS.get(dialect)
+        """The processors for `dialect`, made once per dialect name (as `Prepared` keeps its statements)."""
+        stamps = _STAMPS.get(dialect.name)
         if stamps is None:
-            stamps = _STAMPS[dialect] = cls(*(type_bind_processor(column.type, dialect) or _same for column in (
+            stamps = _STAMPS[dialect.name] = cls(*(type_bind_processor(column.type, dialect) or _same for column in (
                 _A.c.checked_in_at, _R.c.response, _AUDIT.c.details)))
         return stamps
 
 
-#: the batch's processors, per dialect
-_STAMPS: dict = {}
+#: the batch's processors, by dialect name
+_STAMPS: dict[str, _Stamps] = {}
 
 
 def _processed(columns: list[str], rows: list[tuple], **plain) -> Processed:
