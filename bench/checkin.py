@@ -12,7 +12,9 @@ Then the same scanners on the same server loop on a bare `GET /healthz` for as l
 alternate in `--rounds` turns, so both meet the same shared machine), and the ratio
 of check-ins per second to healthz answers per second says how close a check-in comes to the
 cheapest request this machine can serve right now (independent of how busy the shared machine is).
-The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates, healthz_per_s, ratio.
+It also prints, per phase, the server's CPU per request, the cores it kept busy and its workers'
+voluntary context switches per request (what separates a scan from `/healthz` on a shared machine's
+noise). The last line is one JSON object: checkins_per_s, p50_ms, p99_ms, duplicates, healthz_per_s, ratio.
 
     python bench/checkin.py --sync [--scans 500] [--guests 5000]
 
@@ -324,6 +326,25 @@ def server_cpu_seconds(master_pid: int) -> float:
     return total / ticks
 
 
+def server_switches(master_pid: int) -> int:
+    """Voluntary context switches of gunicorn's workers' threads so far (Linux /proc): a thread that
+    waits (for its batch, the writer gate, the interpreter lock, a socket) and is woken again."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] != str(master_pid):
+                continue
+            for task in (entry / "task").iterdir():
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
@@ -416,16 +437,20 @@ def main() -> None:
               f"{args.seconds:g} s on {os.cpu_count()} cores", flush=True)
         scanners = Scanners(port, door_secret, codes, args.scanners)
         elapsed = server_cpu = client_cpu = healthz_elapsed = healthz_cpu = healthz_client_cpu = 0.0
-        healthz_answered, healthz_errors = 0, Counter()
+        healthz_answered, healthz_errors, switches, healthz_switches = 0, Counter(), 0, 0
         for _ in range(max(1, args.rounds)):
             cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
+            switches_before = server_switches(server.pid)
             elapsed += scanners.run(args.seconds / max(1, args.rounds))
             server_cpu += server_cpu_seconds(server.pid) - cpu_before
+            switches += server_switches(server.pid) - switches_before
             client_cpu += time.process_time() - client_before
             cpu_before, client_before = server_cpu_seconds(server.pid), time.process_time()
+            switches_before = server_switches(server.pid)
             answered, seconds, errors = healthz_loop(port, args.scanners, args.seconds / max(1, args.rounds))
             healthz_client_cpu += time.process_time() - client_before
             healthz_cpu += server_cpu_seconds(server.pid) - cpu_before
+            healthz_switches += server_switches(server.pid) - switches_before
             healthz_answered, healthz_elapsed = healthz_answered + answered, healthz_elapsed + seconds
             healthz_errors.update(errors)
         healthz = healthz_answered / healthz_elapsed if healthz_elapsed else 0.0
@@ -458,6 +483,8 @@ def main() -> None:
           f"client {healthz_client_cpu / max(1, healthz_answered) * 1000:.2f} ms")
     print(f"server cores busy: {server_cpu / elapsed:.2f} while scanning, "
           f"{healthz_cpu / healthz_elapsed if healthz_elapsed else 0:.2f} on /healthz")
+    print(f"voluntary context switches of the workers per request: {switches / requests:.2f} scanning, "
+          f"{healthz_switches / max(1, healthz_answered):.2f} on /healthz")
     print(f"check-ins/s: {result['checkins_per_s']}  p50: {result['p50_ms']} ms  p99: {result['p99_ms']} ms  "
           f"duplicates: {duplicates}  ratio to healthz: {result['ratio']}")
     print(json.dumps(result))
