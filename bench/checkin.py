@@ -311,9 +311,8 @@ def checked_in_in_database(database_url: str) -> int:
     return count
 
 
-def server_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU of the gunicorn master and its workers so far (Linux /proc)."""
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+def _gunicorn_processes(master_pid: int):
+    """(the /proc entry, its stat fields) of the gunicorn master and of each of its workers (Linux)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -322,20 +321,23 @@ def server_cpu_seconds(master_pid: int) -> float:
         except OSError:
             continue
         if entry.name == str(master_pid) or fields[1] == str(master_pid):
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            yield entry, fields
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of the gunicorn master and its workers so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[11]) + int(fields[12]) for _, fields in _gunicorn_processes(master_pid)) / ticks
 
 
 def server_switches(master_pid: int) -> int:
     """Voluntary context switches of gunicorn's workers' threads so far (Linux /proc): a thread that
     waits (for its batch, the writer gate, the interpreter lock, a socket) and is woken again."""
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for entry, _ in _gunicorn_processes(master_pid):
+        if entry.name == str(master_pid):
             continue
         try:
-            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] != str(master_pid):
-                continue
             for task in (entry / "task").iterdir():
                 for line in (task / "status").read_text().splitlines():
                     if line.startswith("voluntary_ctxt_switches:"):

@@ -157,7 +157,7 @@ def _first_of_each(indexes, key) -> list[int]:
 
 
 def _params(columns: list[str], rows: list[tuple]) -> dict:
-    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in zip(columns, row)}
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in zip(columns, row, strict=True)}
 
 
 #: the columns the batch binds whose values need the driver's form: each scan's time is processed
@@ -194,11 +194,7 @@ _STAMPS: dict[str, _Stamps] = {}
 def _processed(columns: list[str], rows: list[tuple], **plain) -> Processed:
     """`_params` of values already in the driver's form (PROCESSED columns processed, the others need
     no processing: a test checks it on both dialects), with `plain` parameters."""
-    values = Processed(plain)
-    for i, row in enumerate(rows):
-        for name, value in zip(columns, row, strict=True):
-            values[f"{name}_{i}"] = value
-    return values
+    return Processed(_params(columns, rows), **plain)
 
 
 def welcome_all(connection: Connection, scans: list[WelcomeScan]) -> list[dict | None]:
