@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from eventkit.db import db
+from eventkit.db import db, in_transaction
 from eventkit.events.models import Event
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def register(app: Flask) -> None:
     @app.after_request
     def commit_or_rollback(response):
         commit = _should_commit(response.status_code)
-        if not db.session().in_transaction():
+        if not in_transaction():
             return response  # nothing begun (a door scan writes in its group commit's own transaction)
         if commit:
             db.session.commit()

@@ -160,3 +160,27 @@ def test_batches_share_one_connection_and_a_failed_batch_leaves_a_fresh_one(app,
         assert batcher.write(audit_work("d")) == {"action": "d"}
         assert batcher._connection is not kept
     assert actions(app) == ["a", "b", "d"]
+
+
+def test_a_scan_with_the_door_cached_opens_no_session_of_its_own(app, client, sqlite_file, event, make_door,
+                                                                 make_attendee, monkeypatch):
+    """A welcome scan written by the group commit never uses the request's ORM session: neither the
+    batch nor the request's end (commit or roll back) creates one just to ask whether it began."""
+    from flask_sqlalchemy.session import Session
+    from test_checkin_door import scan
+
+    door = make_door(event)
+    first, second = make_attendee(event), make_attendee(event)
+    assert scan(client, door, url_of(first)).json["outcome"] == "welcome"  # caches the door
+    created = []
+    original = Session.__init__
+
+    def counting(self, *args, **kwargs):
+        created.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "__init__", counting)
+    assert scan(client, door, url_of(second)).json["outcome"] == "welcome"
+    assert created == []
+    with app.app_context():
+        assert db.session.get(Attendee, second.id).checked_in_at is not None

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from eventkit.attendees.access import attendee_for_token
 from eventkit.attendees.models import Attendee
-from eventkit.db import db, utcnow
+from eventkit.db import db, in_transaction, utcnow
 from eventkit.security import hash_token
 
 
@@ -14,6 +14,16 @@ def test_healthz_answers_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
+
+
+def test_in_transaction_says_whether_the_session_began_without_creating_one(app, event):
+    with app.app_context():
+        assert in_transaction() is False
+        assert not db.session.registry.has()  # asking created no session
+        db.session.execute(select(Attendee.id)).all()
+        assert in_transaction() is True
+        db.session.commit()
+        assert in_transaction() is False
 
 
 def test_unknown_page_is_a_friendly_404(client):

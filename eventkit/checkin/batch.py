@@ -33,7 +33,7 @@ from flask import current_app
 from sqlalchemy.engine import Connection, Engine
 
 from eventkit import write_gate
-from eventkit.db import db
+from eventkit.db import db, in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def write(item, run: Run) -> dict | None:
     (when the request has no transaction of its own yet), else alone, on the session's connection, in
     the request's transaction."""
     engine = db.engine
-    if engine.dialect.name != "sqlite" or db.session().in_transaction() or write_gate.path_for(engine.url) is None:
+    if engine.dialect.name != "sqlite" or in_transaction() or write_gate.path_for(engine.url) is None:
         return run(db.session.connection(), [item])[0]
     batchers = current_app.extensions.setdefault("eventkit.scan_batchers", {})
     batcher = batchers.get((engine.url, run))
