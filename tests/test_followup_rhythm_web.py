@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from test_followup_support import ENDS, all_rows, attendee, finish, gathering, outbox, sweep_at
@@ -62,7 +63,7 @@ def test_snooze_is_bounded_and_a_refused_snooze_changes_nothing(app, client, gue
     event, g, _cid = _recent_pair(app, make_event, make_attendee)
     guest_login(g["Ana"])
     task = _open_task(app, g["Ana"].id)
-    today = utcnow().date()
+    today = utcnow().astimezone(ZoneInfo(event.timezone or "UTC")).date()  # the gathering's day, as the form's dates are
     for bad in (today + timedelta(days=91), today - timedelta(days=1)):
         refused = client.post(f"/e/{event.slug}/followup/tasks/{task.id}/snooze",
                               data={"choice": "date", "on_date": bad.isoformat()})
