@@ -60,7 +60,7 @@ def run_batches(app, first, others):
     with app.app_context():
         batcher = batch.Batcher(db.engine)
     sizes, commit = [], batcher._commit
-    batcher._commit = lambda connection, items: (sizes.append(len(items)), commit(connection, items))
+    batcher._commit = lambda items: (sizes.append(len(items)), commit(items))
     hold = threading.Event()
     answers = {}
 
@@ -121,36 +121,6 @@ def test_many_guests_scanned_at_once_are_each_welcomed_once(app, event, make_doo
         assert count(Attendee, Attendee.checked_in_at.is_not(None)) == len(guests)
         assert count(AuditEntry, AuditEntry.action == "checkin") == len(guests)
         assert [answer["outcome"] for answer in db.session.scalars(select(ScanRequest.response))] == ["welcome"] * len(guests)
-
-
-def test_scans_arriving_while_the_leader_waits_at_the_gate_join_its_batch(app, sqlite_file):
-    """Another process writing (here: this test holding the writer gate) keeps the leader at the gate;
-    the scans arriving meanwhile are written in the leader's batch, not in one after it."""
-    with app.app_context():
-        batcher = batch.Batcher(db.engine, linger=0)
-        url = db.engine.url
-    sizes, commit = [], batcher._commit
-    batcher._commit = lambda connection, items: (sizes.append(len(items)), commit(connection, items))
-    answers = {}
-
-    def scan(name):
-        with app.app_context():
-            answers[name] = batcher.write(audit_work(name))
-
-    with write_gate.held(url):
-        threads = [threading.Thread(target=scan, args=("leader",))]
-        threads[0].start()
-        until(lambda: batcher._leading, "the leader")
-        threads += [threading.Thread(target=scan, args=(name,)) for name in ("b", "c")]
-        for thread in threads[1:]:
-            thread.start()
-        until(lambda: len(batcher._waiting) == 3, "the scans to queue behind the gate")
-        assert sizes == []  # nothing written while the gate is held
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sizes == [3]
-    assert answers == {name: {"action": name} for name in ("leader", "b", "c")}
-    assert actions(app) == ["b", "c", "leader"]
 
 
 def test_a_leader_lingers_for_more_scans_only_while_the_door_is_busy(app, sqlite_file):

@@ -104,17 +104,11 @@ class Batcher:
         return me.answer
 
     def _lead(self) -> None:
-        batch: list[_Waiting] | None = None
+        with self._lock:
+            batch, self._waiting = self._waiting, []
         try:
-            connection = self._connect()
-            with write_gate.held(self.engine.url):
-                # the batch closes once the gate is ours: the scans that arrived while the leader waited
-                # for it (another process was writing) join this batch instead of waiting for the next
-                batch = self._close_batch()
-                self._commit(connection, batch)
+            self._commit(batch)
         finally:
-            if batch is None:  # no gate, no connection: nothing written, every scan takes the general path
-                batch = self._close_batch()
             self._last_ended = self._clock()
             with self._lock:
                 if self._waiting:  # arrived during the batch: the first of them leads the next one
@@ -125,26 +119,22 @@ class Batcher:
             for waiting in batch:
                 waiting.wake()
 
-    def _close_batch(self) -> list[_Waiting]:
-        with self._lock:
-            batch, self._waiting = self._waiting, []
-        return batch
-
-    def _commit(self, connection: Connection, batch: list[_Waiting]) -> None:
-        """Write `batch` on `connection` in one transaction (the gate is held); each scan's answer."""
-        driver = connection.connection.driver_connection
-        driver.execute("BEGIN IMMEDIATE")
-        try:
-            answers = self.run(connection, [waiting.item for waiting in batch])
-            driver.execute("COMMIT")
-        except Exception:  # noqa: BLE001 - every scan of the batch then takes the general path
-            log.exception("a batch of %d welcome scans failed and was rolled back", len(batch))
-            self._connection = None  # the next batch starts on a fresh connection
+    def _commit(self, batch: list[_Waiting]) -> None:
+        connection = self._connect()
+        with write_gate.held(self.engine.url):
+            driver = connection.connection.driver_connection
+            driver.execute("BEGIN IMMEDIATE")
             try:
-                driver.execute("ROLLBACK")
-            finally:
-                connection.close()
-            answers = [None] * len(batch)
+                answers = self.run(connection, [waiting.item for waiting in batch])
+                driver.execute("COMMIT")
+            except Exception:  # noqa: BLE001 - every scan of the batch then takes the general path
+                log.exception("a batch of %d welcome scans failed and was rolled back", len(batch))
+                self._connection = None  # the next batch starts on a fresh connection
+                try:
+                    driver.execute("ROLLBACK")
+                finally:
+                    connection.close()
+                answers = [None] * len(batch)
         for waiting, answer in zip(batch, answers, strict=True):
             waiting.answer = answer
 
